@@ -1,0 +1,1 @@
+"""The `python tasks.py` command line: one module per command, each with `register()`."""

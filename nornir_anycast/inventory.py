@@ -1,0 +1,89 @@
+"""Loading an inventory directory into Nornir, and selecting hosts from the CLI's -H/-g."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nornir import InitNornir
+from nornir.core import Nornir
+from nornir.core.filter import F
+
+from nornir_anycast.exceptions import InventoryError, Problem
+from nornir_anycast.paths import project_root
+
+_PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
+
+
+def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir:
+    """InitNornir from an inventory directory (config.yaml, hosts/groups/defaults.yaml).
+
+    Relative file paths in netmiko extras (`.lab/ssh_config`) are made absolute against the
+    project root, so a runbook may run from any directory.
+
+    Args:
+        inventory: the directory; default `<project root>/inventory`.
+        overrides: passed to InitNornir (for example `runner={...}`).
+    """
+    inv = Path(inventory) if inventory is not None else project_root() / "inventory"
+    inv = inv if inv.is_absolute() else (Path.cwd() / inv)
+    if not (inv / "hosts.yaml").is_file():
+        raise InventoryError(
+            [Problem("-", "inventory", str(inv), "no hosts.yaml in this inventory directory")]
+        )
+    config_file = inv / "config.yaml"
+    options = {
+        "host_file": str(inv / "hosts.yaml"),
+        "group_file": str(inv / "groups.yaml"),
+        "defaults_file": str(inv / "defaults.yaml"),
+    }
+    kwargs: dict[str, Any] = {"inventory": {"plugin": "SimpleInventory", "options": options}}
+    if config_file.is_file():
+        kwargs["config_file"] = str(config_file)
+    else:
+        kwargs.update(runner={"plugin": "threaded", "options": {"num_workers": 20}},
+                      logging={"enabled": False})
+    kwargs.update(overrides)
+    try:
+        nr = InitNornir(**kwargs)
+    except Exception as exc:  # YAML and schema errors from SimpleInventory
+        raise InventoryError(
+            [Problem("-", "inventory", str(inv), f"cannot load: {type(exc).__name__}: {exc}")]
+        ) from exc
+    _absolutise_paths(nr)
+    return nr
+
+
+def _absolutise_paths(nr: Nornir) -> None:
+    root = project_root()
+    targets = [nr.inventory.defaults, *nr.inventory.groups.values(), *nr.inventory.hosts.values()]
+    for obj in targets:
+        opts = obj.connection_options.get("netmiko")
+        if opts is None or not opts.extras:
+            continue
+        for key in _PATH_EXTRAS:
+            value = opts.extras.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                opts.extras[key] = str(root / value)
+
+
+def select(nr: Nornir, hosts: Sequence[str] | None = None,
+           groups: Sequence[str] | None = None) -> Nornir:
+    """Filter by host names (-H) and groups (-g, parent groups included); unknown names are errors."""
+    if hosts:
+        unknown = [h for h in hosts if h not in nr.inventory.hosts]
+        if unknown:
+            raise InventoryError([Problem(h, "-H", h, "no such host in the inventory")
+                                  for h in unknown])
+        nr = nr.filter(filter_func=lambda h: h.name in hosts)
+    if groups:
+        unknown = [g for g in groups if g not in nr.inventory.groups]
+        if unknown:
+            raise InventoryError([Problem("-", "-g", g, "no such group in the inventory")
+                                  for g in unknown])
+        cond = F(has_parent_group=groups[0])
+        for g in groups[1:]:
+            cond = cond | F(has_parent_group=g)
+        nr = nr.filter(cond)
+    return nr

@@ -1,0 +1,24 @@
+"""Where the project keeps things: the project root, the lab's state directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The project root: $NORNIR_ANYCAST_ROOT, else the current directory.
+
+    `tasks.py` changes into its own directory before it runs, so relative paths in the shipped
+    inventories (`.lab/ssh_config`) resolve against the checkout.
+    """
+    return Path(os.environ.get("NORNIR_ANYCAST_ROOT", os.getcwd())).resolve()
+
+
+def lab_dir() -> Path:
+    """The lab's state directory (git-ignored): ssh_config, keys, per-host files."""
+    return project_root() / ".lab"
+
+
+def default_inventory() -> Path:
+    return project_root() / "inventory"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything nornir_anycast and its lab need on Debian 12, as root. Idempotent.
+#   bash scripts/install.sh         system packages, .venv with the package (editable) and dev tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(frr frr-pythontools bird2 nginx-light openssh-server openssh-client socat
+              iproute2 nftables curl procps util-linux python3-venv)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: missing Debian packages (${missing[*]}); run as root" >&2
+    exit 1
+  fi
+  echo "install.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d keeps Debian from starting the packages' own services on the host.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+# BIRD 1.6's parser, to check the seed-style configs: Debian's `bird` conflicts with `bird2`,
+# so it is unpacked beside it, never installed.
+if [ ! -x .cache/bird1/usr/sbin/bird ]; then
+  mkdir -p .cache/bird1-deb
+  (cd .cache/bird1-deb && apt-get download -qq bird >/dev/null 2>&1 || { apt-get update -qq && apt-get download -qq bird; })
+  dpkg -x .cache/bird1-deb/bird_*.deb .cache/bird1
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import nornir_anycast, pytest, mypy' 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch .venv/.installed
+fi
+echo "install.sh: ready (.venv/bin/python)"
