@@ -38,7 +38,8 @@ def host_data(host: Host) -> dict[str, Any]:
 
 def host_model(host: Host) -> HostModel:
     """One host as a HostModel; raises InventoryError naming host, field and value."""
-    raw = {"name": host.name, "hostname": host.hostname, "platform": host.platform, **host_data(host)}
+    raw = {"name": host.name, "hostname": host.hostname, "platform": host.platform,
+           **host_data(host)}
     try:
         return HostModel.model_validate(raw)
     except ValidationError as exc:
@@ -117,3 +118,22 @@ def build_design(nr: Nornir) -> Design:
     if problems:
         raise InventoryError(problems)
     return Design(hosts=hosts, services=derive_services(hosts))
+
+
+def load_design(nr: Nornir) -> tuple[Design, list[Problem]]:
+    """Build the design of every host of `nr` and validate it.
+
+    Returns:
+        the design and the warnings found (severity "warning").
+
+    Raises:
+        InventoryError: with every error (conversion and validation), nothing touched.
+    """
+    from nornir_anycast.validation import validate
+
+    design = build_design(nr)
+    problems = validate(design)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InventoryError(errors)
+    return design, [p for p in problems if p.severity != "error"]

@@ -1,0 +1,62 @@
+"""What every command shares: the inventory options and loading a validated design.
+
+Commands call `add_inventory_args(parser)` in their `register()` and `load(args)` first thing in
+their `func`: the whole inventory is validated (even when -H/-g select only some hosts) before
+any device is touched; errors raise InventoryError (exit 2 in cli.main), warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from nornir.core import Nornir
+
+from nornir_anycast.design import load_design
+from nornir_anycast.exceptions import Problem
+from nornir_anycast.inventory import load_nornir, select
+from nornir_anycast.model import Design
+from nornir_anycast.paths import default_inventory
+
+
+def add_inventory_args(parser: argparse.ArgumentParser) -> None:
+    """Add `--inventory DIR`, `-H/--host HOST` (repeatable) and `-g/--group GROUP` (repeatable)."""
+    parser.add_argument(
+        "--inventory", "-i", metavar="DIR", default=None,
+        help="inventory directory (default: inventory/ in the project root)",
+    )
+    parser.add_argument(
+        "-H", "--host", dest="hosts", action="append", default=[], metavar="HOST",
+        help="only this host (repeatable)",
+    )
+    parser.add_argument(
+        "-g", "--group", dest="groups", action="append", default=[], metavar="GROUP",
+        help="only hosts in this group or its child groups (repeatable)",
+    )
+
+
+def print_warnings(warnings: list[Problem], stream: TextIO | None = None) -> None:
+    """One line per warning on stderr: `warning: host: field=value: message`."""
+    out = stream if stream is not None else sys.stderr
+    for w in warnings:
+        print(f"warning: {w}", file=out)
+
+
+def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
+    """Load the inventory, validate all of it, print warnings, and select -H/-g hosts.
+
+    Returns:
+        the filtered Nornir, the design of the WHOLE inventory, and the warnings.
+
+    Raises:
+        InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
+    """
+    inventory = getattr(args, "inventory", None) or default_inventory()
+    nr = load_nornir(inventory)
+    design, warnings = load_design(nr)
+    print_warnings(warnings)
+    hosts = getattr(args, "hosts", None) or None
+    groups = getattr(args, "groups", None) or None
+    selected = select(nr, hosts, groups)
+    return selected, design, warnings
