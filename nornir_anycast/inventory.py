@@ -70,7 +70,7 @@ def _absolutise_paths(nr: Nornir) -> None:
 
 def select(nr: Nornir, hosts: Sequence[str] | None = None,
            groups: Sequence[str] | None = None) -> Nornir:
-    """Filter by host names (-H) and groups (-g, parent groups included); unknown names are errors."""
+    """Filter by host names (-H) and groups (-g, with child groups); unknown names are errors."""
     if hosts:
         unknown = [h for h in hosts if h not in nr.inventory.hosts]
         if unknown:
