@@ -8,7 +8,8 @@ from typing import Any
 
 from nornir import InitNornir
 from nornir.core import Nornir
-from nornir.core.filter import F
+from nornir.core.filter import OR, F
+from nornir.core.inventory import Defaults, Group, Host
 
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.paths import project_root
@@ -57,7 +58,8 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
 
 def _absolutise_paths(nr: Nornir) -> None:
     root = project_root()
-    targets = [nr.inventory.defaults, *nr.inventory.groups.values(), *nr.inventory.hosts.values()]
+    targets: list[Defaults | Group | Host] = [
+        nr.inventory.defaults, *nr.inventory.groups.values(), *nr.inventory.hosts.values()]
     for obj in targets:
         opts = obj.connection_options.get("netmiko")
         if opts is None or not opts.extras:
@@ -82,7 +84,7 @@ def select(nr: Nornir, hosts: Sequence[str] | None = None,
         if unknown:
             raise InventoryError([Problem("-", "-g", g, "no such group in the inventory")
                                   for g in unknown])
-        cond = F(has_parent_group=groups[0])
+        cond: F | OR = F(has_parent_group=groups[0])
         for g in groups[1:]:
             cond = cond | F(has_parent_group=g)
         nr = nr.filter(cond)

@@ -1,0 +1,69 @@
+"""`python tasks.py verify`: check the network against the state the inventory implies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.verify import VerifyReport, run_verify
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "verify", help="check BGP sessions, multipath, kernel routes, the ISP's view and HTTP",
+        description="Check the network against the state the inventory implies.")
+    add_inventory_args(p)
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="retry until everything passes or SECONDS have gone")
+    p.set_defaults(func=run)
+
+
+def print_report(report: VerifyReport, console: Console) -> None:
+    table = Table(title="verify", title_justify="left")
+    for col in ("host", "role", "result", "changed", "seconds"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for h in sorted(report.hosts, key=lambda h: h.host):
+        checks = [c for c in report.checks if c["host"] == h.host]
+        bad = sum(1 for c in checks if not c["passed"])
+        result = (f"[red]FAILED ({bad} of {len(checks)} checks)[/red]" if bad or h.failed
+                  else f"[green]ok ({len(checks)} checks)[/green]")
+        table.add_row(h.host, h.role, result, "no", f"{h.seconds:.2f}")
+    console.print(table)
+    failed = [c for c in report.checks if not c["passed"]]
+    for c in failed:
+        console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: {c['message']}",
+                      highlight=False)
+    if report.ok:
+        passed = len(report.checks)
+        after = (f" after {report.converged_after_s:.1f} s"
+                 if report.converged_after_s and report.attempts > 1 else "")
+        console.print(f"[green]verify passed[/green]: {passed} checks{after}", highlight=False)
+    else:
+        console.print(f"[red]verify failed[/red]: {len(failed)} of {len(report.checks)} "
+                      "checks failed", highlight=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    nr, design, _ = load(args)
+
+    def progress(attempt: int, report: VerifyReport, elapsed: float) -> None:
+        bad = sum(1 for c in report.checks if not c["passed"])
+        Console(stderr=True).print(f"attempt {attempt}: {bad} check(s) failing "
+                                   f"after {elapsed:.1f} s, retrying", highlight=False)
+
+    try:
+        report = run_verify(nr, design, wait=args.wait, on_attempt=progress)
+    finally:
+        nr.close_connections()
+    print_report(report, console)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")
+    return 0 if report.ok else 1

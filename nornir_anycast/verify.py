@@ -1,0 +1,86 @@
+"""Running verification over a Nornir inventory: all hosts in parallel, retried until it passes
+or `wait` seconds have gone, with a report of every check."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from nornir.core import Nornir
+
+from nornir_anycast.model import Design
+from nornir_anycast.tasks.verify_anycast import verify_anycast
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    role: str
+    failed: bool
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    """What verify found. `as_json()` is the `--json` report's shape."""
+
+    ok: bool
+    converged_after_s: float | None
+    checks: list[dict[str, Any]]
+    hosts: list[HostOutcome] = field(default_factory=list)
+    attempts: int = 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "converged_after_s": self.converged_after_s,
+                "checks": self.checks}
+
+
+def verify_once(nr: Nornir, design: Design) -> VerifyReport:
+    """Run verify_anycast on every host of `nr` once."""
+    from nornir_anycast.progress import ProgressProcessor
+
+    proc = ProgressProcessor(label="verify")
+    agg = nr.with_processors([proc]).run(task=verify_anycast, design=design,
+                                         name="verify_anycast")
+    checks: list[dict[str, Any]] = []
+    hosts = []
+    for name, multi in agg.items():
+        res = multi[0]
+        error = None
+        if res.exception is not None:
+            error = f"{type(res.exception).__name__}: {res.exception}"
+            checks.append({"name": "host_reachable", "host": name, "passed": False,
+                           "expected": "host answers", "actual": error,
+                           "message": f"{name}: {error}"})
+        elif isinstance(res.result, list):
+            checks.extend(res.result)
+        hosts.append(HostOutcome(host=name, role=design.hosts[name].role, failed=multi.failed,
+                                 seconds=round(proc.seconds.get(name, 0.0), 3), error=error))
+    ok = bool(checks) and all(c["passed"] for c in checks) and not agg.failed
+    return VerifyReport(ok=ok, converged_after_s=None, checks=checks, hosts=hosts)
+
+
+def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 1.0,
+               on_attempt: Any = None) -> VerifyReport:
+    """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
+
+    `converged_after_s` is the time from the start to the first passing attempt (None if none).
+    """
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        report = verify_once(nr, design)
+        report.attempts = attempt
+        elapsed = time.monotonic() - start
+        if report.ok:
+            report.converged_after_s = round(elapsed, 3)
+            return report
+        if on_attempt is not None:
+            on_attempt(attempt, report, elapsed)
+        if elapsed + interval > wait:
+            return report
+        nr.close_connections()  # a daemon restart may have left a stale session
+        time.sleep(interval)
