@@ -6,22 +6,37 @@ result across hosts. `load_design()` does both and raises InventoryError on any 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from typing import Any
 
 from nornir.core import Nornir
 from nornir.core.inventory import Host
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from nornir_anycast import model as model_module
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.model import AnycastService, Design, HostModel, ServerPath
+from nornir_anycast.validation import interface_ips, parse_address
 
 # Data keys read from the inventory (resolved through groups and defaults).
 _DATA_KEYS = tuple(k for k in HostModel.model_fields if k not in ("name", "hostname", "platform"))
 
 
+def _all_field_names() -> list[str]:
+    """Every field name of every model class, for "did you mean" hints on unknown keys."""
+    names: set[str] = set()
+    for obj in vars(model_module).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+            names.update(obj.model_fields)
+    return sorted(names)
+
+
+_FIELD_NAMES = _all_field_names()
+
+
 def host_data(host: Host) -> dict[str, Any]:
-    """The host's data keys the model knows, resolved through groups and defaults."""
+    """The host's data keys, resolved through groups and defaults (unknown keys included)."""
     out: dict[str, Any] = {}
     for key in _DATA_KEYS:
         try:
@@ -29,11 +44,26 @@ def host_data(host: Host) -> dict[str, Any]:
         except KeyError:
             continue
         out[key] = value
-    # Unknown keys at host level are typos until proven otherwise.
-    for key in host.data:
+    # Unknown keys (at host, group or defaults level) are typos until proven otherwise.
+    for key, value in host.extended_data().items():
         if key not in _DATA_KEYS:
-            out[key] = host.data[key]
+            out[_MISPLACED.get(key, key)] = value
     return out
+
+
+# Nornir host attributes written inside `data:` by mistake: reported under a name of their own
+# (HostModel forbids it) instead of silently replacing the real attribute.
+_MISPLACED = {k: f"data.{k}" for k in ("name", "hostname", "platform")}
+
+
+def _origin(host: Host, key: str) -> str:
+    """Where `key` of the host's data is set: the host, a group, or defaults."""
+    if key in host.data:
+        return "hosts.yaml"
+    for group in host.extended_groups():
+        if key in group.data:
+            return f"group {group.name}"
+    return "defaults.yaml"
 
 
 def host_model(host: Host) -> HostModel:
@@ -43,15 +73,62 @@ def host_model(host: Host) -> HostModel:
     try:
         return HostModel.model_validate(raw)
     except ValidationError as exc:
-        raise InventoryError([_problem(host.name, raw, err) for err in exc.errors()]) from None
+        problems = []
+        for err in exc.errors(include_url=False):
+            problem = _problem(host.name, err)
+            loc = err.get("loc", ())
+            if err.get("type") == "extra_forbidden" and len(loc) == 1:
+                key = str(loc[0]).removeprefix("data.")
+                problem = Problem(problem.host, problem.field, problem.value,
+                                  f"{problem.message} (set in {_origin(host, key)})")
+            problems.append(problem)
+        raise InventoryError(problems) from None
 
 
-def _problem(host: str, raw: dict[str, Any], err: Any) -> Problem:
-    loc = err.get("loc", ())
+_TYPE_WORDS = {
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number, not a fraction",
+    "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
+    "string_type": "must be text (quote it in YAML)",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a mapping (key: value)",
+    "model_type": "must be a mapping (key: value)",
+    "model_attributes_type": "must be a mapping (key: value)",
+}
+
+
+def _problem(host: str, err: Any) -> Problem:
+    """A pydantic error as a Problem whose message reads well (no pydantic jargon or URLs)."""
+    loc = tuple(err.get("loc", ()))
     field = ".".join(str(p) for p in loc) or "-"
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
     value: Any = err.get("input")
-    if err.get("type") == "missing":
-        value = None
+    if kind == "missing":
+        return Problem(host, field, None, "required, but not set")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, _FIELD_NAMES, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        if key.startswith("data."):
+            key = key.removeprefix("data.")
+            return Problem(host, field, value,
+                           f"'{key}' is a Nornir host attribute: put it beside 'data:', not in it")
+        return Problem(host, field, value, f"unknown key '{key}'{hint}")
+    if kind == "literal_error":
+        if value is None:
+            return Problem(host, field, None, f"not set: must be {ctx.get('expected')}")
+        return Problem(host, field, value, f"must be {ctx.get('expected')}")
+    if kind in ("too_short", "too_long") and "expected" not in ctx:
+        return Problem(host, field, value, "wrong number of items")
+    if kind in _TYPE_WORDS:
+        words = _TYPE_WORDS[kind]
+        if value is None:
+            words = f"not set (empty in YAML): {words}"
+        return Problem(host, field, value, words)
     return Problem(host, field, value, str(err.get("msg", "invalid")))
 
 
@@ -65,28 +142,26 @@ def derive_services(hosts: dict[str, HostModel]) -> list[AnycastService]:
     """
     owners: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, HostModel] = {}
     for h in hosts.values():
-        for ip in h.addresses():
-            owners.setdefault(ip, h)
+        for itf in interface_ips(h):  # addresses that do not parse are validation's to report
+            owners.setdefault(itf.ip, h)
     per_prefix: dict[tuple[str, str], list[ServerPath]] = {}
     for server in hosts.values():
         if server.role != "server":
             continue
-        src = server.addresses()
+        src = interface_ips(server)
         for nb in server.bgp.neighbors:
-            try:
-                edge = owners.get(ipaddress.ip_address(nb.address))
-            except ValueError:
+            peer = parse_address(nb.address)
+            edge = owners.get(peer) if peer is not None else None
+            if peer is None or edge is None or edge.role != "edge":
                 continue
-            if edge is None or edge.role != "edge":
-                continue
-            next_hop = _address_facing(src, nb.address)
+            next_hop = _address_facing(src, peer, parse_address(nb.update_source))
             for a in server.anycast:
                 per_prefix.setdefault((a.prefix, edge.name), []).append(
                     ServerPath(host=server.name, next_hop=next_hop, local_pref=server.local_pref)
                 )
     services = []
     for (prefix, edge_name), paths in sorted(per_prefix.items()):
-        paths = sorted(paths, key=lambda p: ipaddress.ip_address(p.next_hop))
+        paths = sorted(paths, key=_next_hop_key)
         best = max(p.local_pref for p in paths)
         cap = hosts[edge_name].bgp.maximum_paths_ibgp or 1
         group = [p for p in paths if p.local_pref == best]
@@ -97,13 +172,23 @@ def derive_services(hosts: dict[str, HostModel]) -> list[AnycastService]:
     return services
 
 
+def _next_hop_key(path: ServerPath) -> tuple[int, int, str]:
+    ip = parse_address(path.next_hop)
+    return (ip.version, int(ip), path.host) if ip is not None else (9, 0, path.host)
+
+
 def _address_facing(
-    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address], peer: str
+    addresses: list[ipaddress.IPv4Interface | ipaddress.IPv6Interface],
+    peer: ipaddress.IPv4Address | ipaddress.IPv6Address,
+    update_source: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
 ) -> str:
-    """The server's own address in the subnet of `peer` (its BGP next hop), else its first one."""
-    peer_ip = ipaddress.ip_address(peer)
-    return str(next((a for a in addresses if a.version == peer_ip.version), addresses[0])
-               if addresses else "")
+    """The server's BGP next hop towards `peer`: update_source, else its address in the peer's
+    subnet, else its first address of the peer's family ("" when it has none)."""
+    if update_source is not None:
+        return str(update_source)
+    same = [a for a in addresses if a.version == peer.version]
+    facing = next((a for a in same if peer in a.network), same[0] if same else None)
+    return str(facing.ip) if facing is not None else ""
 
 
 def build_design(nr: Nornir) -> Design:
