@@ -1,0 +1,236 @@
+"""Nornir task: bring one host of an anycast design to the state the inventory asks for."""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from nornir.core.task import Result, Task
+
+from nornir_anycast import linux_net, services
+from nornir_anycast.bgp_gate import BgpGate
+from nornir_anycast.exceptions import ConfigCheckError, DeviceError
+from nornir_anycast.model import Design, HostModel
+from nornir_anycast.remote import Shell
+
+CONNECTION_NAME = "netmiko"
+NEW = ".na-new"
+PREV = ".na-prev"
+FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
+
+
+@dataclass(frozen=True)
+class FileToApply:
+    path: str
+    content: str
+    checker: str | None  # "bird2", "bird1", "nginx", "frr" or None
+    current: str | None
+
+
+def _unified(path: str, old: str | None, new: str) -> str:
+    return "".join(difflib.unified_diff(
+        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
+        fromfile=f"{path} (running)" if old is not None else "/dev/null",
+        tofile=f"{path} (rendered)"))
+
+
+def _check_command(checker: str, path: str) -> str:
+    q = shlex.quote(path)
+    if checker in ("bird1", "bird2", "bird"):
+        return f"bird -p -c {q}"
+    if checker == "frr":
+        return f"vtysh -C -f {q}"
+    if checker == "nginx":
+        test = shlex.quote(path + ".test.conf")
+        main = f"pid {path}.test.pid; error_log stderr; events {{}} http {{ include %s; }}\\n"
+        return (f"printf '{main}' {q} > {test} && nginx -t -q -c {test}; rc=$?; "
+                f"rm -f {test}; [ $rc -eq 0 ]")
+    raise ValueError(f"unknown checker {checker!r}")
+
+
+def _frr_delta(shell: Shell, new_path: str) -> str:
+    """frr-reload's `--test` output: the lines it would add and delete (empty when in sync)."""
+    out = shell.check(f"{FRR_RELOAD} --test {shlex.quote(new_path)}", read_timeout=120)
+    lines = [ln for ln in out.splitlines()
+             if ln.strip() and not ln.startswith(("Lines To Delete", "Lines To Add", "====="))]
+    return "\n".join(lines)
+
+
+def _bird_established(shell: Shell, host: HostModel) -> bool:
+    res = shell.run(f"birdc -s {shlex.quote(host.paths.bird_ctl)} show protocols")
+    lines = [ln for ln in res.output.splitlines() if " BGP " in f" {ln} "]
+    return res.ok and bool(lines) and all("Established" in ln for ln in lines)
+
+
+def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, Any],
+                  dry_run: bool, gate: BgpGate | None) -> Result:
+    conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+    shell = Shell(conn, me.name)
+    diffs: list[str] = []
+
+    desired = linux_net.desired_state(me)
+    net_changes = linux_net.plan(desired, linux_net.actual_state(shell, desired))
+    diffs += [c.diff for c in net_changes]
+
+    # Which rendered files differ from what the host has.
+    changed_files: list[FileToApply] = []
+    frr_conf: FileToApply | None = None
+    for rendered in files.values():
+        current = shell.read_file(rendered.path)
+        f = FileToApply(rendered.path, rendered.content, rendered.checker, current)
+        if rendered.checker == "frr":
+            frr_conf = f
+            continue
+        if current != rendered.content:
+            changed_files.append(f)
+            diffs.append(_unified(f.path, current, f.content))
+
+    # Stage and check everything on the target before anything goes live.
+    staged: list[str] = []
+    try:
+        for f in [*changed_files, *([frr_conf] if frr_conf else [])]:
+            shell.write_file(f.path + NEW, f.content)
+            staged.append(f.path + NEW)
+            if f.checker:
+                res = shell.run(_check_command(f.checker, f.path + NEW))
+                if not res.ok:
+                    raise ConfigCheckError(
+                        f"{me.name}: rendered {f.path} rejected by {f.checker} check, nothing "
+                        f"applied: {res.output.strip()[-800:]}")
+        frr_delta = ""
+        if frr_conf is not None:
+            frr_delta = _frr_delta(shell, frr_conf.path + NEW)
+            if frr_delta:
+                diffs.append(f"--- {frr_conf.path} (running config)\n+++ {frr_conf.path} "
+                             f"(rendered)\n{frr_delta}")
+            elif frr_conf.current != frr_conf.content:
+                changed_files.append(frr_conf)  # running config in sync; file on disk is not
+                diffs.append(_unified(frr_conf.path, frr_conf.current, frr_conf.content))
+        service_actions = _service_actions(shell, me, changed_files)
+        diffs += [f"~ {a}" for a in service_actions]
+        diff = "\n".join(d.rstrip("\n") for d in diffs if d)
+        if dry_run or not diff:
+            return Result(host=task.host, diff=diff, changed=bool(diff) and not dry_run,
+                          result={"dry_run": dry_run, "actions": []})
+
+        actions: list[str] = []
+        for c in net_changes:
+            shell.check(c.command)
+            actions.append(c.diff)
+        if frr_conf is not None and frr_delta:
+            shell.check(f"{FRR_RELOAD} --reload {shlex.quote(frr_conf.path + NEW)}",
+                        read_timeout=180)
+            actions.append("frr-reload applied")
+            if frr_conf not in changed_files:
+                changed_files.append(frr_conf)
+        for f in changed_files:
+            q = shlex.quote(f.path)
+            shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; fi; "
+                        f"mv -f {shlex.quote(f.path + NEW)} {q}")
+            staged.remove(f.path + NEW)
+            actions.append(f"wrote {f.path}")
+        actions += _run_services(shell, me, service_actions, gate)
+        return Result(host=task.host, diff=diff, changed=True,
+                      result={"dry_run": False, "actions": actions})
+    finally:
+        for path in staged:
+            shell.run(f"rm -f {shlex.quote(path)}")
+
+
+def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply]) -> list[str]:
+    """Which services to start or reload: `start bird`, `reload nginx`, ..."""
+    actions = []
+    changed_paths = {f.path for f in changed}
+    if me.role == "server":
+        for name, cmds, conf in (("bird", services.bird(me), me.paths.bird_conf),
+                                 ("nginx", services.nginx(me), me.paths.nginx_site)):
+            running = shell.run(cmds.running).ok
+            if not running:
+                actions.append(f"start {name}")
+            elif conf in changed_paths:
+                actions.append(f"reload {name}")
+    return actions
+
+
+def _run_services(shell: Shell, me: HostModel, actions: list[str],
+                  gate: BgpGate | None) -> list[str]:
+    done = []
+    for action in actions:
+        verb, name = action.split(" ", 1)
+        cmds = services.bird(me) if name == "bird" else services.nginx(me)
+        if name == "nginx":
+            if verb == "reload":
+                shell.check("nginx -t -q")
+            shell.check(cmds.start if verb == "start" else cmds.reload)
+            done.append(action)
+            continue
+        if verb == "start":
+            shell.check(cmds.start)  # not announcing yet: nothing to protect
+            done.append(action)
+            continue
+        # A running BIRD announces the service: take turns, and wait for the session.
+        gate = gate or BgpGate()
+        with gate.turn(me.name):
+            out = shell.check(cmds.reload)
+            if "Reconfigur" not in out and "reconfigur" not in out:
+                raise DeviceError(f"{me.name}: {cmds.reload!r}: {out.strip()[-300:]}")
+            if not gate.wait_until(lambda: _bird_established(shell, me)):
+                raise DeviceError(f"{me.name}: BGP session not Established "
+                                  f"{gate.settle_timeout:.0f} s after reconfiguring BIRD")
+        done.append(action)
+    return done
+
+
+def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool) -> Result:
+    """VyOS: enter configure, send the `set` lines, `compare` for the diff, commit and save
+    (or `exit discard` on dry-run, on no change, and on any error)."""
+    conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+    conn.config_mode()
+    committed = False
+    try:
+        conn.send_config_set(commands, exit_config_mode=False)
+        diff = conn.send_command("compare", expect_string=r"#").strip()
+        if "No changes" in diff or not diff:
+            diff = ""
+        if dry_run or not diff:
+            return Result(host=task.host, diff=diff, changed=bool(diff) and not dry_run,
+                          result={"dry_run": dry_run, "actions": []})
+        conn.commit()
+        committed = True
+        conn.send_command("save", expect_string=r"#")
+        return Result(host=task.host, diff=diff, changed=True,
+                      result={"dry_run": False, "actions": ["commit", "save"]})
+    finally:
+        if not committed:
+            conn.send_command("exit discard", expect_string=r"[$#]")
+        else:
+            conn.exit_config_mode()
+
+
+def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
+                   gate: BgpGate | None = None) -> Result:
+    """Render this host's configuration and apply it, checking every file on the target first.
+
+    Linux hosts (FRR routers, servers, clients): addresses, default route and sysctls with
+    `ip`/`sysctl`; files staged as `<path>.na-new`, checked with the platform's own checker
+    (`bird -p`, `nginx -t`, `vtysh -C`), then moved into place (the old one kept as
+    `<path>.na-prev`); FRR reloaded diff-based with frr-reload; BIRD and nginx started when
+    stopped and reloaded only when their configuration changed. Servers that are already
+    announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
+
+    Returns:
+        Result with `diff` (what changed or, with dry_run, would change), `changed` (True only
+        when something was changed), `result` = {"dry_run": bool, "actions": [...]}.
+    """
+    from nornir_anycast.rendering import render_host
+
+    me = design.hosts[task.host.name]
+    dry = task.is_dry_run(dry_run)
+    files = render_host(me, design)
+    if me.platform == "vyos":
+        commands = [ln for f in files.values() for ln in f.content.splitlines()
+                    if ln.startswith(("set ", "delete "))]
+        return _deploy_vyos(task, me, commands, dry)
+    return _deploy_linux(task, me, design, files, dry, gate)
