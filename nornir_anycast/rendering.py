@@ -1,0 +1,398 @@
+"""Rendering every configuration file of the anycast design from the typed model.
+
+One Jinja2 Environment (package data `nornir_anycast.templates/jinja`, StrictUndefined,
+trim_blocks, lstrip_blocks). `render_host()` picks the templates from the host's platform, role
+and OS and returns `{logical name: RenderedFile}`; the logical name doubles as the file name
+under `render --out DIR/<host>/`. Facts the templates need but the model does not hold directly
+(which neighbor is a server, the edge's anycast prefix list, the timers the inventory sets) are
+computed here, once, so the templates stay free of logic.
+
+Logical names and what they are:
+
+| name | hosts | path on device | checker |
+|---|---|---|---|
+| `frr.conf` | platform frr (isp, edge) | `paths.frr_conf` | `frr` (`vtysh -C -f`) |
+| `config.vyos` | platform vyos (isp, edge) | none: `set` commands for configure mode | none |
+| `bird.conf` | servers | `paths.bird_conf` | `bird1` / `bird2` (`bird -p -c`) |
+| `nginx-site.conf` | servers | `paths.nginx_site` | `nginx` (`nginx -t`) |
+| `page` | servers | `<paths.web_root>/file` | none |
+| `interfaces` | servers, clients outside the lab | `paths.interfaces_file` | none |
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jinja2
+
+from nornir_anycast.exceptions import InventoryError, Problem, TemplateError
+from nornir_anycast.model import BgpTimers, Design, HostModel, Neighbor, RouteMapRule
+
+Checker = Literal["frr", "bird1", "bird2", "nginx"]
+
+#: FRR's `frr defaults traditional` values: lines equal to them are left out, because FRR leaves
+#: them out of `show running-config` and frr-reload.py would otherwise see a difference.
+FRR_DEFAULT_KEEPALIVE = 60
+FRR_DEFAULT_HOLD = 180
+FRR_DEFAULT_CONNECT_RETRY = 120
+FRR_DEFAULT_BFD_INTERVAL_MS = 300
+FRR_DEFAULT_BFD_MULTIPLIER = 3
+
+#: Names of the policies rendered for FRR when the inventory names none.
+ANYCAST_PREFIX_LIST = "ANYCAST"
+SERVERS_IN = "SERVERS-IN"
+EBGP_IN = "EBGP-IN"
+EBGP_OUT = "EBGP-OUT"
+BFD_PROFILE = "anycast"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One rendered file.
+
+    Attributes:
+        path: where it goes on the device; None for VyOS `set` commands (entered, not copied).
+        content: the text, ending with a newline.
+        checker: which local checker validates it (see nornir_anycast.checkers), or None.
+    """
+
+    path: str | None
+    content: str
+    checker: Checker | None = None
+
+
+@dataclass(frozen=True)
+class NeighborView:
+    """A BGP neighbor with what the templates need resolved."""
+
+    address: str
+    remote_as: int
+    update_source: str | None
+    description: str | None
+    ibgp: bool
+    to_server: bool
+    peer: str | None  # the inventory host that owns the address
+    route_map_in: str | None
+    route_map_out: str | None
+    password: str | None
+    ttl_security: bool
+    bird_name: str  # a BIRD protocol name
+    interface: str | None  # the local interface facing the neighbor (for BFD)
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One rule of a rendered route-map; `prefix_list` is matched when set."""
+
+    seq: int
+    action: str
+    prefix_list: str | None = None
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Prefix lists and route-maps a router's config defines, in rendering order."""
+
+    prefix_lists: dict[str, list[str]] = field(default_factory=dict)
+    route_maps: dict[str, list[PolicyRule]] = field(default_factory=dict)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja2 Environment for every template of the package."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("nornir_anycast.templates", "jinja"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["netmask"] = _netmask
+    env.filters["ip_only"] = _ip_only
+    env.filters["vq"] = _vyos_quote
+    return env
+
+
+def _netmask(address: str) -> str:
+    return str(ipaddress.ip_interface(address).netmask)
+
+
+def _ip_only(address: str) -> str:
+    return str(ipaddress.ip_interface(address).ip)
+
+
+def _vyos_quote(value: object) -> str:
+    """A VyOS value quoted the way `show configuration commands` prints it."""
+    return "'" + str(value).replace("'", "'\\''") + "'"
+
+
+def version_tuple(version: str | None) -> tuple[int, ...]:
+    """`1.2` -> (1, 2); `1.1.7` -> (1, 1, 7); None or junk -> ()."""
+    if not version:
+        return ()
+    parts: list[int] = []
+    for piece in version.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def render_template(name: str, host: HostModel, **context: Any) -> str:
+    """Render one template; any Jinja2 problem becomes TemplateError naming host and template."""
+    try:
+        template = environment().get_template(name)
+        text = template.render(host=host, **context)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"{host.name}: template {name}: not found ({exc.name})") from exc
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{host.name}: template {name}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{host.name}: template {name}: {exc}") from exc
+    return text.rstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Facts derived for the templates
+
+
+def _bird_identifier(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "_" for ch in text)
+    return out if out and out[0].isalpha() else f"p_{out}"
+
+
+def _interface_towards(host: HostModel, address: str) -> str | None:
+    ip = ipaddress.ip_address(address)
+    for itf in host.interfaces:
+        for i in itf.interfaces():
+            if i.version == ip.version and ip in i.network:
+                return itf.name
+    return None
+
+
+def _secret(host: HostModel, index: int, nb: Neighbor) -> str | None:
+    if nb.password_env is None:
+        return None
+    value = os.environ.get(nb.password_env)
+    if not value:
+        raise InventoryError([Problem(
+            host.name, f"bgp.neighbors.{index}.password_env", nb.password_env,
+            "environment variable is not set (it must hold the BGP password)")])
+    return value
+
+
+def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list[NeighborView]:
+    """The host's neighbors, classified; with `frr_policy`, default route-maps filled in.
+
+    FRR 8.4 refuses to exchange routes with an eBGP peer without policies in both directions,
+    and an edge must accept from its servers only the anycast prefixes: where the inventory
+    names no route-map, EBGP-IN / EBGP-OUT / SERVERS-IN are used (see `policies()`).
+    """
+    views: list[NeighborView] = []
+    used: set[str] = set()
+    for index, nb in enumerate(host.bgp.neighbors):
+        owner = design.owner_of(nb.address)
+        ibgp = host.asn is not None and nb.remote_as == host.asn
+        to_server = ibgp and owner is not None and owner.role == "server"
+        rm_in, rm_out = nb.route_map_in, nb.route_map_out
+        if frr_policy:
+            if not ibgp:
+                rm_in = rm_in or EBGP_IN
+                rm_out = rm_out or EBGP_OUT
+            elif to_server and host.role == "edge":
+                rm_in = rm_in or SERVERS_IN
+        base = _bird_identifier(owner.name if owner is not None else f"bgp_{nb.address}")
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name)
+        views.append(NeighborView(
+            address=nb.address, remote_as=nb.remote_as, update_source=nb.update_source,
+            description=nb.description, ibgp=ibgp, to_server=to_server,
+            peer=owner.name if owner is not None else None,
+            route_map_in=rm_in, route_map_out=rm_out, password=_secret(host, index, nb),
+            ttl_security=nb.ttl_security, bird_name=name,
+            interface=_interface_towards(host, nb.address),
+        ))
+    return views
+
+
+def edge_anycast_prefixes(host: HostModel, design: Design) -> list[str]:
+    """The anycast prefixes the servers behind this edge announce (sorted, unique)."""
+    prefixes = {s.prefix for s in design.services if s.edge == host.name}
+    return sorted(prefixes, key=lambda p: (ipaddress.ip_network(p).version,
+                                           ipaddress.ip_network(p)))
+
+
+def _model_route_map(name: str, rules: list[RouteMapRule], policies: Policies) -> None:
+    out: list[PolicyRule] = []
+    for r in sorted(rules, key=lambda r: r.rule):
+        plist = None
+        if r.match_prefix is not None:
+            plist = f"{name}-{r.rule}"
+            policies.prefix_lists[plist] = [r.match_prefix]
+        out.append(PolicyRule(seq=r.rule, action=r.action, prefix_list=plist))
+    policies.route_maps[name] = out
+
+
+def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView]) -> Policies:
+    """Prefix lists and route-maps for an FRR router: the inventory's, plus the defaults used.
+
+    - SERVERS-IN (edge, in from servers): permit only ANYCAST (the Design's anycast prefixes).
+    - EBGP-OUT on an edge: permit only ANYCAST, so internal routes never leak to the ISP.
+    - EBGP-OUT on any other router, and EBGP-IN: permit everything (an explicit policy only
+      because FRR 8.4 enforces `bgp ebgp-requires-policy`).
+    """
+    policies = Policies()
+    anycast = edge_anycast_prefixes(host, design) if host.role == "edge" else []
+    referenced = {n.route_map_in for n in neighbors} | {n.route_map_out for n in neighbors}
+    needs_anycast = host.role == "edge" and bool(referenced & {SERVERS_IN, EBGP_OUT})
+    if needs_anycast and anycast:
+        policies.prefix_lists[ANYCAST_PREFIX_LIST] = anycast
+    for name in sorted(host.route_maps):
+        _model_route_map(name, host.route_maps[name], policies)
+    filtered = PolicyRule(seq=10, action="permit", prefix_list=ANYCAST_PREFIX_LIST)
+    if not anycast:
+        filtered = PolicyRule(seq=10, action="deny")
+    defaults = {
+        SERVERS_IN: [filtered],
+        EBGP_IN: [PolicyRule(seq=10, action="permit")],
+        EBGP_OUT: [filtered if host.role == "edge" else PolicyRule(seq=10, action="permit")],
+    }
+    for name, rules in defaults.items():
+        if name in referenced and name not in host.route_maps:
+            policies.route_maps[name] = rules
+    return policies
+
+
+def timers_set(host: HostModel) -> dict[str, Any]:
+    """The BGP timers the inventory sets explicitly (unset ones keep the daemon's default)."""
+    t: BgpTimers = host.bgp_timers
+    return {k: getattr(t, k) for k in sorted(t.model_fields_set)}
+
+
+def frr_timers(host: HostModel) -> dict[str, int | None]:
+    """`timers bgp` and `timers connect` values, None where FRR's default applies."""
+    t = host.bgp_timers
+    bgp = (t.keepalive, t.hold) != (FRR_DEFAULT_KEEPALIVE, FRR_DEFAULT_HOLD)
+    return {
+        "keepalive": t.keepalive if bgp else None,
+        "hold": t.hold if bgp else None,
+        "connect": t.connect_retry if t.connect_retry != FRR_DEFAULT_CONNECT_RETRY else None,
+    }
+
+
+def vyos_layer4_hashing(host: HostModel) -> bool:
+    """`set system ip multipath layer4-hashing`: as set, else on VyOS 1.2+ edges (the seed's)."""
+    if host.multipath_layer4_hashing is not None:
+        return host.multipath_layer4_hashing
+    return host.role == "edge" and version_tuple(host.os_version) >= (1, 2)
+
+
+# --------------------------------------------------------------------------------------------
+# Selecting and rendering
+
+
+def _render_router_frr(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+    neighbors = neighbor_views(host, design, frr_policy=True)
+    text = render_template(
+        f"frr/{host.role}.conf.j2", host,
+        design=design, neighbors=neighbors, policies=frr_policies(host, design, neighbors),
+        timers=frr_timers(host), bfd_profile=BFD_PROFILE,
+        bfd_interval=(host.bfd.interval_ms
+                      if host.bfd.interval_ms != FRR_DEFAULT_BFD_INTERVAL_MS else None),
+        bfd_multiplier=(host.bfd.multiplier
+                        if host.bfd.multiplier != FRR_DEFAULT_BFD_MULTIPLIER else None),
+    )
+    return {"frr.conf": RenderedFile(host.paths.frr_conf, text, "frr")}
+
+
+#: VyOS versions whose `set` syntax the templates write (the seed's; 1.3 moved BGP settings
+#: under address-family and 1.4 to `system-as`).
+VYOS_SUPPORTED = ((1, 1), (1, 2))
+
+
+def _render_router_vyos(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+    version = version_tuple(host.os_version)
+    if version[:2] not in VYOS_SUPPORTED:
+        raise TemplateError(
+            f"{host.name}: os_version={host.os_version!r}: the VyOS templates write the syntax of "
+            "VyOS 1.1 and 1.2 only")
+    if host.bfd.enabled and version[:2] < (1, 2):
+        raise TemplateError(
+            f"{host.name}: bfd.enabled=True: VyOS {host.os_version} has no BFD (1.2+ has)")
+    neighbors = neighbor_views(host, design, frr_policy=False)
+    policies = Policies()
+    for name in sorted(host.route_maps):
+        _model_route_map(name, host.route_maps[name], policies)
+    text = render_template(
+        f"vyos/{host.role}.vyos.j2", host,
+        design=design, neighbors=neighbors, policies=policies, timers=timers_set(host),
+        layer4_hashing=vyos_layer4_hashing(host), version=version,
+    )
+    return {"config.vyos": RenderedFile(None, text, None)}
+
+
+def _render_server(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+    neighbors = neighbor_views(host, design, frr_policy=False)
+    bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None})
+    bird = render_template(
+        f"bird/bird{host.bird_version}.conf.j2", host,
+        design=design, neighbors=neighbors, timers=timers_set(host),
+        bfd_interfaces=bfd_interfaces,
+    )
+    files = {
+        "bird.conf": RenderedFile(host.paths.bird_conf, bird,
+                                  "bird1" if host.bird_version == 1 else "bird2"),
+        "nginx-site.conf": RenderedFile(host.paths.nginx_site,
+                                        render_template("nginx/site.conf.j2", host), "nginx"),
+        "page": RenderedFile(host.paths.web_root.rstrip("/") + "/file",
+                             render_template("nginx/page.j2", host), None),
+    }
+    files.update(_render_interfaces(host))
+    return files
+
+
+def _render_interfaces(host: HostModel) -> dict[str, RenderedFile]:
+    """ifupdown's /etc/network/interfaces, for hosts outside the lab (the lab sets addresses)."""
+    if host.lab:
+        return {}
+    text = render_template("linux/interfaces.j2", host)
+    return {"interfaces": RenderedFile(host.paths.interfaces_file, text, None)}
+
+
+def render_host(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+    """Every file one host needs, by logical name (sorted), rendered from the typed model.
+
+    Raises:
+        TemplateError: no template for this platform and role, or a template failed
+            (the message names the host and the template).
+        InventoryError: a BGP password's environment variable is not set.
+    """
+    if host.platform == "frr" and host.role in ("isp", "edge"):
+        files = _render_router_frr(host, design)
+    elif host.platform == "vyos" and host.role in ("isp", "edge"):
+        files = _render_router_vyos(host, design)
+    elif host.platform == "linux" and host.role == "server":
+        files = _render_server(host, design)
+    elif host.platform == "linux" and host.role == "client":
+        files = _render_interfaces(host)
+    else:
+        raise TemplateError(
+            f"{host.name}: no templates for platform {host.platform!r} with role {host.role!r}")
+    return dict(sorted(files.items()))
+
+
+def render_design(design: Design, names: list[str] | None = None
+                  ) -> Mapping[str, dict[str, RenderedFile]]:
+    """`render_host` for each host of the design (or of `names`), by host name."""
+    selected = names if names is not None else sorted(design.hosts)
+    return {n: render_host(design.hosts[n], design) for n in selected}
