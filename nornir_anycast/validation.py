@@ -137,6 +137,10 @@ def _owners(design: Design) -> dict[IPAddress, list[str]]:
     return owners
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _names(names: Iterable[str]) -> str:
     return ", ".join(names)
 
@@ -411,9 +415,9 @@ def check_role_fields(design: Design, r: _Report) -> None:
     owners = _owners(design)
     for h in design.hosts.values():
         if h.role in ("server", *ROUTERS) and h.asn is None:
-            r.error(h.name, "asn", None, f"a {h.role} needs an AS number")
+            r.error(h.name, "asn", None, f"{_a(h.role)} needs an AS number")
         if h.role in ROUTERS and h.router_id is None:
-            r.error(h.name, "router_id", None, f"a {h.role} router needs a router id")
+            r.error(h.name, "router_id", None, f"{_a(h.role)} router needs a router id")
         if h.role == "edge" and h.bgp.maximum_paths_ibgp is None:
             r.error(h.name, "bgp.maximum_paths_ibgp", None,
                     "the edge needs maximum_paths_ibgp (the seed uses 2) to spread traffic")
@@ -605,7 +609,7 @@ def check_platform(design: Design, r: _Report) -> None:
                     "servers run BIRD on Linux: platform must be linux")
         if h.role in ROUTERS and h.platform not in ("frr", "vyos"):
             r.error(h.name, "platform", h.platform,
-                    f"a {h.role} router is configured as frr or vyos")
+                    f"{_a(h.role)} router is configured as frr or vyos")
         if h.platform == "vyos":
             if h.os not in (None, "vyos"):
                 r.error(h.name, "os", h.os, "platform vyos runs os vyos")
