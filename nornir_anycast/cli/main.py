@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from nornir_anycast.exceptions import AnycastError, InventoryError
 
@@ -44,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except InventoryError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        # One line per problem, never wrapped; values may contain [brackets] (not markup).
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False,
+                  soft_wrap=True)
         return EXIT_BAD_INPUT
     except AnycastError as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
