@@ -689,14 +689,18 @@ def validate(design: Design) -> list[Problem]:
     """Check the whole design with every rule in RULES.
 
     Returns:
-        every problem found, errors first then warnings, each group in rule order
-        (Problem.severity is "error" or "warning").
+        every problem found (Problem.severity is "error" or "warning"): errors first, then
+        warnings; each group by host in inventory order, then in rule order.
     """
     report = _Report()
     for rule in RULES:
         rule(design, report)
-    errors = [p for p in report.problems if p.severity == "error"]
-    return errors + [p for p in report.problems if p.severity != "error"]
+    order = {name: i for i, name in enumerate(design.hosts)}
+
+    def key(p: Problem) -> tuple[int, int]:
+        return (p.severity != "error", order.get(p.host, len(order)))
+
+    return sorted(report.problems, key=key)
 
 
 def _sort_key(ip: IPAddress) -> tuple[int, int]:
