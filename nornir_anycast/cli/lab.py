@@ -1,0 +1,102 @@
+"""`python tasks.py lab up|down|status|exec`: the built-in lab (see nornir_anycast.lab)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nornir_anycast.lab import lifecycle
+from nornir_anycast.lab import status as lab_status
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "lab", help="build, inspect and remove the built-in lab (network namespaces)",
+        description="The seed topology in Linux network namespaces with real FRR, BIRD 2, "
+                    "nginx and OpenSSH. Needs root.")
+    verbs = p.add_subparsers(dest="lab_command", required=True, metavar="VERB")
+
+    up = verbs.add_parser("up", help="build the lab, or repair what is missing (idempotent)")
+    up.add_argument("-i", "--inventory", metavar="DIR",
+                    help="inventory directory (default: inventory/)")
+    up.add_argument("--servers", type=int, metavar="N",
+                    help="N servers: writes .lab/inventory/ for that topology and builds it")
+    up.set_defaults(func=run_up)
+
+    down = verbs.add_parser("down", help="remove everything the lab made (safe to run twice)")
+    down.set_defaults(func=run_down)
+
+    st = verbs.add_parser("status", help="hosts, daemons and SSH reachability")
+    st.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    st.set_defaults(func=run_status)
+
+    ex = verbs.add_parser("exec", help="run a command on a lab host (exit status passed back)",
+                          description="Run CMD in HOST's namespaces, exactly as an SSH "
+                                      "session on it would; stdin and stdout pass through.")
+    ex.add_argument("host", metavar="HOST", help="inventory name (server-1) or namespace")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    ex.set_defaults(func=run_exec)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    report = lifecycle.up(args.inventory, args.servers)
+    for change in report.changes:
+        console.print(f"  {change}", highlight=False)
+    n = len(report.topology.hosts)
+    what = f"{len(report.changes)} change(s)" if report.changes else "nothing to do"
+    Console().print(f"lab up: {n} hosts from {report.inventory} ({what}) "
+                    f"in {report.seconds:.1f} s", highlight=False)
+    return 0
+
+
+def run_down(args: argparse.Namespace) -> int:
+    report = lifecycle.down()
+    if not (report.namespaces or report.processes or report.files):
+        Console().print("lab down: nothing to remove", highlight=False)
+        return 0
+    Console().print(f"lab down: removed {len(report.namespaces)} namespace(s), "
+                    f"{report.processes} process(es), {len(report.files)} file(s)/dir(s) "
+                    f"in {report.seconds:.1f} s", highlight=False)
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    st = lab_status.status()
+    if args.json:
+        print(json.dumps(st.as_json(), indent=2))
+        return 0 if st.ok else 1
+    console = Console()
+    if not st.up:
+        console.print("lab is down (run `python tasks.py lab up`)")
+        return 1
+    table = Table(title=f"lab ({st.inventory})", title_justify="left")
+    for col in ("host", "namespace", "pid", "daemons running", "ssh"):
+        table.add_column(col)
+    for h in st.hosts:
+        daemons = " ".join(h.daemons)
+        if h.missing:
+            daemons += f" [red](missing: {' '.join(h.missing)})[/red]"
+        namespace = h.namespace if h.namespace_exists else f"[red]{h.namespace} (gone)[/red]"
+        table.add_row(h.host, namespace, str(h.pid) if h.pid else "[red]-[/red]", daemons,
+                      "[green]ok[/green]" if h.ssh else "[red]no[/red]")
+    console.print(table)
+    for sw, exists in st.switches.items():
+        if not exists:
+            console.print(f"[red]switch namespace {sw} is gone[/red]")
+    console.print("[green]lab ok[/green]" if st.ok else
+                  "[red]lab damaged[/red]: run `python tasks.py lab up` to repair")
+    return 0 if st.ok else 1
+
+
+def run_exec(args: argparse.Namespace) -> int:
+    cmd = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    sys.stdout.flush()
+    return lab_status.exec_in(args.host, cmd)

@@ -1,0 +1,328 @@
+"""`lab up` and `lab down`: build, repair and remove the lab.
+
+`up` is idempotent: every step checks first and only makes what is missing or broken (a
+namespace, a link, a host's PID 1, sshd, FRR), so a second `up` repairs a damaged lab and
+leaves a healthy one untouched. `down` removes only what carries the lab's marks (namespaces
+named na-*, processes inside them, .lab/ files the lab writes) and is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nornir_anycast.exceptions import LabError
+from nornir_anycast.lab import daemons, hostdirs, hosts, inventory_gen, netns, procs, sshconfig
+from nornir_anycast.lab import state as lab_state
+from nornir_anycast.lab.topology import LabHost, Segment, Topology, load_topology
+from nornir_anycast.paths import default_inventory, lab_dir, project_root
+
+REQUIRED_COMMANDS = ("ip", "nsenter", "socat", "ssh", "ssh-keygen", "sysctl")
+REQUIRED_FILES = ("/usr/sbin/sshd",)
+ROUTER_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/bin/vtysh")
+SERVER_FILES = ("/usr/sbin/bird", "/usr/sbin/birdc", "/usr/sbin/nginx")
+
+
+@dataclass
+class UpReport:
+    """What `lab up` did: `changes` lists each creation or repair (empty: nothing was needed)."""
+
+    inventory: Path
+    topology: Topology
+    changes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class DownReport:
+    """What `lab down` removed."""
+
+    namespaces: list[str] = field(default_factory=list)
+    processes: int = 0
+    files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    """Serialise lab operations (an flock on the project root directory, no lock file left)."""
+    fd = os.open(project_root(), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def preflight(topology: Topology | None = None) -> None:
+    """LabError naming what this machine lacks to run the lab."""
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, mounts)")
+    missing = [c for c in REQUIRED_COMMANDS if shutil.which(c) is None]
+    files = list(REQUIRED_FILES)
+    if topology is not None:
+        if any(h.runs_frr for h in topology.hosts.values()):
+            files += ROUTER_FILES
+        if any(h.role == "server" for h in topology.hosts.values()):
+            files += SERVER_FILES
+    missing += [f for f in files if not os.access(f, os.X_OK)]
+    if missing:
+        raise LabError(f"missing on this machine: {', '.join(missing)} (run scripts/install.sh)")
+
+
+# --- namespaces and links ---------------------------------------------------------------------
+
+
+def _kill_in_netns(names: list[str]) -> int:
+    """Kill every process inside these lab namespaces (PID 1s first, then stragglers)."""
+    inodes = {i for n in names if (i := netns.netns_inode(n)) is not None}
+    table = procs.all_procs()
+    inits = [p for ns, p in procs.lab_inits(table).items() if ns in names or p.netns in inodes]
+    pidns = {p.pidns for p in inits}
+    me = os.getpid()
+    victims = [p.pid for p in inits]
+    victims += [p.pid for p in table
+                if p.pid != me and p.pid not in victims and (p.netns in inodes or p.pidns in pidns)]
+    left = hosts.kill_pids(victims)
+    if left:
+        raise LabError(f"processes of the lab did not die: {left}")
+    return len(victims)
+
+
+def _ensure_namespaces(topology: Topology, changes: list[str]) -> None:
+    wanted = set(topology.namespaces)
+    stale = [n for n in netns.list_netns() if n not in wanted]
+    stale_inits = [ns for ns in procs.lab_inits() if ns not in wanted]
+    if stale or stale_inits:
+        _kill_in_netns(stale + stale_inits)
+        for name in stale:
+            netns.delete_netns(name)
+            changes.append(f"removed {name} (not in this topology)")
+    for name in topology.namespaces:
+        if netns.netns_inode(name) is None:
+            _kill_in_netns([name])  # a PID 1 may outlive its namespace's name
+            netns.add_netns(name)
+            changes.append(f"created namespace {name}")
+            if name in topology.switches:
+                # A switch has no address of its own, not even a link-local one.
+                netns.sysctl(name, {"net.ipv6.conf.all.disable_ipv6": "1",
+                                    "net.ipv6.conf.default.disable_ipv6": "1"})
+
+
+def _is_pair(a: dict[str, object] | None, a_ns: str, b: dict[str, object] | None,
+             b_ns: str, ids: dict[str, dict[int, str | None]]) -> bool:
+    """True when a and b are the two ends of one veth pair (a in a_ns, b in b_ns)."""
+    if a is None or b is None:
+        return False
+    for x, x_ns, y, y_ns in ((a, a_ns, b, b_ns), (b, b_ns, a, a_ns)):
+        info = x.get("linkinfo")
+        if not isinstance(info, dict) or info.get("info_kind") != "veth":
+            return False
+        nsid = x.get("link_netnsid")
+        if not isinstance(nsid, int) or ids[x_ns].get(nsid) != y_ns:
+            return False
+        if x.get("link_index") != y.get("ifindex"):
+            return False
+    return True
+
+
+def _ensure_links(topology: Topology, changes: list[str]) -> None:
+    names = topology.namespaces
+    links = {n: netns.links(n) for n in names}
+    ids = {n: netns.nsid_names(n) for n in names}
+    for seg in topology.segments:
+        _ensure_segment(seg, links, ids, changes)
+    for name in names:
+        cmds = ["link set dev lo up"]
+        if name in topology.switches:
+            cmds.append(f"link set dev {netns.BRIDGE} up")
+        for seg in topology.segments:
+            for port in seg.ports:
+                if port.netns == name:
+                    cmds.append(f"link set dev {port.ifname} up")
+                if seg.switch == name:
+                    cmds.append(f"link set dev {seg.switch_port(port)} master {netns.BRIDGE} up")
+        netns.batch(name, cmds)
+
+
+def _ensure_segment(seg: Segment, links: dict[str, dict[str, dict[str, object]]],
+                    ids: dict[str, dict[int, str | None]], changes: list[str]) -> None:
+    if seg.switch is None:
+        a, b = seg.ports
+        la, lb = links[a.netns].get(a.ifname), links[b.netns].get(b.ifname)
+        if _is_pair(la, a.netns, lb, b.netns, ids):
+            return
+        if la is not None:
+            netns.batch(a.netns, [f"link delete dev {a.ifname}"])
+        if lb is not None and netns.links(b.netns).get(b.ifname) is not None:
+            netns.batch(b.netns, [f"link delete dev {b.ifname}"])
+        netns.batch(a.netns, [f"link add {a.ifname} type veth peer name {b.ifname} "
+                              f"netns {b.netns}"])
+        changes.append(f"linked {a.host}:{a.ifname} <-> {b.host}:{b.ifname}")
+        return
+    sw = seg.switch
+    if links[sw].get(netns.BRIDGE) is None:
+        netns.batch(sw, [f"link add {netns.BRIDGE} type bridge stp_state 0"])
+        changes.append(f"created bridge {sw}:{netns.BRIDGE} for {', '.join(seg.networks)}")
+    for port in seg.ports:
+        swport = seg.switch_port(port)
+        la, lb = links[port.netns].get(port.ifname), links[sw].get(swport)
+        if _is_pair(la, port.netns, lb, sw, ids) and lb is not None \
+                and lb.get("master") == netns.BRIDGE:
+            continue
+        if la is not None:
+            netns.batch(port.netns, [f"link delete dev {port.ifname}"])
+        if lb is not None and netns.links(sw).get(swport) is not None:
+            netns.batch(sw, [f"link delete dev {swport}"])
+        netns.batch(port.netns, [f"link add {port.ifname} type veth peer name {swport} "
+                                 f"netns {sw}"])
+        changes.append(f"linked {port.host}:{port.ifname} <-> {sw}:{netns.BRIDGE}")
+
+
+# --- hosts ------------------------------------------------------------------------------------
+
+
+def _ensure_inits(topology: Topology, changes: list[str]) -> dict[str, int]:
+    """PID 1 of every host, starting those that do not run (in parallel)."""
+    pids: dict[str, int] = {}
+    launch: list[LabHost] = []
+    for host in topology.hosts.values():
+        init = hosts.find_init(host)
+        if init is not None:
+            pids[host.name] = init.pid
+        else:
+            launch.append(host)
+    if launch:
+        _kill_in_netns([h.netns for h in launch])  # a PID 1 left in an old namespace
+        for host in launch:
+            hostdirs.reset_run(host)
+        launchers = [(h, hosts.start_init(h)) for h in launch]
+        for host, launcher in launchers:
+            pids[host.name] = hosts.wait_init(host, launcher)
+            changes.append(f"started {host.name} (PID 1 = {pids[host.name]})")
+    return pids
+
+
+def _ensure_daemons(host: LabHost, init_pid: int) -> list[str]:
+    """Start what should run on the host and does not; returns what it did."""
+    done: list[str] = []
+    init = procs.read_proc(init_pid)
+    if init is None:
+        raise LabError(f"host {host.name}: PID 1 ({init_pid}) died")
+    state = daemons.running(init)
+    if not state.sshd_listener:
+        daemons.start_sshd(host, init_pid)
+        done.append(f"started sshd on {host.name}")
+    if host.runs_frr:
+        missing = [d for d in daemons.FRR_PROCESSES if d not in state.names]
+        if missing and "watchfrr" in state.names and len(missing) < len(daemons.FRR_PROCESSES):
+            # watchfrr restarts a dead daemon by itself within a few seconds.
+            try:
+                daemons.wait_for(host, init_pid, daemons.FRR_PROCESSES, timeout=8)
+                missing = []
+            except LabError:
+                pass
+        if missing:
+            partial = any(d in state.names for d in daemons.FRR_PROCESSES)
+            daemons.start_frr(host, init_pid, restart=partial)
+            done.append(f"{'restarted' if partial else 'started'} FRR on {host.name} "
+                        f"(missing: {', '.join(missing)})")
+    daemons.wait_for(host, init_pid, daemons.expected(host), timeout=30)
+    return done
+
+
+def _wait_ssh(topology: Topology, timeout: float = 30) -> None:
+    pending = list(topology.hosts.values())
+    deadline = time.monotonic() + timeout
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while pending:
+            results = list(pool.map(sshconfig.ssh_ok, pending))
+            pending = [h for h, ok in zip(pending, results, strict=True) if not ok]
+            if pending and time.monotonic() > deadline:
+                raise LabError("no SSH login after {:.0f} s on: {}".format(
+                    timeout, ", ".join(h.name for h in pending)))
+            if pending:
+                time.sleep(0.2)
+
+
+def up(inventory: str | Path | None = None, servers: int | None = None,
+       check_ssh: bool = True) -> UpReport:
+    """Build or repair the lab of `inventory` (default `inventory/`).
+
+    Args:
+        inventory: inventory directory; with `servers`, the base of the generated inventory.
+        servers: write `.lab/inventory/` for this many servers and build that instead.
+        check_ssh: finish with a real SSH login on every host.
+
+    Raises:
+        InventoryError: the inventory cannot describe a lab (host, field and value named).
+        LabError: the machine cannot run the lab, or a step failed.
+    """
+    start = time.monotonic()
+    preflight()
+    inv = Path(inventory) if inventory is not None else default_inventory()
+    inv = inv if inv.is_absolute() else (Path.cwd() / inv)
+    with _locked():
+        if servers is not None:
+            inv = inventory_gen.write_scaled_inventory(inv, servers)
+        topology = load_topology(inv)
+        preflight(topology)
+        report = UpReport(inventory=inv, topology=topology)
+        changes = report.changes
+        lab_dir().mkdir(parents=True, exist_ok=True)
+        _ensure_namespaces(topology, changes)
+        _ensure_links(topology, changes)
+        sshconfig.ensure_client_key()
+        for host in topology.hosts.values():
+            hostdirs.prepare(host)
+            sshconfig.prepare_host(host)
+        sshconfig.write_client_files(topology.hosts.values())
+        lab_state.save(topology, inv)
+        pids = _ensure_inits(topology, changes)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for done in pool.map(lambda h: _ensure_daemons(h, pids[h.name]),
+                                 topology.hosts.values()):
+                changes.extend(done)
+        if check_ssh:
+            _wait_ssh(topology)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def down() -> DownReport:
+    """Remove every namespace, process, mount and file of the lab; safe to run twice."""
+    start = time.monotonic()
+    preflight()
+    report = DownReport()
+    with _locked():
+        names = netns.list_netns()
+        inits = procs.lab_inits()
+        report.processes = _kill_in_netns(sorted(set(names) | set(inits)))
+        for name in names:
+            netns.delete_netns(name)
+        report.namespaces = names
+        leftovers = netns.list_netns()
+        if leftovers:
+            raise LabError(f"namespaces still there after delete: {', '.join(leftovers)}")
+        lab = lab_dir()
+        for path in (hostdirs.hosts_root(), inventory_gen.generated_dir()):
+            if path.exists():
+                shutil.rmtree(path)
+                report.files.append(str(path.relative_to(project_root())))
+        for path in (sshconfig.ssh_config_file(), sshconfig.known_hosts_file(),
+                     sshconfig.key_file(), sshconfig.key_file().with_suffix(".pub"),
+                     lab_state.state_file()):
+            if path.exists():
+                path.unlink()
+                report.files.append(str(path.relative_to(project_root())))
+        if lab.is_dir() and not any(lab.iterdir()):
+            lab.rmdir()
+    report.seconds = time.monotonic() - start
+    return report
