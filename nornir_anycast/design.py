@@ -85,6 +85,8 @@ def host_model(host: Host) -> HostModel:
         raise InventoryError(problems) from None
 
 
+_SECRET_KEYS = frozenset({"password_env", "password", "secret"})
+
 _TYPE_WORDS = {
     "int_parsing": "must be a whole number",
     "int_type": "must be a whole number",
@@ -107,6 +109,8 @@ def _problem(host: str, err: Any) -> Problem:
     kind = str(err.get("type", ""))
     ctx = err.get("ctx") or {}
     value: Any = err.get("input")
+    if loc and str(loc[-1]) in _SECRET_KEYS:
+        value = "(hidden)"  # a secret put where its variable's name belongs is never printed
     if kind == "missing":
         return Problem(host, field, None, "required, but not set")
     if kind == "extra_forbidden":

@@ -32,6 +32,7 @@ The rules, one function each below (README "Inventory keys" lists what they chec
 22. platform, os and role fit together (servers run BIRD on Linux; VyOS needs os_version)
 23. DNS forwarding: listen_on interfaces exist, name servers are addresses
 24. BFD on a server but not on its edge (warning)
+25. password_env is the name of an environment variable (the value is never printed)
 """
 
 from __future__ import annotations
@@ -657,6 +658,19 @@ def check_bfd_both_ends(design: Design, r: _Report) -> None:
                               "session stays down and failover waits for the BGP hold timer")
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_password_env(design: Design, r: _Report) -> None:
+    """password_env names an environment variable; it must not hold the secret itself."""
+    for h in design.hosts.values():
+        for n, nb in enumerate(h.bgp.neighbors):
+            if nb.password_env is not None and not _ENV_NAME.match(nb.password_env):
+                r.error(h.name, f"bgp.neighbors.{n}.password_env", "(hidden)",
+                        "must be the NAME of an environment variable holding the password "
+                        "(letters, digits, _), not the password itself")
+
+
 RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_interface_addresses,
     check_gateways,
@@ -682,6 +696,7 @@ RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_platform,
     check_dns_forwarding,
     check_bfd_both_ends,
+    check_password_env,
 )
 
 

@@ -612,3 +612,27 @@ def test_problems_from_all_hosts_at_once() -> None:
         d["isp"]["router_id"] = 5
     ps = broken(m)
     assert {p.host for p in ps} == {"edge", "isp"}
+
+
+# --- 25. password_env -----------------------------------------------------------------------
+
+
+def test_password_env_is_a_name_and_the_secret_is_not_printed() -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["edge"]["bgp"]["neighbors"][2]["password_env"] = "s3cr3t pass!"
+        d["isp"]["bgp"]["neighbors"][0]["password_env"] = "ISP_BGP_PASSWORD"
+    ps = broken(m)
+    assert_problem(ps, "edge", "bgp.neighbors.2.password_env", "(hidden)",
+                   "NAME of an environment variable")
+    assert not [p for p in ps if p.host == "isp"]
+    assert all("s3cr3t" not in str(p) for p in ps)
+
+
+def test_secret_in_wrong_type_or_unknown_key_is_not_printed() -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["edge"]["bgp"]["neighbors"][2]["password_env"] = 98765
+        d["isp"]["bgp"]["neighbors"][0]["password"] = "hunter2"
+    ps = broken(m)
+    assert_problem(ps, "edge", "bgp.neighbors.2.password_env", "(hidden)", "must be text")
+    assert_problem(ps, "isp", "bgp.neighbors.0.password", "(hidden)", "unknown key 'password'")
+    assert all("98765" not in str(p) and "hunter2" not in str(p) for p in ps)
