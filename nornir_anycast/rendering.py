@@ -307,6 +307,7 @@ def _render_router_frr(host: HostModel, design: Design) -> dict[str, RenderedFil
         f"frr/{host.role}.conf.j2", host,
         design=design, neighbors=neighbors, policies=frr_policies(host, design, neighbors),
         timers=frr_timers(host), bfd_profile=BFD_PROFILE,
+        ipv6_forwarding=any(ip.version == 6 for ip in host.addresses()),
         bfd_interval=(host.bfd.interval_ms
                       if host.bfd.interval_ms != FRR_DEFAULT_BFD_INTERVAL_MS else None),
         bfd_multiplier=(host.bfd.multiplier
