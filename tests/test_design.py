@@ -150,7 +150,7 @@ def registered_commands() -> list[str]:
     return sorted(sub.choices)
 
 
-@pytest.mark.parametrize("command", ["render", "verify"])
+@pytest.mark.parametrize("command", ["render", "deploy", "verify"])
 def test_cli_exits_2_before_touching_anything(command: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     if command not in registered_commands():
