@@ -302,6 +302,13 @@ def vyos_layer4_hashing(host: HostModel) -> bool:
 
 
 def _render_router_frr(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+    # FRR routes; it does no NAT and no DNS. Refuse rather than silently drop what was asked.
+    for key, value in (("nat", host.nat.source or host.nat.destination),
+                       ("dns_forwarding", host.dns_forwarding)):
+        if value:
+            raise TemplateError(
+                f"{host.name}: {key} is set, but platform 'frr' renders only frr.conf "
+                "(no NAT or DNS forwarding on Linux routers yet); remove it or use platform vyos")
     neighbors = neighbor_views(host, design, frr_policy=True)
     text = render_template(
         f"frr/{host.role}.conf.j2", host,

@@ -164,6 +164,12 @@ def test_unsupported_platform_role_is_a_clear_error() -> None:
 
 # ------------------------------------------------------------------ FRR meaning
 
+def test_frr_refuses_what_it_cannot_render() -> None:
+    d = replace_host(design_of("inventory"), "isp", dns_forwarding={"name_servers": ["8.8.8.8"]})
+    with pytest.raises(TemplateError, match=r"^isp: dns_forwarding is set, but platform 'frr'"):
+        render_host(d.hosts["isp"], d)
+
+
 def test_frr_edge_policies() -> None:
     d = design_of("inventory")
     text = render_host(d.hosts["edge"], d)["frr.conf"].content
