@@ -37,10 +37,15 @@ The rules, one function each below (README "Inventory keys" lists what they chec
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from nornir_anycast.exceptions import Problem
 from nornir_anycast.model import Design, HostModel
@@ -720,3 +725,51 @@ def validate(design: Design) -> list[Problem]:
 
 def _sort_key(ip: IPAddress) -> tuple[int, int]:
     return (ip.version, int(ip))
+
+
+# Attributes Nornir's SimpleInventory reads from an entry of hosts.yaml / groups.yaml /
+# defaults.yaml. It silently ignores anything else, so a misspelt `grups:` would drop the
+# host's groups (and with them its role and platform) without a word.
+_NORNIR_ATTRIBUTES = ("hostname", "port", "username", "password", "platform", "groups", "data",
+                      "connection_options")
+
+
+def check_inventory_files(directory: str | Path) -> list[Problem]:
+    """Unknown attributes in the inventory's YAML files, which Nornir would silently ignore.
+
+    Returns one error per unknown key, naming the host (or `group NAME`, `defaults`), the key
+    and the file. Files that do not parse are left to the loader to report.
+    """
+    inv = Path(directory)
+    problems: list[Problem] = []
+
+    def one(owner: str, entry: Any, allowed: tuple[str, ...], file: str) -> None:
+        if not isinstance(entry, dict):
+            return
+        for key, value in entry.items():
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else (
+                "; data keys go under 'data:'")
+            shown = "(hidden)" if key in ("password", "secret") else value
+            problems.append(Problem(owner, str(key), shown,
+                                    f"unknown key '{key}' in {file} (Nornir would ignore it)"
+                                    f"{hint}"))
+
+    for file, kind in (("hosts.yaml", "host"), ("groups.yaml", "group")):
+        for name, entry in (_load_yaml(inv / file) or {}).items():
+            owner = str(name) if kind == "host" else f"group {name}"
+            one(owner, entry, _NORNIR_ATTRIBUTES, file)
+    defaults = _load_yaml(inv / "defaults.yaml")
+    one("defaults", defaults, tuple(a for a in _NORNIR_ATTRIBUTES if a != "groups"),
+        "defaults.yaml")
+    return problems
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -4,15 +4,18 @@ exit code 2 on bad input (before any device is touched)."""
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from nornir_anycast.cli import main as cli_main
 from nornir_anycast.cli.common import add_inventory_args, load
 from nornir_anycast.design import build_design, load_design
 from nornir_anycast.exceptions import InventoryError
 from nornir_anycast.inventory import load_nornir
+from nornir_anycast.validation import check_inventory_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "inventory"
@@ -175,3 +178,37 @@ def test_cli_prints_warnings_and_goes_on(tmp_path: Path,
     assert "server-3 (10.12.12.3) will not carry traffic" in err
     assert rc == 0, out + err
     assert (tmp_path / "edge").is_dir()
+
+
+def test_unknown_nornir_attributes_in_files_are_errors(tmp_path: Path) -> None:
+    """Nornir silently ignores `grups:`; load() names the key, the host and the file."""
+    inv = tmp_path / "inv"
+    shutil.copytree(DEFAULT, inv)
+    hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+    hosts["client"]["grups"] = hosts["client"].pop("groups")
+    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    groups = yaml.safe_load((inv / "groups.yaml").read_text())
+    groups["frr"]["plaform"] = groups["frr"].pop("platform")
+    (inv / "groups.yaml").write_text(yaml.safe_dump(groups))
+    with pytest.raises(InventoryError) as info:
+        load(parse("--inventory", str(inv)))
+    lines = [str(p) for p in info.value.problems]
+    assert lines[:2] == [
+        "client: grups=['clients', 'linux']: unknown key 'grups' in hosts.yaml (Nornir would "
+        "ignore it); did you mean 'groups'?",
+        "group frr: plaform='frr': unknown key 'plaform' in groups.yaml (Nornir would ignore "
+        "it); did you mean 'platform'?",
+    ]
+    # ...and the consequences the model sees come with them, in the same error:
+    assert lines[2:] == [
+        "client: platform=None: not set: must be 'frr', 'vyos' or 'linux'",
+        "client: role=None: required, but not set",
+        "edge: platform=None: not set: must be 'frr', 'vyos' or 'linux'",
+        "isp: platform=None: not set: must be 'frr', 'vyos' or 'linux'",
+    ]
+
+
+@pytest.mark.parametrize("inventory", [DEFAULT, DEFAULT / "vyos-seed", DEFAULT / "vyos-seed-dnat",
+                                       BAD, THREE_SERVERS])
+def test_inventory_files_have_only_nornir_attributes(inventory: Path) -> None:
+    assert check_inventory_files(inventory) == []

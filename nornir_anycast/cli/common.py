@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from nornir.core import Nornir
 
 from nornir_anycast.design import load_design
-from nornir_anycast.exceptions import Problem
+from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import load_nornir, select
 from nornir_anycast.model import Design
 from nornir_anycast.paths import default_inventory
+from nornir_anycast.validation import check_inventory_files
 
 
 def add_inventory_args(parser: argparse.ArgumentParser) -> None:
@@ -52,9 +54,16 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
     Raises:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
-    inventory = getattr(args, "inventory", None) or default_inventory()
+    inventory = Path(getattr(args, "inventory", None) or default_inventory())
     nr = load_nornir(inventory)
-    design, warnings = load_design(nr)
+    in_files = check_inventory_files(inventory if inventory.is_absolute()
+                                     else Path.cwd() / inventory)
+    try:
+        design, warnings = load_design(nr)
+    except InventoryError as exc:
+        raise InventoryError(in_files + exc.problems) from None
+    if in_files:
+        raise InventoryError(in_files)
     print_warnings(warnings)
     hosts = getattr(args, "hosts", None) or None
     groups = getattr(args, "groups", None) or None
