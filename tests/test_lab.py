@@ -1,0 +1,232 @@
+"""The built-in lab, against real namespaces, sshd, FRR, BIRD and nginx (needs root).
+
+Uses the session `lab` fixture (tests/lab_fixtures.py). Nothing here sends a packet outside the
+lab: isolation is checked with `ip route get` (a route lookup, no packet) and by inspecting links.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from lab_fixtures import ROOT, Lab, project_root_env
+from netmiko import ConnectHandler
+from nornir_netmiko.tasks import netmiko_send_command
+
+from nornir_anycast.inventory import load_nornir
+from nornir_anycast.lab import netns, procs
+from nornir_anycast.lab.status import status
+
+pytestmark = pytest.mark.lab
+
+HOSTS = ["isp", "edge", "server-1", "server-2", "client"]
+ROUTERS = {"isp", "edge"}
+SERVERS = {"server-1", "server-2"}
+TASKS = [sys.executable, str(ROOT / "tasks.py")]
+
+
+def cli(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TASKS, *args], input=input, capture_output=True, text=True,
+                          timeout=120, check=False, cwd=ROOT)
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_host_answers_over_ssh_with_netmiko(lab: Lab, host: str) -> None:
+    conn = ConnectHandler(**lab.netmiko_params(host))
+    try:
+        assert conn.find_prompt() == f"root@{host}:~#"
+        assert conn.send_command("hostname").strip() == host
+        if host in ROUTERS:
+            out = conn.send_command("vtysh -c 'show version'")
+            assert "FRRouting 8." in out, out
+            bgp = conn.send_command("vtysh -c 'show running-config'")
+            assert "router bgp" not in bgp, "a fresh router has an empty configuration"
+        if host in SERVERS:
+            out = conn.send_command("command -v bird birdc nginx; nginx -v 2>&1")
+            assert "/usr/sbin/birdc" in out and "/usr/sbin/nginx" in out, out
+            assert "nginx version:" in out, out
+    finally:
+        conn.disconnect()
+
+
+def test_inventory_reaches_every_host_through_nornir(lab: Lab) -> None:
+    """The shipped inventory's netmiko settings (.lab/ssh_config, key) work as they are."""
+    with project_root_env():
+        nr = load_nornir(lab.inventory)
+    try:
+        result = nr.run(task=netmiko_send_command, command_string="hostname")
+    finally:
+        nr.close_connections()
+    assert not result.failed, {h: r.exception for h, r in result.items() if r.failed}
+    assert {h: r.result.strip() for h, r in result.items()} == {h: h for h in HOSTS}
+
+
+def test_links_follow_the_inventory_without_addresses(lab: Lab) -> None:
+    expected = {"isp": {"eth1", "eth2"}, "edge": {"eth0", "eth1"}, "server-1": {"eth0"},
+                "server-2": {"eth0"}, "client": {"eth0"}}
+    for host, names in expected.items():
+        ns = lab.topology.hosts[host].netns
+        links = netns.links(ns)
+        assert set(links) == names | {"lo"}, (host, sorted(links))
+        for name in names:
+            assert "UP" in links[name]["flags"], (host, name)
+        addr = json.loads(netns.run(["ip", "-n", ns, "-j", "-4", "addr", "show"]).stdout)
+        v4 = [a["local"] for itf in addr for a in itf["addr_info"] if itf["ifname"] != "lo"]
+        assert v4 == [], f"{host} got data-plane addresses before deploy: {v4}"
+    # isp eth2 <-> edge eth0 is a veth pair; the servers' LAN is a bridge in its own namespace.
+    isp_eth2 = netns.links("na-isp")["eth2"]
+    assert netns.nsid_names("na-isp")[isp_eth2["link_netnsid"]] == "na-edge"
+    assert isp_eth2["link_index"] == netns.links("na-edge")["eth0"]["ifindex"]
+    bridge_ports = {n for n, link in netns.links("na-sw-1").items()
+                    if link.get("master") == netns.BRIDGE}
+    assert bridge_ports == {"edge", "server-1", "server-2"}
+
+
+def _machine_addresses() -> list[str]:
+    """The machine's own addresses (root namespace), loopback and link-local left out."""
+    out = json.loads(subprocess.run(["ip", "-j", "addr", "show"], capture_output=True,
+                                    text=True, check=True).stdout)
+    addrs = []
+    for itf in out:
+        for a in itf.get("addr_info", []):
+            ip = ipaddress.ip_address(a["local"])
+            if not (ip.is_loopback or ip.is_link_local):
+                addrs.append(str(ip))
+    return addrs
+
+
+def test_no_route_from_the_lab_to_the_machine(lab: Lab) -> None:
+    targets = _machine_addresses()
+    assert targets, "the machine has no address to check against"
+    for ns in lab.topology.namespaces:
+        for target in targets:
+            proc = netns.run(["ip", "-n", ns, "-j", "route", "get", target], check=False)
+            if proc.returncode != 0:
+                assert "unreachable" in proc.stderr.lower(), (ns, target, proc.stderr)
+                continue
+            routes = json.loads(proc.stdout)
+            assert all(r.get("type") in ("blackhole", "unreachable", "prohibit")
+                       for r in routes), f"{ns} has a route to the machine's {target}: {routes}"
+
+
+def test_no_lab_link_reaches_the_machine_namespace(lab: Lab) -> None:
+    """Every veth of the lab has its other end in a lab namespace, never in the machine's."""
+    for ns in lab.topology.namespaces:
+        ids = netns.nsid_names(ns)
+        for name, link in netns.links(ns).items():
+            if name == "lo":
+                continue
+            assert (link.get("linkinfo") or {}).get("info_kind") in ("veth", "bridge"), link
+            if "link_netnsid" in link:
+                peer = ids.get(link["link_netnsid"])
+                assert peer is not None and peer.startswith(netns.PREFIX), (ns, name, peer)
+
+
+def test_lab_exec_passes_exit_code_and_stdin(lab: Lab) -> None:
+    proc = cli("lab", "exec", "server-1", "--", "sh", "-c", "cat; hostname; exit 3",
+               input="hello from stdin\n")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == "hello from stdin\nserver-1\n"
+    assert cli("lab", "exec", "na-edge", "--", "true").returncode == 0
+    assert cli("lab", "exec", "client", "--", "no-such-command-here").returncode == 127
+    bad = cli("lab", "exec", "no-such-host", "--", "true")
+    assert bad.returncode == 2
+    assert "no-such-host" in bad.stderr and "no such lab host" in bad.stderr
+
+
+def test_lab_exec_sees_what_ssh_sees(lab: Lab) -> None:
+    token = uuid.uuid4().hex
+    conn = ConnectHandler(**lab.netmiko_params("edge"))
+    try:
+        conn.send_command(f"echo {token} > /tmp/probe-{token}")
+        ssh_ps = conn.send_command("ps -o pid=,comm= -p 1").split()
+    finally:
+        conn.disconnect()
+    try:
+        assert lab.run("edge", ["cat", f"/tmp/probe-{token}"]).stdout.strip() == token
+        assert lab.run("edge", ["ps", "-o", "pid=,comm=", "-p", "1"]).stdout.split() == ssh_ps
+    finally:
+        lab.run("edge", ["rm", "-f", f"/tmp/probe-{token}"])
+
+
+def test_files_are_per_host(lab: Lab) -> None:
+    name = f"probe-{uuid.uuid4().hex}"
+    path = f"/etc/bird/{name}"
+    assert lab.run("server-1", ["sh", "-c", f"echo one > {path}"]).returncode == 0
+    try:
+        assert lab.run("server-1", ["cat", path]).stdout == "one\n"
+        assert lab.run("server-2", ["test", "-e", path]).returncode == 1
+        assert not Path(path).exists(), "a lab host's /etc/bird leaked into the machine's"
+        assert (ROOT / ".lab/hosts/server-1/etc-bird" / name).read_text() == "one\n"
+    finally:
+        lab.run("server-1", ["rm", "-f", path])
+
+
+def test_processes_are_per_host(lab: Lab) -> None:
+    marker = "4242.4242"
+    start = lab.run("server-1", ["sh", "-c", f"setsid -f sleep {marker} </dev/null >/dev/null "
+                                 "2>&1"])
+    assert start.returncode == 0, start.stderr
+    try:
+        found = lab.run("server-1", ["pgrep", "-f", f"sleep {marker}"])
+        assert found.returncode == 0
+        assert lab.run("server-2", ["pgrep", "-f", f"sleep {marker}"]).returncode == 1
+        # Two routers run zebra; each sees only its own, and as a small pid of its own table.
+        for router in ROUTERS:
+            zebra = lab.run(router, ["pgrep", "-x", "zebra"]).stdout.split()
+            assert len(zebra) == 1 and int(zebra[0]) < 1000, (router, zebra)
+        # PID 1 is the host's init, and the test's own process is invisible.
+        ps = lab.run("client", ["ps", "-e", "-o", "pid=,args="]).stdout
+        assert ps.splitlines()[0].split()[0] == "1" and procs.INIT_MARKER in ps.splitlines()[0]
+        assert "pytest" not in ps and "sleep " + marker not in ps
+        # Servers have BIRD and nginx installed but not running until deploy.
+        for server in SERVERS:
+            assert lab.run(server, ["pgrep", "-x", "bird"]).returncode == 1
+            assert lab.run(server, ["pgrep", "-x", "nginx"]).returncode == 1
+    finally:
+        lab.run("server-1", ["pkill", "-f", f"sleep {marker}"])
+
+
+def test_lab_mounts_stay_out_of_the_machine_mount_table(lab: Lab) -> None:
+    mountinfo = Path("/proc/self/mountinfo").read_text()
+    assert ".lab/hosts" not in mountinfo
+    assert lab.run("isp", ["findmnt", "-n", "-o", "SOURCE", "/etc/frr"]).stdout.strip().endswith(
+        ".lab/hosts/isp/etc-frr]")
+
+
+def test_status_reports_every_host(lab: Lab) -> None:
+    with project_root_env():
+        st = status()
+    assert st.ok, st.as_json()
+    by_host = {h.host: h for h in st.hosts}
+    assert set(by_host) == set(HOSTS)
+    for router in ROUTERS:
+        assert {"zebra", "bgpd", "staticd", "bfdd", "sshd"} <= set(by_host[router].daemons)
+    assert by_host["client"].daemons == ["sshd"]
+    out = cli("lab", "status", "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json.loads(out.stdout)
+    assert data["ok"] is True and all(h["ssh"] for h in data["hosts"])
+    table = cli("lab", "status")
+    assert table.returncode == 0 and "lab ok" in table.stdout
+
+
+def test_machine_namespace_untouched(lab: Lab) -> None:
+    """No interface of the machine's namespace is paired with the lab; no lab address in it."""
+    links = json.loads(subprocess.run(["ip", "-d", "-j", "link", "show"], capture_output=True,
+                                      text=True, check=True).stdout)
+    ids = json.loads(subprocess.run(["ip", "-j", "netns", "list-id"], capture_output=True,
+                                    text=True, check=True).stdout or "[]")
+    names = {e["nsid"]: e.get("name") for e in ids}
+    paired = [(link["ifname"], names.get(link["link_netnsid"])) for link in links
+              if "link_netnsid" in link]
+    assert not [p for p in paired if (p[1] or "").startswith(netns.PREFIX)], paired
+    addresses = _machine_addresses()
+    for net in ("10.0.0.0/24", "10.12.12.0/24", "172.16.42.2/31", "10.13.13.1/32"):
+        assert not [a for a in addresses
+                    if ipaddress.ip_address(a) in ipaddress.ip_network(net)], (net, addresses)
