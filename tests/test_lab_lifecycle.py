@@ -1,0 +1,98 @@
+"""Repairing and removing the lab (needs root). These take the shared lab apart on purpose, so
+they are marked `lab_disruptive` and run after every other test (tests/lab_fixtures.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from lab_fixtures import ROOT, Lab, bring_up, project_root_env, tear_down
+from netmiko import ConnectHandler
+
+from nornir_anycast.lab import lifecycle, netns, procs
+from nornir_anycast.lab.status import status
+
+pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
+
+
+def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
+    assert lab.run("server-2", ["pkill", "-x", "sshd"]).returncode == 0
+    assert lab.run("edge", ["pkill", "-x", "watchfrr"]).returncode == 0
+    assert lab.run("edge", ["pkill", "-x", "zebra"]).returncode == 0
+    netns.run(["ip", "netns", "delete", "na-client"])
+    with project_root_env():
+        broken = {h.host: h for h in status().hosts}
+    assert "sshd" in broken["server-2"].missing and not broken["server-2"].ssh
+    assert {"watchfrr", "zebra"} <= set(broken["edge"].missing)
+    assert not broken["client"].namespace_exists and broken["client"].pid is None
+
+    with project_root_env():
+        report = lifecycle.up()
+    assert "started sshd on server-2" in report.changes, report.changes
+    assert "created namespace na-client" in report.changes, report.changes
+    assert "linked client:eth0 <-> isp:eth1" in report.changes, report.changes
+    assert any(c.startswith("restarted FRR on edge") for c in report.changes), report.changes
+    assert not any("server-1" in c for c in report.changes), report.changes
+    with project_root_env():
+        st = status()
+    assert st.ok, st.as_json()
+    isp_eth1 = netns.links("na-isp")["eth1"]
+    assert netns.nsid_names("na-isp")[isp_eth1["link_netnsid"]] == "na-client"
+    conn = ConnectHandler(**lab.netmiko_params("client"))
+    try:
+        assert conn.send_command("hostname").strip() == "client"
+    finally:
+        conn.disconnect()
+
+    with project_root_env():
+        again = lifecycle.up()
+    assert again.changes == []
+
+
+def _lab_processes() -> list[tuple[int, str]]:
+    """(pid, comm) of every process inside a lab namespace or a lab host's PID namespace."""
+    table = procs.all_procs()
+    inodes = {i for n in netns.list_netns() if (i := netns.netns_inode(n)) is not None}
+    pidns = {p.pidns for p in procs.lab_inits(table).values()}
+    return [(p.pid, p.comm) for p in table if p.netns in inodes or p.pidns in pidns]
+
+
+def _still_there(before: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    out = []
+    for pid, comm in before:
+        p = procs.read_proc(pid)
+        if p is not None and p.comm == comm:
+            out.append((pid, comm))
+    return out
+
+
+def test_down_leaves_nothing_is_safe_twice_and_up_works_again(lab: Lab) -> None:
+    before = _lab_processes()
+    assert {"sshd", "zebra", "bgpd"} <= {comm for _, comm in before}
+    assert os.path.exists("/run/netns/na-isp")
+
+    first = tear_down()
+    assert set(first.namespaces) == set(lab.topology.namespaces)
+    assert netns.list_netns() == []
+    assert _still_there(before) == []
+    assert procs.lab_inits() == {}
+    mountinfo = Path("/proc/self/mountinfo").read_text()
+    assert ".lab/hosts" not in mountinfo and "/run/netns/na-" not in mountinfo
+    assert not (ROOT / ".lab").exists(), sorted(p.name for p in (ROOT / ".lab").iterdir())
+
+    second = tear_down()
+    assert (second.namespaces, second.processes, second.files) == ([], 0, [])
+    cli = subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "tasks.py"), "lab", "down"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert cli.returncode == 0 and "nothing to remove" in cli.stdout
+
+    again = bring_up()
+    with project_root_env():
+        assert status().ok
+    conn = ConnectHandler(**again.netmiko_params("isp"))
+    try:
+        assert "FRRouting" in conn.send_command("vtysh -c 'show version'")
+    finally:
+        conn.disconnect()
