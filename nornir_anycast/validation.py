@@ -38,6 +38,7 @@ The rules, one function each below (README "Inventory keys" lists what they chec
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import re
 from collections import defaultdict
@@ -77,8 +78,10 @@ class _Report:
 
 # ---------------------------------------------------------------------------------------------
 # Parsing helpers: None when the text does not parse (the rule that owns the field reports it).
+# Cached: every rule parses the same few strings (ipaddress objects are immutable).
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_interface(text: str) -> IPInterface | None:
     """`172.16.42.3/31` -> IPv4Interface; None for anything without an explicit /length."""
     if "/" not in text:
@@ -89,6 +92,7 @@ def parse_interface(text: str) -> IPInterface | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_address(text: str | None) -> IPAddress | None:
     if text is None:
         return None
@@ -98,6 +102,7 @@ def parse_address(text: str | None) -> IPAddress | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_network(text: str, *, strict: bool = True) -> IPNetwork | None:
     """A prefix (`10.12.12.0/24`); with strict=False host bits may be set (`172.16.42.3/31`)."""
     if "/" not in text:
@@ -141,6 +146,13 @@ def _owners(design: Design) -> dict[IPAddress, list[str]]:
         if ip not in owners and len(names) == 1:  # anycast addresses are nobody's own
             owners[ip] = names
     return owners
+
+
+def _names_capped(names: list[str], cap: int = 10) -> str:
+    """At most `cap` names, then how many more."""
+    if len(names) <= cap:
+        return _names(names)
+    return f"{_names(names[:cap])} and {len(names) - cap} more"
 
 
 def _a(word: str) -> str:
@@ -320,6 +332,8 @@ def check_update_source(design: Design, r: _Report) -> None:
 def check_sessions_both_ends(design: Design, r: _Report) -> None:
     """A BGP session is configured on both ends: the peer lists this host's source address."""
     owners = _owners(design)
+    lists = {name: {ip for nb in h.bgp.neighbors if (ip := parse_address(nb.address))}
+             for name, h in design.hosts.items()}
     for h in design.hosts.values():
         own = _own_addresses(h)
         for n, nb in enumerate(h.bgp.neighbors):
@@ -329,7 +343,7 @@ def check_sessions_both_ends(design: Design, r: _Report) -> None:
                 continue
             peer = design.hosts[found[0]]
             src = parse_address(nb.update_source)
-            back = {parse_address(pn.address) for pn in peer.bgp.neighbors} - {None}
+            back = lists[peer.name]
             if src is not None:
                 if src in own and src not in back:
                     r.error(h.name, f"bgp.neighbors.{n}.address", nb.address,
@@ -412,8 +426,8 @@ def check_maximum_paths(design: Design, r: _Report) -> None:
                       f"{len(group)} servers share the best local_pref {best} for {svc.prefix} "
                       f"but only {len(svc.ecmp)} "
                       f"{'path is' if len(svc.ecmp) == 1 else 'paths are'} used: "
-                      f"{_names(f'{p.host} ({p.next_hop})' for p in idle)} will not carry "
-                      "traffic")
+                      f"{_names_capped([f'{p.host} ({p.next_hop})' for p in idle])} will "
+                      "not carry traffic")
 
 
 def check_role_fields(design: Design, r: _Report) -> None:

@@ -7,12 +7,14 @@ tests) and mutates its host data in memory before the design is built.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nornir.core import Nornir
+from nornir.core.inventory import Host
 
 from nornir_anycast.design import build_design, load_design
 from nornir_anycast.exceptions import InventoryError, Problem
@@ -636,3 +638,22 @@ def test_secret_in_wrong_type_or_unknown_key_is_not_printed() -> None:
     assert_problem(ps, "edge", "bgp.neighbors.2.password_env", "(hidden)", "must be text")
     assert_problem(ps, "isp", "bgp.neighbors.0.password", "(hidden)", "unknown key 'password'")
     assert all("98765" not in str(p) and "hunter2" not in str(p) for p in ps)
+
+
+def test_maximum_paths_warning_caps_the_list_of_names() -> None:
+    nr = load_nornir(THREE_SERVERS)
+    inv = nr.inventory
+    base, edge = inv.hosts["server-3"], inv.hosts["edge"]
+    edge.data["bgp"]["maximum_paths_ibgp"] = 1
+    for i in range(4, 14):
+        data = copy.deepcopy(base.data)
+        data["router_id"] = f"10.12.12.{i}"
+        data["interfaces"][0]["addresses"] = [f"10.12.12.{i}/24"]
+        inv.hosts[f"server-{i}"] = Host(name=f"server-{i}", groups=base.groups,
+                                        defaults=inv.defaults, data=data)
+        edge.data["bgp"]["neighbors"].append({"address": f"10.12.12.{i}", "remote_as": 65500})
+    ps = problems_of(nr)
+    idle = ", ".join(f"server-{i} (10.12.12.{i})" for i in range(2, 12))
+    assert_problem(ps, "edge", "bgp.maximum_paths_ibgp", 1,
+                   "13 servers share the best local_pref 100 for 10.13.13.1/32 but only 1 path "
+                   f"is used: {idle} and 2 more will not carry traffic", severity="warning")
