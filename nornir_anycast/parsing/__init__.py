@@ -1,0 +1,154 @@
+"""Parse router and server output into plain, JSON-serialisable data.
+
+    from nornir_anycast.parsing import parse_output
+    parse_output("frr", "show ip bgp 10.13.13.1/32", text) -> {"router_id": ..., "routes": [...]}
+
+`command` is the command as sent to the device; it picks the parser (`show ip bgp 10.13.13.1/32`
+the prefix detail, `show ip bgp` the table). A command wrapped for a shell (`vtysh -c '...'`,
+`birdc [-s SOCKET] ...`) is unwrapped first. Each parser is a TTP template shipped in
+`templates/ttp/<platform>_<command>.ttp` plus the Python that assembles its records into the
+shapes documented in README "Parsing"; FRR's JSON goes through `json`.
+
+Errors: an unknown platform or command raises UnsupportedCommandError listing what is
+supported; text that is not the output of the command raises ParseError naming platform and
+command; an empty table is an empty result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nornir_anycast.exceptions import ParseError, UnsupportedCommandError
+from nornir_anycast.parsing import bgp, bird, linux
+from nornir_anycast.parsing._common import Ctx
+
+__all__ = [
+    "PLATFORMS",
+    "ParseError",
+    "UnsupportedCommandError",
+    "normalise_command",
+    "parse_output",
+    "supported_commands",
+]
+
+Parser = Callable[[Ctx, str], dict[str, Any]]
+
+_PREFIX = r"(?P<arg>[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?)"
+_NAME = r"(?P<arg>[A-Za-z_][\w.-]*|\"[^\"]*\")"
+_ROUTE_ARGS = (
+    r"(?: (?:export|protocol|table) \S+| for \S+| [0-9a-fA-F.:]+/\d+| [0-9]{1,3}(?:\.[0-9]{1,3}){3}"
+    r"| primary| (?:where|filter) .*)*"
+)
+_IPROUTE = r"ip(?: -[46])? r(?:o(?:u(?:te?)?)?)?(?: (?:show|list|ls|sh|lst))?"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    platforms: tuple[str, ...]
+    pattern: re.Pattern[str]
+    usage: str
+    parser: Parser
+
+
+def _e(platforms: tuple[str, ...], pattern: str, usage: str, parser: Parser) -> _Entry:
+    return _Entry(platforms, re.compile(pattern, re.IGNORECASE), usage, parser)
+
+
+_ROUTERS = ("vyos", "frr")
+_BIRDS = ("bird", "bird2")
+
+_REGISTRY: tuple[_Entry, ...] = (
+    _e(_ROUTERS, r"show ip bgp", "show ip bgp", bgp.parse_table),
+    _e(_ROUTERS, r"show ip bgp summary", "show ip bgp summary", bgp.parse_summary),
+    _e(_ROUTERS, rf"show ip bgp {_PREFIX}", "show ip bgp <prefix>", bgp.parse_prefix),
+    _e(("frr",), r"show ip bgp json", "show ip bgp json", bgp.parse_table_json),
+    _e(("frr",), rf"show ip bgp {_PREFIX} json", "show ip bgp <prefix> json",
+       bgp.parse_prefix_json),
+    _e(_BIRDS, rf"show protocols all(?: {_NAME})?", "show protocols all [<name>]",
+       bird.parse_protocols_all),
+    _e(_BIRDS, rf"show protocols(?: {_NAME})?", "show protocols [<name>]", bird.parse_protocols),
+    _e(_BIRDS, rf"show route{_ROUTE_ARGS}",
+       "show route [for <prefix> | <prefix> | export <protocol> | protocol <protocol> | "
+       "table <table>]", bird.parse_route),
+    _e(("linux",), rf"{_IPROUTE}(?: (?:default|[0-9a-fA-F.:]+(?:/\d+)?|table \S+|proto \S+"
+       rf"|dev \S+|root \S+|match \S+|exact \S+|scope \S+|type \S+))*",
+       "ip route show [<prefix>]", linux.parse_ip_route),
+)
+
+PLATFORMS: tuple[str, ...] = ("vyos", "frr", "bird", "bird2", "linux")
+
+_VTYSH_RE = re.compile(r"^(?:sudo )?vtysh(?: -N \S+)? -c (?P<q>['\"]?)(?P<cmd>.*)(?P=q)$")
+_BIRDC_RE = re.compile(r"^(?:sudo )?birdc[l6]?(?: -[rvl])*(?: -s \S+)?(?: -[rvl])* (?P<cmd>.+)$")
+
+
+def normalise_command(command: str) -> str:
+    """The command with whitespace collapsed and a `vtysh -c '...'` / `birdc ...` wrapper
+    removed."""
+    cmd = " ".join(command.split())
+    m = _VTYSH_RE.match(cmd)
+    if m:
+        cmd = " ".join(m.group("cmd").split())
+    m = _BIRDC_RE.match(cmd)
+    if m:
+        cmd = m.group("cmd")
+    return cmd
+
+
+def supported_commands(platform: str | None = None) -> dict[str, list[str]]:
+    """{platform: [command forms]} for every platform, or for `platform` alone."""
+    out: dict[str, list[str]] = {p: [] for p in PLATFORMS}
+    for entry in _REGISTRY:
+        for p in entry.platforms:
+            out[p].append(entry.usage)
+    if platform is not None:
+        return {platform: out.get(platform, [])}
+    return out
+
+
+def _find(platform: str, command: str) -> tuple[_Entry, str | None]:
+    if platform not in PLATFORMS:
+        raise UnsupportedCommandError(
+            f"unsupported platform {platform!r}: supported platforms are "
+            + ", ".join(PLATFORMS)
+        )
+    for entry in _REGISTRY:
+        if platform not in entry.platforms:
+            continue
+        m = entry.pattern.fullmatch(command)
+        if m:
+            arg = m.groupdict().get("arg")
+            return entry, arg
+    usage = supported_commands(platform)[platform]
+    raise UnsupportedCommandError(
+        f"unsupported command {command!r} for platform {platform!r}: supported commands are "
+        + "; ".join(usage)
+    )
+
+
+def parse_output(platform: str, command: str, text: str) -> dict[str, Any]:
+    """Parse the output `text` of `command` on `platform` into plain data.
+
+    Args:
+        platform: `vyos`, `frr`, `bird` (BIRD 1.6), `bird2` or `linux`.
+        command: the command as sent (`show ip bgp`, `show ip bgp 10.13.13.1/32`,
+            `birdc show protocols all`, `ip route show 10.13.13.1`).
+        text: what the device printed (a leading prompt line with the echoed command and BIRD's
+            `BIRD x.y ready.` banner are ignored).
+
+    Returns:
+        A dict of plain JSON types, shaped per command (README "Parsing").
+
+    Raises:
+        UnsupportedCommandError: no parser for this platform and command (the message lists
+            the supported ones).
+        ParseError: `text` is not the output of `command` (an error message, a banner, another
+            command's output); the message names platform and command.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"{platform} {command!r}: output must be text, got {type(text).__name__}")
+    cmd = normalise_command(command)
+    entry, arg = _find(platform, cmd)
+    return entry.parser(Ctx(platform=platform, command=cmd, arg=arg), text)

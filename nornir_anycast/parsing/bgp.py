@@ -1,0 +1,483 @@
+"""FRR / Quagga (VyOS) BGP output: the table, one prefix's detail, the summary, FRR's JSON.
+
+The table (`show ip bgp`) is the one output that can be huge (a full Internet table is about a
+million paths), so only its header goes through TTP (`<platform>_show_ip_bgp.ttp`): router id,
+local AS, legend and the column header line. The body is read in Python by the positions of
+that header line: FRR and Quagga print the status in columns 0-2, the network from the
+`Network` column (wrapping to the next line when it is 17 characters or longer), the next hop
+from `Next Hop`, then Metric, LocPrf and Weight right-aligned under their headers (Metric and
+LocPrf blank when the attribute is absent), then the AS path and the origin code.
+
+When the columns are collapsed (a table copied from a web page, as in the seed howto), the
+numbers cannot be told apart by position; `_token_path` applies this documented rule:
+
+* the numbers between the next hop and the origin code are `[metric] [localpref] weight`
+  followed by the AS path;
+* the split chosen is the smallest number of leading fields k (1..3) such that the AS path
+  left over contains no 0 (AS 0 is never in a path, RFC 7607) and, for an internal (`i`)
+  path, k >= 2 (an iBGP path always carries LOCAL_PREF); a split whose weight is 32768 (a
+  locally originated route) is preferred over one whose weight is 0, and both over any other;
+* k = 1: weight; k = 2: internal -> localpref, weight; external -> metric, weight;
+  k = 3: metric, localpref, weight.
+
+So `*>i10.13.13.1/32 10.12.12.1 100 0 i` is localpref 100, weight 0, empty AS path;
+`*> 0.0.0.0 172.16.42.2 0 0 65000 i` is metric 0, weight 0, AS path [65000].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from nornir_anycast.parsing._common import (
+    ORIGIN_WORDS,
+    Ctx,
+    as_path_numbers,
+    classful,
+    clean_lines,
+    first_text,
+    is_ip,
+    run_ttp,
+)
+
+Path = dict[str, Any]
+
+_ORIGINS = frozenset(("i", "e", "?"))
+_HEADER_SCAN = 60  # the column header is within the first lines of the table
+_FOOTERS = ("Displayed ", "Total number of prefixes", "Total number of paths")
+_STATUS_RE = re.compile(r"^([*sSRdh]?)([>=dhr]?) ?(i?)")
+
+
+def _empty_table(router_id: str | None = None, local_as: int | None = None) -> dict[str, Any]:
+    return {"router_id": router_id, "local_as": local_as, "routes": []}
+
+
+# --------------------------------------------------------------------------- show ip bgp
+
+
+def parse_table(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp` (FRR, VyOS 1.2+ and Quagga/VyOS 1.1), aligned or collapsed columns."""
+    lines = clean_lines(text, ctx)
+    header_at = None
+    for i, line in enumerate(lines[:_HEADER_SCAN]):
+        s = line.lstrip()
+        if s.startswith("Network ") and "Next Hop" in s and "Path" in s:
+            header_at = i
+            break
+    head_text = "\n".join(lines[: (header_at + 1) if header_at is not None else _HEADER_SCAN])
+    records = run_ttp(f"{ctx.platform}_show_ip_bgp", head_text)
+    info: dict[str, Any] = {}
+    for rec in records:
+        info.update(rec)
+    router_id = info.get("router_id")
+    local_as = int(info["local_as"]) if "local_as" in info else None
+
+    if header_at is None:
+        if "empty_total" in info:
+            return _empty_table(router_id, local_as)
+        raise ctx.error("no BGP table header (Network  Next Hop  Metric ...)",
+                        first_text(lines))
+    if "columns" not in info:  # pragma: no cover - template and scan disagree
+        raise ctx.error("column header not recognised", lines[header_at], header_at + 1)
+
+    header = lines[header_at]
+    return {
+        "router_id": router_id,
+        "local_as": local_as,
+        "routes": _table_body(ctx, lines, header_at + 1, header),
+    }
+
+
+def _columns(header: str) -> tuple[int, int, int, int, int] | None:
+    """(network, next hop, metric end, locprf end, weight end) from an aligned header line,
+    None when the header's spacing was collapsed."""
+    net = header.find("Network")
+    nh = header.find("Next Hop")
+    me = header.find("Metric") + len("Metric")
+    le = header.find("LocPrf") + len("LocPrf")
+    we = header.find("Weight") + len("Weight")
+    if nh - net < 10 or le - me < 4 or we - le < 4:
+        return None
+    return net, nh, me, le, we
+
+
+def _table_body(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dict[str, Any]]:
+    cols = _columns(header)
+    routes: list[dict[str, Any]] = []
+    route: dict[str, Any] | None = None
+    pending: str | None = None  # a line holding only status + a long network (wrapped)
+    aligned = cols is not None
+    net, nh, me, le, we = cols if cols is not None else (0, 0, 0, 0, 0)
+    origins = _ORIGINS
+    for lineno in range(start, len(lines)):
+        line = lines[lineno]
+        if not line or line.isspace():
+            continue
+        p: Path | None = None
+        network = ""
+        if aligned:
+            # --- fast path: read by column
+            try:
+                seg = line[nh:me].split()
+                lp = line[me:le]
+                wt = line[le:we]
+                rest = line[we:].split()
+                origin = rest[-1]
+                if origin in origins and 1 <= len(seg) <= 2 and line[nh - 1] == " ":
+                    st = line[:net]
+                    network = line[net:nh].strip()
+                    pathtok = rest[:-1]
+                    p = {
+                        "next_hop": seg[0],
+                        "valid": st[0] == "*",
+                        "best": ">" in st,
+                        "multipath": "=" in st,
+                        "internal": st[2:3] == "i",
+                        "metric": int(seg[1]) if len(seg) == 2 else None,
+                        "local_pref": int(lp) if lp and not lp.isspace() else None,
+                        "weight": int(wt) if wt and not wt.isspace() else None,
+                        "as_path": [int(x) for x in pathtok]
+                        if all(x.isdigit() for x in pathtok) else as_path_numbers(pathtok),
+                        "origin": origin,
+                    }
+            except (ValueError, IndexError):
+                p = None
+        if p is None:
+            if line.startswith(_FOOTERS):
+                continue
+            if pending is None and _wrapped_network(line):
+                # status and a network of 17+ characters; the path follows on the next line
+                pending = line
+                continue
+            parsed = _token_path(line)
+            if parsed is None:
+                raise ctx.error("not a BGP table line", line, lineno + 1)
+            network, p = parsed
+        if pending is not None:
+            if network:
+                raise ctx.error("wrapped network not followed by its path", pending, lineno)
+            status, network = _split_status(pending)
+            p.update(_status_flags(status))
+            pending = None
+        if network:
+            route = {"prefix": classful(network), "paths": [p]}
+            routes.append(route)
+        elif route is None:
+            raise ctx.error("path line before any network", line, lineno + 1)
+        else:
+            route["paths"].append(p)
+    if pending is not None:
+        raise ctx.error("table ends in the middle of a wrapped line", pending, len(lines))
+    return routes
+
+
+def _split_status(line: str) -> tuple[str, str]:
+    m = _STATUS_RE.match(line)
+    end = m.end() if m else 0
+    return line[:end], line[end:].strip()
+
+
+def _status_flags(status: str) -> dict[str, bool]:
+    m = _STATUS_RE.match(status)
+    v, sel, i = (m.group(1), m.group(2), m.group(3)) if m else ("", "", "")
+    return {"valid": v == "*", "best": sel == ">", "multipath": sel == "=", "internal": i == "i"}
+
+
+def _wrapped_network(line: str) -> bool:
+    status, rest = _split_status(line)
+    return bool(status.strip()) and len(rest.split()) == 1 and _looks_ip(rest.split("/")[0])
+
+
+def _looks_ip(tok: str) -> bool:
+    return tok.count(".") == 3 or ":" in tok
+
+
+def _token_path(line: str) -> tuple[str, Path] | None:
+    """One table line with collapsed whitespace -> (network or "", path); None if it is not one.
+
+    See the module docstring for the rule that splits metric / localpref / weight / AS path.
+    """
+    m = _STATUS_RE.match(line)
+    if m is None or not m.group(1):
+        return None
+    flag_valid, flag_sel, flag_int = m.group(1), m.group(2), m.group(3)
+    toks = line[m.end():].split()
+    if len(toks) < 2:
+        return None
+    network = ""
+    if len(toks) >= 3 and _looks_ip(toks[0]) and _looks_ip(toks[1]) and "/" not in toks[1]:
+        network, next_hop, rest = toks[0], toks[1], toks[2:]
+    elif _looks_ip(toks[0]) and "/" not in toks[0]:
+        next_hop, rest = toks[0], toks[1:]
+    else:
+        return None
+    if not rest or rest[-1] not in _ORIGINS or not is_ip(next_hop):
+        return None
+    if network and not is_ip(network.split("/")[0]):
+        return None
+    origin = rest[-1]
+    body = rest[:-1]
+    nums: list[int] = []
+    for tok in body:
+        if not tok.isdigit():
+            break
+        nums.append(int(tok))
+    tail = body[len(nums):]
+    internal = flag_int == "i"
+
+    def ok(k: int) -> bool:
+        return 1 <= k <= len(nums) and 0 not in nums[k:] and (not internal or k >= 2)
+
+    candidates = [k for k in (1, 2, 3) if ok(k)]
+    if not candidates:
+        k = min(len(nums), 3)
+    else:
+        k = next((c for c in candidates if nums[c - 1] == 32768),
+                 next((c for c in candidates if nums[c - 1] == 0), candidates[0]))
+    fields = nums[:k]
+    metric = local_pref = weight = None
+    if k == 1:
+        weight = fields[0]
+    elif k == 2:
+        if internal:
+            local_pref, weight = fields
+        else:
+            metric, weight = fields
+    elif k == 3:
+        metric, local_pref, weight = fields
+    as_path = nums[k:] + as_path_numbers(tail)
+    return network, {
+        "next_hop": next_hop,
+        "valid": flag_valid == "*",
+        "best": flag_sel == ">",
+        "multipath": flag_sel == "=",
+        "internal": internal,
+        "metric": metric,
+        "local_pref": local_pref,
+        "weight": weight,
+        "as_path": as_path,
+        "origin": origin,
+    }
+
+
+# --------------------------------------------------------------------------- show ip bgp PREFIX
+
+
+def parse_prefix(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp <prefix>`: every path of one prefix with its flags.
+
+    `% Network not in table` is the answer for a prefix the router does not have: an empty
+    result (no routes), not an error.
+    """
+    lines = clean_lines(text, ctx)
+    records = run_ttp(f"{ctx.platform}_show_ip_bgp_prefix", "\n".join(lines))
+    if any("not_in_table" in r for r in records):
+        return _empty_table()
+    if not records or "prefix" not in records[0]:
+        raise ctx.error("no 'BGP routing table entry for ...' line", first_text(lines))
+    routes: list[dict[str, Any]] = []
+    route: dict[str, Any] | None = None
+    path: Path | None = None
+    for rec in records:
+        if "prefix" in rec:
+            route = {"prefix": classful(rec["prefix"]), "paths": []}
+            routes.append(route)
+            path = None
+        elif "as_path" in rec and route is not None:
+            aspath = rec["as_path"].split(",", 1)[0]
+            path = {
+                "next_hop": None, "valid": False, "best": False, "multipath": False,
+                "internal": False, "metric": None, "local_pref": None, "weight": None,
+                "as_path": [] if aspath.strip() == "Local" else as_path_numbers(aspath.split()),
+                "origin": None,
+            }
+            route["paths"].append(path)
+        elif "next_hop_line" in rec and path is not None:
+            path["next_hop"] = rec["next_hop_line"].split()[0]
+        elif "origin" in rec and path is not None:
+            _attrs(path, rec["origin"], rec.get("attrs", ""))
+    for r in routes:
+        for p in r["paths"]:
+            if p["next_hop"] is None or p["origin"] is None:
+                raise ctx.error(f"path of {r['prefix']} without next hop or origin line")
+    return {"router_id": None, "local_as": None, "routes": routes}
+
+
+def _attrs(path: Path, origin: str, attrs: str) -> None:
+    path["origin"] = ORIGIN_WORDS.get(origin, origin)
+    for item in (a.strip() for a in attrs.split(",")):
+        if not item:
+            continue
+        word, _, value = item.partition(" ")
+        if word == "metric" and value.isdigit():
+            path["metric"] = int(value)
+        elif word == "localpref" and value.isdigit():
+            path["local_pref"] = int(value)
+        elif word == "weight" and value.isdigit():
+            path["weight"] = int(value)
+        elif word == "valid":
+            path["valid"] = True
+        elif word in ("internal", "confed-internal"):
+            path["internal"] = True
+        elif word == "multipath":
+            path["multipath"] = True
+        elif word == "best":
+            path["best"] = True
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def parse_summary(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp summary`: one entry per neighbor.
+
+    State/PfxRcd holds a count when the session is Established (state "Established",
+    prefixes_received the count), else the state name ("Active", "Idle (Admin)", ...) and
+    prefixes_received None. FRR's `(Policy)` (Established, but no policy lets routes in/out)
+    gives state "Established", prefixes_received None, `"policy": "(Policy)"`.
+    `% No BGP neighbors found` is an empty result.
+    """
+    lines = _join_wrapped_neighbors(clean_lines(text, ctx))
+    records = run_ttp(f"{ctx.platform}_show_ip_bgp_summary", "\n".join(lines))
+    if any("no_neighbors" in r for r in records):
+        return {"router_id": None, "local_as": None, "peers": []}
+    ident = next((r for r in records if "router_id" in r), None)
+    if ident is None or not any("columns" in r for r in records):
+        raise ctx.error("no 'BGP router identifier' line and neighbor table header",
+                        first_text(lines))
+    peers = []
+    for rec in records:
+        if "peer" not in rec:
+            continue
+        toks = rec["peer"].split()
+        rest = toks[9:]
+        peer: dict[str, Any] = {
+            "neighbor": toks[0],
+            "remote_as": int(toks[2]),
+            "state": "",
+            "prefixes_received": None,
+            "up_down": toks[8],
+        }
+        if rest and rest[0].isdigit():
+            peer["state"] = "Established"
+            peer["prefixes_received"] = int(rest[0])
+            rest = rest[1:]
+        elif rest and rest[0] == "(Policy)":
+            peer["state"] = "Established"
+            peer["policy"] = "(Policy)"
+            rest = rest[1:]
+        elif rest:
+            state = rest[0]
+            rest = rest[1:]
+            if rest and rest[0].startswith("("):
+                state = f"{state} {rest[0]}"
+                rest = rest[1:]
+            peer["state"] = state
+        if rest and (rest[0].isdigit() or rest[0] == "(Policy)"):
+            peer["prefixes_sent"] = int(rest[0]) if rest[0].isdigit() else None
+            rest = rest[1:]
+        if rest:
+            desc = " ".join(rest)
+            peer["description"] = None if desc == "N/A" else desc
+        peers.append(peer)
+    return {"router_id": ident["router_id"], "local_as": int(ident["local_as"]), "peers": peers}
+
+
+def _join_wrapped_neighbors(lines: list[str]) -> list[str]:
+    """FRR prints a neighbor longer than 15 characters (IPv6) alone on its line and the columns
+    on the next one, indented; join them."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.startswith(" " * 16) and line.strip()[:1].isdigit():
+            prev = out[-1]
+            if prev.strip() and len(prev.split()) == 1 and not prev.startswith(" "):
+                out[-1] = prev + " " + line.strip()
+                continue
+        out.append(line)
+    return out
+
+
+# --------------------------------------------------------------------------- JSON (FRR)
+
+
+def _json(ctx: Ctx, text: str) -> Any:
+    lines = clean_lines(text, ctx)
+    body = "\n".join(lines).strip()
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise ctx.error("output is not JSON", first_text(lines)) from None
+
+
+def parse_table_json(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp json` (FRR) mapped to the shape of the text table.
+
+    Flags follow what the text table prints: `multipath` is FRR's "multipath" key, which (as the
+    `=` marker) is set on the non-best multipath paths only.
+    """
+    data = _json(ctx, text)
+    if not isinstance(data, dict) or "routes" not in data or not isinstance(data["routes"], dict):
+        raise ctx.error("JSON without a 'routes' object", text.strip()[:80])
+    routes = []
+    for prefix, paths in data["routes"].items():
+        routes.append({"prefix": classful(prefix),
+                       "paths": [_json_table_path(p) for p in paths]})
+    local_as = data.get("localAS")
+    return {"router_id": data.get("routerId"),
+            "local_as": int(local_as) if local_as is not None else None, "routes": routes}
+
+
+def _first_nexthop(p: dict[str, Any]) -> str | None:
+    hops = p.get("nexthops") or []
+    for h in hops:
+        if h.get("used", True) and h.get("ip"):
+            return str(h["ip"])
+    return str(hops[0]["ip"]) if hops and hops[0].get("ip") else None
+
+
+def _json_table_path(p: dict[str, Any]) -> Path:
+    path = p.get("path", "")
+    return {
+        "next_hop": _first_nexthop(p),
+        "valid": bool(p.get("valid")),
+        "best": bool(p.get("bestpath")),
+        "multipath": bool(p.get("multipath")),
+        "internal": p.get("pathFrom") == "internal",
+        "metric": p.get("metric"),
+        "local_pref": p.get("locPrf"),
+        "weight": p.get("weight"),
+        "as_path": as_path_numbers(str(path).split()),
+        "origin": ORIGIN_WORDS.get(str(p.get("origin")), p.get("origin")),
+    }
+
+
+def parse_prefix_json(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp <prefix> json` (FRR) mapped to the shape of the text detail; `{}` (the
+    prefix is not in the table) is an empty result."""
+    data = _json(ctx, text)
+    if not isinstance(data, dict):
+        raise ctx.error("JSON is not an object", text.strip()[:80])
+    if not data:
+        return _empty_table()
+    if "prefix" not in data or not isinstance(data.get("paths"), list):
+        raise ctx.error("JSON without 'prefix' and 'paths'", text.strip()[:80])
+    paths = []
+    for p in data["paths"]:
+        best = p.get("bestpath")
+        aspath = p.get("aspath")
+        segs = aspath.get("string", "") if isinstance(aspath, dict) else str(aspath or "")
+        paths.append({
+            "next_hop": _first_nexthop(p),
+            "valid": bool(p.get("valid")),
+            "best": bool(best.get("overall")) if isinstance(best, dict) else bool(best),
+            "multipath": bool(p.get("multipath")),
+            "internal": (p.get("peer") or {}).get("type") in ("internal", "confed-internal"),
+            "metric": p.get("metric"),
+            "local_pref": p.get("locPrf"),
+            "weight": p.get("weight"),
+            "as_path": [] if segs == "Local" else as_path_numbers(segs.split()),
+            "origin": ORIGIN_WORDS.get(str(p.get("origin")), p.get("origin")),
+        })
+    return {"router_id": None, "local_as": None,
+            "routes": [{"prefix": classful(str(data["prefix"])), "paths": paths}]}
