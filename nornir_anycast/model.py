@@ -120,6 +120,8 @@ class Paths(_Strict):
     nginx_site: str = "/etc/nginx/conf.d/anycast.conf"
     web_root: str = "/var/www/anycast"
     interfaces_file: str = "/etc/network/interfaces"
+    # Our own nftables table (NAT on Linux routers); Debian's /etc/nftables.conf does not load it.
+    nftables_conf: str = "/etc/nftables.d/nornir-anycast.nft"
 
 
 class HostModel(_Strict):
