@@ -305,6 +305,7 @@ def parse_prefix(ctx: Ctx, text: str) -> dict[str, Any]:
 
 
 def _attrs(path: Path, origin: str, attrs: str) -> None:
+    origin = origin.rstrip(",")
     path["origin"] = ORIGIN_WORDS.get(origin, origin)
     for item in (a.strip() for a in attrs.split(",")):
         if not item:

@@ -91,7 +91,7 @@ def parse_protocols_all(ctx: Ctx, text: str) -> dict[str, Any]:
             proto = _protocol(rec)
             if proto["proto"].upper() == "BGP":
                 proto.update({"bgp_state": None, "neighbor_address": None,
-                              "neighbor_as": None, "local_as": None})
+                              "neighbor_as": None, "local_as": None, "routes": None})
             protocols.append(proto)
             channel = None
         elif proto is None:
@@ -144,7 +144,8 @@ def _detail(proto: dict[str, Any], channel: dict[str, Any] | None, key: str, val
             return
         if channel is not None:
             channel["routes"] = routes
-        total = proto.setdefault("routes", {"imported": 0, "exported": 0, "preferred": 0})
+        total = proto.get("routes") or {"imported": 0, "exported": 0, "preferred": 0}
+        proto["routes"] = total
         for k, v in routes.items():
             total[k] = total.get(k, 0) + v
         return

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Write the expected-result JSON beside each fixture that has none yet.
+
+    .venv/bin/python tests/captures/make_expected.py [--force]
+
+The JSON holds the platform, the command, where the fixture came from, and the result of
+parse_output (or the error it must raise). A written file is a PROPOSAL: read it against the
+fixture before committing it (the tests compare against it from then on). Existing files are
+kept unless --force.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from nornir_anycast.exceptions import AnycastError  # noqa: E402
+from nornir_anycast.parsing import parse_output  # noqa: E402
+
+SOURCES = {
+    "frr": "real output of FRR 8.4.4 (Debian 12), captured by tests/captures/capture.py",
+    "bird2": "real output of BIRD 2.0.12 (Debian 12), captured by tests/captures/capture.py",
+    "linux": "real output of iproute2 6.1 / Linux 6.x, captured by tests/captures/capture.py",
+    "vyos/seed": "the seed howto's own output as printed on its web page (whitespace collapsed)",
+    "vyos/quagga_aligned": "hand-written: the seed's Quagga (VyOS 1.1.7) tables with the columns "
+                           "of Quagga 0.99's route_vty_out restored, plus classful/wrapped lines",
+    "vyos/frr_format": "real FRR 8.4.4 capture (see frr/) behind a VyOS prompt line: VyOS 1.2+ "
+                       "prints FRR's format",
+    "bird/seed": "hand-written from BIRD 1.6's output format as documented and quoted publicly "
+                 "(BIRD 1.6 cannot run beside BIRD 2 here)",
+}
+
+
+def command_of(txt: Path) -> str:
+    slug = txt.stem.split("__", 1)[1]
+    cmd = slug.replace("10.13.13.1_32", "10.13.13.1/32").replace("_", " ")
+    return cmd
+
+
+def source_of(platform: str, state: str) -> str:
+    src = SOURCES.get(f"{platform}/{state}") or SOURCES.get(platform, "")
+    return f"{src} (state {state})" if platform in ("frr", "bird2", "linux") else src
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--force", action="store_true")
+    args = ap.parse_args()
+    for txt in sorted(HERE.glob("*/*/*.txt")):
+        out = txt.with_suffix(".json")
+        if out.exists() and not args.force:
+            continue
+        platform, state = txt.parent.parent.name, txt.parent.name
+        command = command_of(txt)
+        doc: dict[str, object] = {"platform": platform, "command": command,
+                                  "source": source_of(platform, state)}
+        try:
+            doc["expected"] = parse_output(platform, command, txt.read_text())
+        except AnycastError as exc:
+            doc["error"] = type(exc).__name__
+            doc["message_contains"] = [platform, command.removeprefix("birdc ")]
+        out.write_text(json.dumps(doc, indent=1) + "\n")
+        print(f"wrote {out.relative_to(HERE)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
