@@ -5,6 +5,9 @@
 - `nginx`: `nginx -t -p DIR -c DIR/nginx.conf -e DIR/error.log` on a throw-away nginx.conf that
   includes the site (no root, no sockets).
 - `frr`: `vtysh -C -f FILE`, FRR's dry run with every daemon's command tree, no daemon needed.
+- `nft`: `nft -c -f FILE` in a throw-away network namespace (`unshare -n`, or `unshare -rn`
+  when not root): the kernel checks the whole transaction without committing it, and this
+  machine's own ruleset is neither read nor touched.
 
 Each check raises ConfigCheckError with the checker's own message when the file is rejected,
 and CheckerNotFoundError (a ConfigCheckError) when the checker is not installed.
@@ -114,11 +117,21 @@ def check_frr(text: str, label: str = "frr.conf") -> str:
                                                     "FRR (vtysh -C)"))
 
 
+def check_nft(text: str, label: str = "nftables.conf") -> str:
+    """`nft -c -f FILE` inside a fresh network namespace (the kernel's dry run of the batch)."""
+    nft = _which("nft")
+    unshare = _which("unshare")
+    ns = ["-n"] if os.geteuid() == 0 else ["-r", "-n"]
+    return _with_file(text, ".nft", lambda p: _run([unshare, *ns, nft, "-c", "-f", str(p)], label,
+                                                   "nftables (nft -c)"))
+
+
 CHECKERS: dict[str, Callable[[str, str], str]] = {
     "bird1": check_bird1,
     "bird2": check_bird2,
     "nginx": check_nginx,
     "frr": check_frr,
+    "nft": check_nft,
 }
 
 

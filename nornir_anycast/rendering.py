@@ -17,6 +17,7 @@ Logical names and what they are:
 | `nginx-site.conf` | servers | `paths.nginx_site` | `nginx` (`nginx -t`) |
 | `page` | servers | `<paths.web_root>/file` | none |
 | `interfaces` | servers, clients outside the lab | `paths.interfaces_file` | none |
+| `nftables.conf` | platform frr with `nat` rules | `paths.nftables_conf` | `nft` (`nft -c -f`) |
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import jinja2
 from nornir_anycast.exceptions import InventoryError, Problem, TemplateError
 from nornir_anycast.model import BgpTimers, Design, HostModel, Neighbor, RouteMapRule
 
-Checker = Literal["frr", "bird1", "bird2", "nginx"]
+Checker = Literal["frr", "bird1", "bird2", "nginx", "nft"]
 
 #: FRR's `frr defaults traditional` values: lines equal to them are left out, because FRR leaves
 #: them out of `show running-config` and frr-reload.py would otherwise see a difference.
@@ -49,6 +50,11 @@ SERVERS_IN = "SERVERS-IN"
 EBGP_IN = "EBGP-IN"
 EBGP_OUT = "EBGP-OUT"
 BFD_PROFILE = "anycast"
+
+#: The one nftables table NAT rules are rendered into (family ip); nothing else is ever touched.
+NFT_TABLE = "nornir_anycast"
+#: nftables limits a rule comment to 128 bytes.
+NFT_COMMENT_MAX = 128
 
 
 @dataclass(frozen=True)
@@ -297,18 +303,107 @@ def vyos_layer4_hashing(host: HostModel) -> bool:
     return host.role == "edge" and version_tuple(host.os_version) >= (1, 2)
 
 
+@dataclass(frozen=True)
+class DnatView:
+    """A destination NAT rule as nftables writes it; `iifname` None for `inbound_interface: any`."""
+
+    iifname: str | None
+    daddr: str
+    protocol: str
+    dport: int
+    to: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class SnatView:
+    """One source NAT rule as nftables writes it; `to` None for masquerade."""
+
+    oifname: str
+    saddr: str
+    to: str | None
+    comment: str
+
+
+def _nft_comment(text: str) -> str:
+    """A comment nft accepts: no double quote, at most NFT_COMMENT_MAX bytes (only a label)."""
+    text = text.replace('"', "'").replace("\n", " ")
+    while len(text.encode()) > NFT_COMMENT_MAX:
+        text = text[:-1]
+    return text
+
+
+def _ipv4(host: HostModel, field_name: str, value: str, *, network: bool = False) -> str:
+    """The IPv4 address (or prefix, host bits cleared) as nft writes it; IPv6 is refused."""
+    try:
+        if network and "/" in value:
+            net = ipaddress.ip_network(value, strict=False)
+            version, text = net.version, str(net)
+        else:
+            ip = ipaddress.ip_address(value)
+            version, text = ip.version, str(ip)
+    except ValueError as exc:
+        raise TemplateError(f"{host.name}: {field_name}={value!r}: not an IP address") from exc
+    if version != 4:
+        raise TemplateError(
+            f"{host.name}: {field_name}={value!r}: NAT on platform 'frr' is rendered into an "
+            "nftables `ip` table: IPv4 only")
+    return text
+
+
+def nftables_wanted(host: HostModel) -> bool:
+    """Whether the host gets `nftables.conf`: a Linux (FRR) router with NAT rules."""
+    return host.platform == "frr" and bool(host.nat.source or host.nat.destination)
+
+
+def nat_views(host: HostModel) -> tuple[list[DnatView], list[SnatView]]:
+    """The host's NAT rules, by rule number, in the terms nftables uses."""
+    dnat = [
+        DnatView(
+            iifname=None if d.inbound_interface == "any" else d.inbound_interface,
+            daddr=_ipv4(host, f"nat.destination.{k}.destination_address", d.destination_address),
+            protocol=d.protocol, dport=d.destination_port,
+            to=_ipv4(host, f"nat.destination.{k}.translation_address", d.translation_address),
+            comment=_nft_comment(f"rule {d.rule}" + (f": {d.description}" if d.description
+                                                     else "")),
+        )
+        for k, d in sorted(enumerate(host.nat.destination), key=lambda kd: kd[1].rule)
+    ]
+    snat = [
+        SnatView(
+            oifname=s.outbound_interface,
+            saddr=_ipv4(host, f"nat.source.{k}.source_address", s.source_address, network=True),
+            to=(None if s.translation == "masquerade"
+                else _ipv4(host, f"nat.source.{k}.translation", s.translation)),
+            comment=_nft_comment(f"rule {s.rule}"),
+        )
+        for k, s in sorted(enumerate(host.nat.source), key=lambda ks: ks[1].rule)
+    ]
+    return dnat, snat
+
+
+def _render_nftables(host: HostModel) -> dict[str, RenderedFile]:
+    """`nftables.conf` for a Linux router with NAT rules (none without: no file)."""
+    if not nftables_wanted(host):
+        return {}
+    destination, source = nat_views(host)
+    text = render_template("nftables/nat.nft.j2", host, table=NFT_TABLE,
+                           destination=destination, source=source)
+    return {"nftables.conf": RenderedFile(host.paths.nftables_conf, text, "nft")}
+
+
 # --------------------------------------------------------------------------------------------
 # Selecting and rendering
 
 
 def _render_router_frr(host: HostModel, design: Design) -> dict[str, RenderedFile]:
-    # FRR routes; it does no NAT and no DNS. Refuse rather than silently drop what was asked.
-    for key, value in (("nat", host.nat.source or host.nat.destination),
-                       ("dns_forwarding", host.dns_forwarding)):
-        if value:
-            raise TemplateError(
-                f"{host.name}: {key} is set, but platform 'frr' renders only frr.conf "
-                "(no NAT or DNS forwarding on Linux routers yet); remove it or use platform vyos")
+    # FRR routes, nftables does the NAT (nftables.conf); nothing does DNS forwarding yet.
+    # Refuse rather than silently drop what was asked.
+    if host.dns_forwarding:
+        raise TemplateError(
+            f"{host.name}: dns_forwarding is set, but platform 'frr' renders only frr.conf and "
+            "nftables.conf (no DNS forwarding on Linux routers yet); remove it or use platform "
+            "vyos")
     neighbors = neighbor_views(host, design, frr_policy=True)
     text = render_template(
         f"frr/{host.role}.conf.j2", host,
@@ -320,7 +415,7 @@ def _render_router_frr(host: HostModel, design: Design) -> dict[str, RenderedFil
         bfd_multiplier=(host.bfd.multiplier
                         if host.bfd.multiplier != FRR_DEFAULT_BFD_MULTIPLIER else None),
     )
-    return {"frr.conf": RenderedFile(host.paths.frr_conf, text, "frr")}
+    return {"frr.conf": RenderedFile(host.paths.frr_conf, text, "frr"), **_render_nftables(host)}
 
 
 #: VyOS versions whose `set` syntax the templates write (the seed's; 1.3 moved BGP settings
