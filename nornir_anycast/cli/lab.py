@@ -26,6 +26,8 @@ def register(sub: Any) -> None:
                     help="inventory directory (default: inventory/)")
     up.add_argument("--servers", type=int, metavar="N",
                     help="N servers: writes .lab/inventory/ for that topology and builds it")
+    up.add_argument("-v", "--verbose", action="store_true",
+                    help="list every step taken (repairs are always listed)")
     up.set_defaults(func=run_up)
 
     down = verbs.add_parser("down", help="remove everything the lab made (safe to run twice)")
@@ -46,10 +48,12 @@ def register(sub: Any) -> None:
 def run_up(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     report = lifecycle.up(args.inventory, args.servers)
-    for change in report.changes:
-        console.print(f"  {change}", highlight=False)
+    if args.verbose or not report.fresh:
+        for change in report.changes:
+            console.print(f"  {change}", highlight=False)
     n = len(report.topology.hosts)
-    what = f"{len(report.changes)} change(s)" if report.changes else "nothing to do"
+    what = ("built" if report.fresh else f"repaired: {len(report.changes)} change(s)"
+            if report.changes else "already up, nothing to do")
     Console().print(f"lab up: {n} hosts from {report.inventory} ({what}) "
                     f"in {report.seconds:.1f} s", highlight=False)
     return 0

@@ -38,6 +38,7 @@ class UpReport:
     topology: Topology
     changes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    fresh: bool = False  # no lab namespace existed before: everything was built from scratch
 
 
 @dataclass
@@ -274,7 +275,7 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
             inv = inventory_gen.write_scaled_inventory(inv, servers)
         topology = load_topology(inv)
         preflight(topology)
-        report = UpReport(inventory=inv, topology=topology)
+        report = UpReport(inventory=inv, topology=topology, fresh=not netns.list_netns())
         changes = report.changes
         lab_dir().mkdir(parents=True, exist_ok=True)
         _ensure_namespaces(topology, changes)
