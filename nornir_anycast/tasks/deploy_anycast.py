@@ -14,6 +14,7 @@ from nornir_anycast.bgp_gate import BgpGate
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
 from nornir_anycast.model import Design, HostModel
 from nornir_anycast.remote import Shell
+from nornir_anycast.rendering import NFT_TABLE, nftables_wanted
 
 CONNECTION_NAME = "netmiko"
 NEW = ".na-new"
@@ -25,7 +26,7 @@ FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 class FileToApply:
     path: str
     content: str
-    checker: str | None  # "bird2", "bird1", "nginx", "frr" or None
+    checker: str | None  # "bird2", "bird1", "nginx", "frr", "nft" or None
     current: str | None
 
 
@@ -42,6 +43,8 @@ def _check_command(checker: str, path: str) -> str:
         return f"bird -p -c {q}"
     if checker == "frr":
         return f"vtysh -C -f {q}"
+    if checker == "nft":
+        return f"nft -c -f {q}"
     if checker == "nginx":
         test = shlex.quote(path + ".test.conf")
         main = f"pid {path}.test.pid; error_log stderr; events {{}} http {{ include %s; }}\\n"
@@ -140,9 +143,17 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
 
 
 def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply]) -> list[str]:
-    """Which services to start or reload: `start bird`, `reload nginx`, ..."""
+    """Which services to start or reload: `start bird`, `reload nginx`, `apply nftables`, ..."""
     actions = []
     changed_paths = {f.path for f in changed}
+    if me.platform == "frr":
+        # NAT lives in our own nftables table: (re)load it when its file changed or the table is
+        # gone although the file is not (a restarted host); drop it when no NAT is asked for.
+        present = shell.run(f"nft list table ip {NFT_TABLE}").ok
+        if nftables_wanted(me) and (me.paths.nftables_conf in changed_paths or not present):
+            actions.append("apply nftables")
+        elif not nftables_wanted(me) and present:
+            actions.append("remove nftables")
     if me.role == "server":
         for name, cmds, conf in (("bird", services.bird(me), me.paths.bird_conf),
                                  ("nginx", services.nginx(me), me.paths.nginx_site)):
@@ -159,6 +170,12 @@ def _run_services(shell: Shell, me: HostModel, actions: list[str],
     done = []
     for action in actions:
         verb, name = action.split(" ", 1)
+        if name == "nftables":
+            q = shlex.quote(me.paths.nftables_conf)
+            shell.check(f"nft -f {q}" if verb == "apply"
+                        else f"nft delete table ip {NFT_TABLE} && rm -f {q}")
+            done.append(action)
+            continue
         cmds = services.bird(me) if name == "bird" else services.nginx(me)
         if name == "nginx":
             if verb == "reload":
@@ -216,7 +233,8 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     Linux hosts (FRR routers, servers, clients): addresses, default route and sysctls with
     `ip`/`sysctl`; files staged as `<path>.na-new`, checked with the platform's own checker
     (`bird -p`, `nginx -t`, `vtysh -C`), then moved into place (the old one kept as
-    `<path>.na-prev`); FRR reloaded diff-based with frr-reload; BIRD and nginx started when
+    `<path>.na-prev`); FRR reloaded diff-based with frr-reload; NAT (nftables.conf, `nft -c`)
+    loaded with `nft -f` when it changed or its table is missing; BIRD and nginx started when
     stopped and reloaded only when their configuration changed. Servers that are already
     announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
 
