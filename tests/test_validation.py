@@ -73,6 +73,12 @@ def test_shipped_inventories_are_clean(inventory: Path) -> None:
     assert [p.next_hop for p in svc.ecmp] == ["10.12.12.1", "10.12.12.2"]
 
 
+@pytest.mark.parametrize("inventory", sorted(p.parent for p in DEFAULT.glob("**/hosts.yaml")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_inventory_under_inventory_dir_validates(inventory: Path) -> None:
+    load_design(load_nornir(inventory))  # raises InventoryError on any error
+
+
 def test_there_are_at_least_15_rules() -> None:
     assert len(RULES) >= 15
 
