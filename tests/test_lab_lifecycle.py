@@ -3,6 +3,7 @@ they are marked `lab_disruptive` and run after every other test (tests/lab_fixtu
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -96,3 +97,24 @@ def test_down_leaves_nothing_is_safe_twice_and_up_works_again(lab: Lab) -> None:
         assert "FRRouting" in conn.send_command("vtysh -c 'show version'")
     finally:
         conn.disconnect()
+    _assert_fresh(again)
+
+
+def _assert_fresh(lab: Lab) -> None:
+    """A lab just built is a set of freshly installed machines: deploy has everything to do."""
+    for router in ("isp", "edge"):
+        running = lab.run(router, ["vtysh", "-c", "show running-config"]).stdout
+        assert "router bgp" not in running and "ip address" not in running, running
+        assert lab.run(router, ["cat", "/etc/frr/frr.conf"]).stdout == ""
+        daemons = lab.run(router, ["grep", "-E", "^(bgpd|bfdd)=", "/etc/frr/daemons"]).stdout
+        assert daemons.split() == ["bgpd=yes", "bfdd=yes"]
+    for server in ("server-1", "server-2"):
+        assert lab.run(server, ["sh", "-c", "command -v bird birdc nginx"]).returncode == 0
+        assert lab.run(server, ["pgrep", "-x", "bird"]).returncode == 1
+        assert lab.run(server, ["pgrep", "-x", "nginx"]).returncode == 1
+    for ns in lab.topology.namespaces:
+        addr = json.loads(netns.run(["ip", "-n", ns, "-j", "-4", "addr", "show"]).stdout)
+        v4 = [a["local"] for itf in addr for a in itf["addr_info"] if itf["ifname"] != "lo"]
+        assert v4 == [], f"{ns} has data-plane addresses before deploy: {v4}"
+        routes = json.loads(netns.run(["ip", "-n", ns, "-j", "-4", "route", "show"]).stdout)
+        assert routes == [], f"{ns} has IPv4 routes before deploy: {routes}"
