@@ -172,8 +172,16 @@ def _run_services(shell: Shell, me: HostModel, actions: list[str],
         verb, name = action.split(" ", 1)
         if name == "nftables":
             q = shlex.quote(me.paths.nftables_conf)
-            shell.check(f"nft -f {q}" if verb == "apply"
-                        else f"nft delete table ip {NFT_TABLE} && rm -f {q}")
+            if verb == "remove":
+                shell.check(f"nft delete table ip {NFT_TABLE} && rm -f {q}")
+            elif not (res := shell.run(f"nft -f {q}")).ok:
+                # `nft -c` misses what the kernel refuses only at commit (masquerade in a
+                # prerouting chain); the transaction is void, the old table stays. Put the old
+                # file back too, so that the next deploy sees the difference and tries again.
+                shell.run(f"if [ -e {q}{PREV} ]; then mv -f {q}{PREV} {q}; else rm -f {q}; fi")
+                raise DeviceError(f"{me.name}: 'nft -f {me.paths.nftables_conf}' failed (exit "
+                                  f"{res.rc}), previous NAT table and file kept: "
+                                  f"{res.output.strip()[-500:]}")
             done.append(action)
             continue
         cmds = services.bird(me) if name == "bird" else services.nginx(me)
