@@ -52,6 +52,30 @@ def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
     assert again.changes == []
 
 
+def test_servers_16_come_up_and_shrink_back(lab: Lab) -> None:
+    big = bring_up(servers=16)
+    assert big.inventory == ROOT / ".lab" / "inventory"
+    assert len(big.topology.hosts) == 19
+    with project_root_env():
+        st = status()
+    assert st.ok, [h for h in st.as_json()["hosts"] if not h["ok"]]
+    ports = {n for n, link in netns.links("na-sw-1").items() if link.get("master") == "br0"}
+    assert ports == {"edge"} | {f"server-{k}" for k in range(1, 17)}
+    conn = ConnectHandler(**big.netmiko_params("server-16"))
+    try:
+        assert conn.send_command("hostname").strip() == "server-16"
+    finally:
+        conn.disconnect()
+
+    small = bring_up()
+    assert [n for n in netns.list_netns() if n.startswith("na-server-")] == [
+        "na-server-1", "na-server-2"]
+    assert sorted(p.name for p in (ROOT / ".lab" / "hosts").iterdir()) == sorted(
+        small.topology.hosts)
+    with project_root_env():
+        assert status().ok
+
+
 def _lab_processes() -> list[tuple[int, str]]:
     """(pid, comm) of every process inside a lab namespace or a lab host's PID namespace."""
     table = procs.all_procs()

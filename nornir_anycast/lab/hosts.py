@@ -70,10 +70,13 @@ def wait_init(host: LabHost, launcher: subprocess.Popen[bytes], timeout: float =
 
 
 def find_init(host: LabHost) -> procs.Proc | None:
-    """The host's PID 1 if it runs in the host's current namespace, else None."""
+    """The host's PID 1 if it runs in the host's current namespace with this host's
+    directories (an init of another topology's host with the same namespace does not count)."""
     init = procs.lab_inits().get(host.netns)
     inode = netns.netns_inode(host.netns)
     if init is None or inode is None or init.netns != inode:
+        return None
+    if str(hostdirs.host_dir(host) / "init.json") not in init.cmdline:
         return None
     return init
 

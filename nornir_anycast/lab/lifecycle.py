@@ -106,6 +106,11 @@ def _ensure_namespaces(topology: Topology, changes: list[str]) -> None:
         for name in stale:
             netns.delete_netns(name)
             changes.append(f"removed {name} (not in this topology)")
+    root = hostdirs.hosts_root()
+    if root.is_dir():
+        for path in sorted(root.iterdir()):
+            if path.name not in topology.hosts and path.is_dir():
+                shutil.rmtree(path)  # its PID 1, if any, was killed above
     for name in topology.namespaces:
         if netns.netns_inode(name) is None:
             _kill_in_netns([name])  # a PID 1 may outlive its namespace's name
