@@ -42,7 +42,7 @@ def start_init(host: LabHost) -> subprocess.Popen[bytes]:
             "log": "/var/log/lab-init.log"}
     spec_file = hostdirs.host_dir(host) / "init.json"
     spec_file.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-    argv = ["ip", "netns", "exec", host.netns, sys.executable, "-I", str(HOSTINIT),
+    argv = ["ip", "netns", "exec", host.netns, sys.executable, "-I", "-S", str(HOSTINIT),
             procs.INIT_MARKER, host.netns, str(spec_file)]
     return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=BASE_ENV, start_new_session=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -52,8 +53,14 @@ class LabStatus:
                 "switches": self.switches}
 
 
+def _need_root() -> None:
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, mounts)")
+
+
 def current() -> tuple[Topology, Path]:
     """The running lab's topology; LabError when there is none."""
+    _need_root()
     loaded = lab_state.load()
     if loaded is None:
         raise LabError("no lab is up (run `python tasks.py lab up`)")
@@ -62,6 +69,7 @@ def current() -> tuple[Topology, Path]:
 
 def status(check_ssh: bool = True) -> LabStatus:
     """Namespaces, PID 1, daemons and SSH of every host of the lab last brought up."""
+    _need_root()
     loaded = lab_state.load()
     if loaded is None:
         return LabStatus(up=False, inventory=None)
