@@ -15,8 +15,10 @@ purpose (repair, `down`); they are moved after every other test so they cannot d
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,15 +87,40 @@ def tear_down() -> lifecycle.DownReport:
         return lifecycle.down()
 
 
+@contextmanager
+def session_lock(timeout: float = 1800) -> Iterator[None]:
+    """One test session with a lab at a time in this checkout (an flock on tests/, no file).
+
+    Several people run the suite in the same working tree; without this, one session's
+    teardown (`lab down`) would pull the lab from under another's tests.
+    """
+    fd = os.open(Path(__file__).resolve().parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"another test session held the lab for {timeout:.0f} s") from None
+                time.sleep(1)
+        yield
+    finally:
+        os.close(fd)
+
+
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
     """The lab of the default inventory, up for the whole session and always removed after."""
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (network namespaces, FRR, BIRD)")
-    try:
-        yield bring_up()
-    finally:
-        tear_down()
+    with session_lock():
+        try:
+            yield bring_up()
+        finally:
+            tear_down()
 
 
 def pytest_configure(config: pytest.Config) -> None:
