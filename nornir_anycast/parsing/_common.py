@@ -16,6 +16,8 @@ from nornir_anycast.exceptions import ParseError
 # A CLI prompt at the start of a line: `vyos@edge:~$`, `root@server-1:~#`, `edge#`, `bird>`.
 _PROMPT_RE = re.compile(r"^\s*[\w.@:~/()\[\]-]+[#$>]\s?(?P<rest>.*?)\s*$")
 _BIRD_BANNER_RE = re.compile(r"^BIRD \S+ ready\.\s*$")
+# vtysh warns on stderr (merged into an SSH terminal) when it has no vtysh.conf
+_VTYSH_CONF_RE = re.compile(r"^% Can't open configuration file \S*vtysh\.conf")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def clean_lines(text: str, ctx: Ctx, *, bird: bool = False) -> list[str]:
         line = lines[i]
         if not line.strip():
             continue
-        if bird and _BIRD_BANNER_RE.match(line):
+        if (bird and _BIRD_BANNER_RE.match(line)) or _VTYSH_CONF_RE.match(line):
             lines[i] = ""
             continue
         m = _PROMPT_RE.match(line)
