@@ -16,7 +16,7 @@ from typing import Any
 from nornir_anycast.exceptions import DeviceError
 
 _RC = re.compile(r"__NA_RC=(\d+)\s*$")
-_CHUNK = 768  # base64 characters per line; well under the 4095-byte canonical tty limit
+_CHUNK = 256  # base64 characters per command: netmiko loses the echo of lines over ~500
 
 
 @dataclass(frozen=True)
