@@ -151,7 +151,7 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
                 origin = rest.pop()
                 nseg = len(seg)
                 if origin in origins and 0 < nseg < 3 and line[nh - 1] == " ":
-                    network = line[net:nh].strip()
+                    network = "" if line[net] == " " else line[net:nh].rstrip()
                     try:
                         as_path = list(map(asn, rest))
                     except ValueError:
