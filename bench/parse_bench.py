@@ -5,7 +5,8 @@
 
 Generates an FRR 8.4 `show ip bgp` table of --paths paths (a tenth of the prefixes with a
 second path, realistic prefix lengths and AS paths: 1-6 hops through tier-1 and 8,000
-regional ASes to one of 75,000 origin ASes, 2- and 4-byte; Metric and LocPrf blank where FRR leaves
+regional ASes to one of 75,000 origin ASes, 2- and 4-byte, the same path for every prefix of
+an origin AS seen from one peer, as BGP makes it; Metric and LocPrf blank where FRR leaves
 them blank: eBGP paths without MED, every eBGP path without LOCAL_PREF), in FRR's exact column
 layout (status 3, network 17, next hop 16, metric %10u, locprf %7u, weight %7u). Then, each in
 its own child process so peak memory is its own:
@@ -87,6 +88,7 @@ def generate(n_paths: int, seed: int = 7) -> tuple[str, list[tuple[int, dict[str
     origins_pool = rnd.sample(range(1, 64496), 45000) + rnd.sample(range(131072, 400000), 30000)
     regional = rnd.sample(range(1, 64496), 8000)
     origin_as = [rnd.choice(origins_pool) for _ in range(n_prefixes)]
+    paths: dict[tuple[int, int], tuple[list[int], str]] = {}
     # distinct, sorted prefixes spread over the unicast space
     nets: set[tuple[int, int]] = set()
     while len(nets) < n_prefixes:
@@ -105,11 +107,16 @@ def generate(n_paths: int, seed: int = 7) -> tuple[str, list[tuple[int, dict[str
         hops = 1 + (i in second)
         for h in range(hops):
             nh, peer_as = peers[h]
-            plen = rnd.choice((1, 2, 2, 3, 3, 3, 4, 4, 5, 6))
-            path = [peer_as] + rnd.sample(TRANSIT, min(plen, 3)) + \
-                [rnd.choice(regional) for _ in range(max(0, plen - 3))] + [origin_as[i]]
+            key = (origin_as[i], h)
+            known = paths.get(key)  # one path per (origin AS, peer), as BGP has it
+            if known is None:
+                plen = rnd.choice((1, 2, 2, 3, 3, 3, 4, 4, 5, 6))
+                known = ([peer_as] + rnd.sample(TRANSIT, min(plen, 3))
+                         + [rnd.choice(regional) for _ in range(max(0, plen - 3))]
+                         + [origin_as[i]], rnd.choice("iiiiiii?e"))
+                paths[key] = known
+            path, origin = known
             metric = rnd.choice((None, None, None, 0, 10, 100))
-            origin = rnd.choice("iiiiiii?e")
             best = h == 0
             status = "*> " if best else "*  "
             chunks.append(_line(status, prefix if h == 0 else "", nh, metric, None, 0, path,
@@ -118,7 +125,7 @@ def generate(n_paths: int, seed: int = 7) -> tuple[str, list[tuple[int, dict[str
                 samples.append((idx, {"prefix": prefix, "next_hop": nh, "valid": True,
                                       "best": best, "multipath": False, "internal": False,
                                       "metric": metric, "local_pref": None, "weight": 0,
-                                      "as_path": path, "origin": origin}))
+                                      "as_path": list(path), "origin": origin}))
             idx += 1
     chunks.append(f"\nDisplayed  {n_prefixes} routes and {n_paths} total paths\n")
     return "".join(chunks), samples

@@ -135,40 +135,65 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
     asn = _AsnCache().__getitem__  # AS number text -> int, each distinct one parsed once
     net, nh, me, le, we = cols if cols is not None else (0, 0, 0, 0, 0)
     origins = _ORIGINS
-    # The fast path below is the hot loop of a full-table parse: plain indexing and slicing,
-    # one dict literal per path, int() on fixed slices (int() ignores the padding spaces); a
-    # right-aligned column is blank when its last character is a space.
+    # The fast path below is the hot loop of a full-table parse. Each line is cut at the
+    # header's column positions into three pieces, and each piece is looked up in a memo of the
+    # pieces seen before: "next hop + metric", "locprf + weight" and "AS path + origin" repeat a
+    # lot in a real table (few next hops; one AS path per origin AS and peer), so most lines
+    # cost three slices, three dict hits and one dict literal. A right-aligned column is blank
+    # when its last character is a space; int() ignores the padding.
+    hops: dict[str, tuple[str, int | None]] = {}
+    nums: dict[str, tuple[int | None, int | None]] = {}
+    tails: dict[str, tuple[tuple[int, ...], str]] = {}
+    hop_get, num_get, tail_get = hops.get, nums.get, tails.get
     for lineno in range(start, len(lines)):
         line = lines[lineno]
         if not line:
             continue
         p: Path | None = None
         network = ""
-        if aligned:
+        if aligned and line[nh - 1:nh] == " ":
             try:
-                seg = line[nh:me].split()
-                rest = line[we:].split()
-                origin = rest.pop()
-                nseg = len(seg)
-                if origin in origins and 0 < nseg < 3 and line[nh - 1] == " ":
-                    network = "" if line[net] == " " else line[net:nh].rstrip()
+                piece = line[we:]
+                tail = tail_get(piece)
+                if tail is None:
+                    rest = piece.split()
+                    origin = rest.pop()
+                    if origin not in origins:
+                        raise ValueError(origin)
                     try:
-                        as_path = list(map(asn, rest))
+                        tail = (tuple(map(asn, rest)), origin)
                     except ValueError:
-                        as_path = as_path_numbers(rest)
-                    sel = line[1]
-                    p = {
-                        "next_hop": seg[0],
-                        "valid": line[0] == "*",
-                        "best": sel == ">",
-                        "multipath": sel == "=",
-                        "internal": line[2] == "i",
-                        "metric": int(seg[1]) if nseg == 2 else None,
-                        "local_pref": None if line[le - 1] == " " else int(line[me:le]),
-                        "weight": None if line[we - 1] == " " else int(line[le:we]),
-                        "as_path": as_path,
-                        "origin": origin,
-                    }
+                        tail = (tuple(as_path_numbers(rest)), origin)
+                    tails[piece] = tail
+                piece = line[nh:me]
+                hop = hop_get(piece)
+                if hop is None:
+                    seg = piece.split()
+                    if not 0 < len(seg) < 3:
+                        raise ValueError(piece)
+                    hop = hops[piece] = (seg[0], int(seg[1]) if len(seg) == 2 else None)
+                piece = line[me:we]
+                num = num_get(piece)
+                if num is None:
+                    num = nums[piece] = (
+                        None if line[le - 1] == " " else int(line[me:le]),
+                        None if line[we - 1] == " " else int(line[le:we]),
+                    )
+                sel = line[1]
+                p = {
+                    "next_hop": hop[0],
+                    "valid": line[0] == "*",
+                    "best": sel == ">",
+                    "multipath": sel == "=",
+                    "internal": line[2] == "i",
+                    "metric": hop[1],
+                    "local_pref": num[0],
+                    "weight": num[1],
+                    "as_path": list(tail[0]),
+                    "origin": tail[1],
+                }
+                if line[net] != " ":
+                    network = line[net:nh].rstrip()
             except (ValueError, IndexError):
                 p = None
         if p is None:
