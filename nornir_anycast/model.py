@@ -122,6 +122,10 @@ class Paths(_Strict):
     interfaces_file: str = "/etc/network/interfaces"
     # Our own nftables table (NAT on Linux routers); Debian's /etc/nftables.conf does not load it.
     nftables_conf: str = "/etc/nftables.d/nornir-anycast.nft"
+    # Files that must not exist for our site to be nginx's default server (Debian's own
+    # default site also claims `default_server` on port 80). Deploy moves them aside.
+    nginx_disable: list[str] = Field(
+        default_factory=lambda: ["/etc/nginx/sites-enabled/default"])
 
 
 class HostModel(_Strict):

@@ -42,8 +42,10 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     from nornir_anycast.progress import ProgressProcessor
 
     proc = ProgressProcessor(label="verify")
+    # on_failed: a host that failed an earlier attempt (or an earlier task of the runbook) is
+    # checked again; verify reports, it does not skip.
     agg = nr.with_processors([proc]).run(task=verify_anycast, design=design,
-                                         name="verify_anycast")
+                                         name="verify_anycast", on_failed=True)
     checks: list[dict[str, Any]] = []
     hosts = []
     for name, multi in agg.items():

@@ -90,6 +90,15 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             changed_files.append(f)
             diffs.append(_unified(f.path, current, f.content))
 
+    # Files in the way (Debian's default nginx site also claims default_server).
+    removals: list[str] = []
+    if me.role == "server":
+        for path in me.paths.nginx_disable:
+            q = shlex.quote(path)
+            if shell.run(f"[ -e {q} ] || [ -L {q} ]").ok:
+                removals.append(path)
+                diffs.append(f"- {path} (moved aside: conflicts with the anycast site)")
+
     # Stage and check everything on the target before anything goes live.
     staged: list[str] = []
     try:
@@ -111,7 +120,7 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             elif frr_conf.current != frr_conf.content:
                 changed_files.append(frr_conf)  # running config in sync; file on disk is not
                 diffs.append(_unified(frr_conf.path, frr_conf.current, frr_conf.content))
-        service_actions = _service_actions(shell, me, changed_files)
+        service_actions = _service_actions(shell, me, changed_files, removals)
         diffs += [f"~ {a}" for a in service_actions]
         diff = "\n".join(d.rstrip("\n") for d in diffs if d)
         if dry_run or not diff:
@@ -128,6 +137,11 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             actions.append("frr-reload applied")
             if frr_conf not in changed_files:
                 changed_files.append(frr_conf)
+        for path in removals:
+            aside = _aside(path)
+            shell.check(f"mkdir -p {shlex.quote(aside.rsplit('/', 1)[0])} && "
+                        f"mv -f {shlex.quote(path)} {shlex.quote(aside)}")
+            actions.append(f"moved aside {path} to {aside}")
         for f in changed_files:
             q = shlex.quote(f.path)
             shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; fi; "
@@ -142,7 +156,16 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             shell.run(f"rm -f {shlex.quote(path)}")
 
 
-def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply]) -> list[str]:
+def _aside(path: str) -> str:
+    """Where a conflicting file goes: `/etc/nginx/sites-enabled/default` ->
+    `/etc/nginx/nornir-anycast-disabled/default`, outside every directory nginx includes."""
+    parent, name = path.rstrip("/").rsplit("/", 1)
+    grandparent = parent.rsplit("/", 1)[0] or "/"
+    return f"{grandparent.rstrip('/')}/nornir-anycast-disabled/{name}"
+
+
+def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
+                     removed: list[str]) -> list[str]:
     """Which services to start or reload: `start bird`, `reload nginx`, `apply nftables`, ..."""
     actions = []
     changed_paths = {f.path for f in changed}
@@ -160,7 +183,7 @@ def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply]) ->
             running = shell.run(cmds.running).ok
             if not running:
                 actions.append(f"start {name}")
-            elif conf in changed_paths:
+            elif conf in changed_paths or (name == "nginx" and removed):
                 actions.append(f"reload {name}")
     return actions
 
@@ -186,8 +209,7 @@ def _run_services(shell: Shell, me: HostModel, actions: list[str],
             continue
         cmds = services.bird(me) if name == "bird" else services.nginx(me)
         if name == "nginx":
-            if verb == "reload":
-                shell.check("nginx -t -q")
+            shell.check("nginx -t -q")
             shell.check(cmds.start if verb == "start" else cmds.reload)
             done.append(action)
             continue
