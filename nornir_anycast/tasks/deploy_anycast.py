@@ -54,10 +54,22 @@ def _check_command(checker: str, path: str) -> str:
 
 
 def _frr_delta(shell: Shell, new_path: str) -> str:
-    """frr-reload's `--test` output: the lines it would add and delete (empty when in sync)."""
-    out = shell.check(f"{FRR_RELOAD} --test {shlex.quote(new_path)}", read_timeout=120)
-    lines = [ln for ln in out.splitlines()
-             if ln.strip() and not ln.startswith(("Lines To Delete", "Lines To Add", "====="))]
+    """frr-reload's `--test` answer: the lines it would delete and add (empty when in sync).
+
+    Only the two sections are kept (`-` deleted, `+` added, context lines as printed); its log
+    lines are not part of the answer.
+    """
+    out = shell.check(f"{FRR_RELOAD} --test --log-level error {shlex.quote(new_path)}",
+                      read_timeout=120)
+    lines: list[str] = []
+    section = ""
+    for ln in out.splitlines():
+        if ln.startswith("Lines To Delete"):
+            section = "-"
+        elif ln.startswith("Lines To Add"):
+            section = "+"
+        elif section and ln.strip() and not ln.startswith("====="):
+            lines.append(f"{section} {ln}")
     return "\n".join(lines)
 
 
@@ -132,7 +144,8 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             shell.check(c.command)
             actions.append(c.diff)
         if frr_conf is not None and frr_delta:
-            shell.check(f"{FRR_RELOAD} --reload {shlex.quote(frr_conf.path + NEW)}",
+            shell.check(f"{FRR_RELOAD} --reload --log-level error "
+                        f"{shlex.quote(frr_conf.path + NEW)}",
                         read_timeout=180)
             actions.append("frr-reload applied")
             if frr_conf not in changed_files:
