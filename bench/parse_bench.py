@@ -76,7 +76,8 @@ def _line(status: str, network: str, nh: str, metric: int | None, locprf: int | 
     return out + origin
 
 
-def generate(n_paths: int, seed: int = 7) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+def generate(n_paths: int, seed: int = 7, *, unique_paths: bool = False,
+             ) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
     """The table text and samples (path index, expected path dict with prefix) for checking."""
     rnd = random.Random(seed)
     n_prefixes = round(n_paths / 1.1)
@@ -107,7 +108,7 @@ def generate(n_paths: int, seed: int = 7) -> tuple[str, list[tuple[int, dict[str
         hops = 1 + (i in second)
         for h in range(hops):
             nh, peer_as = peers[h]
-            key = (origin_as[i], h)
+            key = (i, h) if unique_paths else (origin_as[i], h)
             known = paths.get(key)  # one path per (origin AS, peer), as BGP has it
             if known is None:
                 plen = rnd.choice((1, 2, 2, 3, 3, 3, 4, 4, 5, 6))
@@ -180,6 +181,34 @@ def child_textfsm(path: str) -> dict[str, Any]:
             "rss_above_input_mb": round(_maxrss_mb() - base, 1)}
 
 
+_TTP_TAIL = '{{ next_hop | IP }} {{ numbers | re("NUMS") }} {{ origin | re("[ie?]") }}'
+TTP_TABLE = (
+    "<vars>\n"
+    'STATUS = "[*sSRdh ][>=dh ][i ]"\n'
+    'NUMS = "[0-9 ]*[0-9]"\n'
+    "</vars>\n"
+    '<group name="paths" method="table">\n'
+    '{{ status | re("STATUS") }}{{ network | PREFIX }} ' + _TTP_TAIL + "\n"
+    '{{ status | re("STATUS") }} ' + _TTP_TAIL + "\n"
+    "</group>\n"
+)
+
+
+def child_ttp(path: str) -> dict[str, Any]:
+    """TTP doing the whole body (recognition only: the numbers stay one string), for scale."""
+    from ttp import ttp
+
+    text = Path(path).read_text()
+    t0 = time.perf_counter()
+    parser = ttp(data=text, template=TTP_TABLE)
+    parser.parse(one=True)
+    found = parser.result()[0][0].get("paths", [])
+    secs = time.perf_counter() - t0
+    n = len(found) if isinstance(found, list) else 1
+    return {"seconds": round(secs, 3), "paths": n,
+            "paths_per_second": round(n / secs) if secs else None}
+
+
 def _run_child(*args: str) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                          check=True)
@@ -193,17 +222,22 @@ def main() -> int:
     ap.add_argument("--textfsm-paths", type=int, default=0,
                     help="run TextFSM on the first N paths only (0: the full table, default)")
     ap.add_argument("--repeat", type=int, default=2, help="interleaved runs; the best is kept")
+    ap.add_argument("--ttp-paths", type=int, default=100_000,
+                    help="paths given to a TTP-only parse of the body, for comparison")
+    ap.add_argument("--unique-paths", action="store_true",
+                    help="worst case: a different AS path for every prefix (defeats the memo)")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         kind, *rest = args.child
-        res = child_ours(*rest) if kind == "ours" else child_textfsm(*rest)
+        res = (child_ours(*rest) if kind == "ours" else child_ttp(*rest) if kind == "ttp"
+               else child_textfsm(*rest))
         print(json.dumps(res))
         return 0
 
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    text, samples = generate(args.paths)
+    text, samples = generate(args.paths, unique_paths=args.unique_paths)
     gen_secs = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="parse-bench-") as tmp:
         full = Path(tmp, "full.txt")
@@ -217,6 +251,11 @@ def main() -> int:
             head = HEADER.count("\n")
             small = Path(tmp, "slice.txt")
             small.write_text(HEADER + "".join(lines[head:head + args.textfsm_paths]))
+        head_n = HEADER.count("\n")
+        ttp_in = Path(tmp, "ttp.txt")
+        ttp_in.write_text(HEADER + "".join(text.splitlines(keepends=True)[
+            head_n:head_n + args.ttp_paths]))
+        ttp_run = _run_child("--child", "ttp", str(ttp_in))
         # Interleaved repeats, best (fastest) run of each kept: on a shared 2-core machine the
         # minimum is the measurement least disturbed by other processes.
         runs_full: list[dict[str, Any]] = []
@@ -244,6 +283,7 @@ def main() -> int:
                              "nornir_anycast_slice": [r["seconds"] for r in runs_slice],
                              "textfsm_slice": [r["seconds"] for r in runs_fsm]},
         "table": {"paths": args.paths, "bytes": len(text), "lines": text.count("\n"),
+                  "unique_as_path_per_prefix": args.unique_paths,
                   "generate_seconds": round(gen_secs, 1)},
         "nornir_anycast": ours,
         "nornir_anycast_on_textfsm_input": {k: ours_slice[k] for k in
@@ -254,6 +294,13 @@ def main() -> int:
                      f"table is extrapolated from its paths/s") if args.textfsm_paths
             else "run on the same full table",
             "extrapolated_full_table_seconds": extrapolated,
+        },
+        "ttp_only_body": {
+            **ttp_run,
+            "note": f"a TTP template recognising every table line (numbers left as one "
+                    f"string), on the first {args.ttp_paths} paths; full table extrapolated",
+            "extrapolated_full_table_seconds": round(args.paths / ttp_run["paths_per_second"], 1)
+            if ttp_run.get("paths_per_second") else None,
         },
         "targets": {
             "full_table_under_20s": ours["seconds"] < 20,
