@@ -187,7 +187,10 @@ def check_edge_multipath(service: AnycastService, edge: HostModel,
     )]
     by_hop = {str(p.get("next_hop")): p for p in paths}
     selected_hops = {str(p["next_hop"]) for p in selected}
+    best_pref = max((p.local_pref for p in service.announcers), default=0)
     for backup in service.backups:
+        if backup.local_pref == best_pref:
+            continue  # equal but over maximum-paths: which ones the router uses is its choice
         p = by_hop.get(backup.next_hop)
         present = p is not None and bool(p.get("valid"))
         standby = present and backup.next_hop not in selected_hops
