@@ -44,12 +44,16 @@ def _error_line(exc: BaseException) -> str:
     return text if len(text) < 2000 else text[:2000] + "..."
 
 
-def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False,
-               batch: int = 1) -> DeployReport:
-    """Deploy every host of `nr`; the others still complete when one fails."""
+def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int = 1,
+               gate: BgpGate | None = None) -> DeployReport:
+    """Deploy every host of `nr`; the others still complete when one fails.
+
+    Servers already announcing take turns through `gate` (default: a new BgpGate of `batch`
+    places) when their change reloads BGP; `gate.log` records who held a place when.
+    """
     from nornir_anycast.progress import ProgressProcessor
 
-    gate = BgpGate(batch=batch)
+    gate = gate or BgpGate(batch=batch)
     proc = ProgressProcessor(label="deploy")
     agg = nr.with_processors([proc]).run(task=deploy_anycast, design=design, dry_run=dry_run,
                                          gate=gate, name="deploy_anycast")
