@@ -99,6 +99,8 @@ def ssh_host(tmp_path: Path) -> Iterator[Nornir]:
         pytest.skip("needs root (network namespace, sshd)")
     d = tmp_path
     procs: list[Path] = []
+    # a run killed half-way may have left the namespace behind: it is ours, remove it
+    subprocess.run(["ip", "netns", "del", NS], capture_output=True, check=False)
     try:
         _sh("ip", "netns", "add", NS)
         _sh("ip", "link", "set", "lo", "up", ns=True)
