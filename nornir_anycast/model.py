@@ -63,6 +63,8 @@ class BgpTimers(_Strict):
     hold: int = 180
     connect_retry: int = 120
     error_wait: tuple[int, int] = (60, 300)
+    # BIRD only: seconds from protocol start to the first connect attempt (BIRD's default 5).
+    connect_delay: int = 5
 
 
 class Bfd(_Strict):

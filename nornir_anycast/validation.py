@@ -33,6 +33,10 @@ The rules, one function each below (README "Inventory keys" lists what they chec
 23. DNS forwarding: listen_on interfaces exist, name servers are addresses
 24. BFD on a server but not on its edge (warning)
 25. password_env is the name of an environment variable (the value is never printed)
+26. names and text that end up in configuration files are single words or single lines
+    (host, interface and route-map names; descriptions; paths): nothing can inject a line
+27. what the templates can render: VyOS 1.1 / 1.2 syntax, BFD on VyOS 1.2+, NAT on FRR (Linux)
+    routers IPv4 only, DNS forwarding on VyOS only (caught here instead of failing at render)
 """
 
 from __future__ import annotations
@@ -518,6 +522,9 @@ def check_timers(design: Design, r: _Report) -> None:
         if not 1 <= t.connect_retry <= 65535:
             r.error(h.name, "bgp_timers.connect_retry", t.connect_retry,
                     "connect retry must be 1..65535 seconds")
+        if not 1 <= t.connect_delay <= 65535:
+            r.error(h.name, "bgp_timers.connect_delay", t.connect_delay,
+                    "connect delay must be 1..65535 seconds (BIRD 1.6 refuses 0)")
         lo, hi = t.error_wait
         if lo < 0 or hi < 0:
             r.error(h.name, "bgp_timers.error_wait", list(t.error_wait),
@@ -690,6 +697,98 @@ def check_password_env(design: Design, r: _Report) -> None:
                         "(letters, digits, _), not the password itself")
 
 
+#: Host, interface and route-map names go into configs and shell commands as single words.
+_HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")  # Linux IFNAMSIZ - 1
+_ROUTE_MAP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(r: _Report, host: str, field: str, text: str | None) -> None:
+    """Free text written into a config line: no control characters (a newline would start a
+    configuration line of its own), no double quote (BIRD quotes descriptions)."""
+    if text is None:
+        return
+    if _CONTROL.search(text):
+        r.error(host, field, text, "must be one line of text without control characters "
+                                   "(a newline would inject a line into the configuration)")
+    elif '"' in text:
+        r.error(host, field, text, 'must not contain a double quote (")')
+
+
+def check_text_fields(design: Design, r: _Report) -> None:
+    """Names and free text that end up in configuration files cannot break out of their line."""
+    for h in design.hosts.values():
+        if not _HOST_NAME.match(h.name):
+            r.error(h.name, "name", h.name,
+                    "host names are written into configs: letters, digits, '-', '_', '.' "
+                    "(at most 63, starting with a letter or digit)")
+        for i, itf in enumerate(h.interfaces):
+            if not _IFNAME.match(itf.name):
+                r.error(h.name, f"interfaces.{i}.name", itf.name,
+                        "not an interface name: 1..15 letters, digits, '-', '_', '.'")
+            _one_line(r, h.name, f"interfaces.{i}.description", itf.description)
+        for n, nb in enumerate(h.bgp.neighbors):
+            _one_line(r, h.name, f"bgp.neighbors.{n}.description", nb.description)
+        for k, d in enumerate(h.nat.destination):
+            _one_line(r, h.name, f"nat.destination.{k}.description", d.description)
+        for name in h.route_maps:
+            if not _ROUTE_MAP_NAME.match(name):
+                r.error(h.name, f"route_maps.{name}", name,
+                        "route-map names are 1..63 letters, digits, '-', '_', '.'")
+        for key, path in h.paths.model_dump().items():
+            for k, one in enumerate(path if isinstance(path, list) else [path]):
+                field = f"paths.{key}" + (f".{k}" if isinstance(path, list) else "")
+                if not str(one).startswith("/") or _CONTROL.search(str(one)):
+                    r.error(h.name, field, one,
+                            "must be an absolute path (/...) without control characters")
+
+
+_VYOS_MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)")
+
+
+def check_renderable(design: Design, r: _Report) -> None:
+    """What the templates can render, so that render and deploy never refuse a valid inventory.
+
+    VyOS: the `set` syntax of 1.1 and 1.2 only; BFD from 1.2 on. FRR (Linux) routers: NAT in an
+    nftables `ip` table (IPv4), no DNS forwarding.
+    """
+    for h in design.hosts.values():
+        version = _VYOS_MAJOR_MINOR.match(h.os_version or "")
+        if h.platform == "vyos" and version is not None:
+            major_minor = (int(version.group(1)), int(version.group(2)))
+            if major_minor not in ((1, 1), (1, 2)):
+                r.error(h.name, "os_version", h.os_version,
+                        "the VyOS templates write the syntax of VyOS 1.1 and 1.2 only")
+            elif major_minor < (1, 2) and h.bfd.enabled:
+                r.error(h.name, "bfd.enabled", True,
+                        f"VyOS {h.os_version} has no BFD (1.2 and later have)")
+        if h.platform != "frr":
+            continue
+        if h.dns_forwarding is not None:
+            r.error(h.name, "dns_forwarding", h.dns_forwarding.model_dump(),
+                    "platform frr renders no DNS forwarding (only VyOS routers do); remove it")
+        nat_fields = [
+            *((f"nat.destination.{k}.destination_address", d.destination_address)
+              for k, d in enumerate(h.nat.destination)),
+            *((f"nat.destination.{k}.translation_address", d.translation_address)
+              for k, d in enumerate(h.nat.destination)),
+            *((f"nat.source.{k}.translation", s.translation)
+              for k, s in enumerate(h.nat.source) if s.translation != "masquerade"),
+        ]
+        for field, text in nat_fields:
+            ip = parse_address(text)
+            if ip is not None and ip.version != 4:
+                r.error(h.name, field, text,
+                        "NAT on platform frr is an nftables `ip` table: IPv4 only")
+        for k, s in enumerate(h.nat.source):
+            net = parse_network(s.source_address, strict=False) or parse_address(
+                s.source_address)
+            if net is not None and net.version != 4:
+                r.error(h.name, f"nat.source.{k}.source_address", s.source_address,
+                        "NAT on platform frr is an nftables `ip` table: IPv4 only")
+
+
 RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_interface_addresses,
     check_gateways,
@@ -716,6 +815,8 @@ RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_dns_forwarding,
     check_bfd_both_ends,
     check_password_env,
+    check_text_fields,
+    check_renderable,
 )
 
 

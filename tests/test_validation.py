@@ -442,13 +442,14 @@ def test_timers_hold() -> None:
 def test_timers_keepalive_and_error_wait() -> None:
     def m(d: dict[str, Any]) -> None:
         d["server-1"]["bgp_timers"] = {"keepalive": 10, "hold": 9, "error_wait": [5, 1]}
-        d["server-2"]["bgp_timers"] = {"connect_retry": 0}
+        d["server-2"]["bgp_timers"] = {"connect_retry": 0, "connect_delay": 0}
     ps = broken(m)
     assert_problem(ps, "server-1", "bgp_timers.keepalive", 10,
                    "must not exceed the hold time (9 s)")
     assert_problem(ps, "server-1", "bgp_timers.error_wait", [5, 1],
                    "minimum", "must not exceed")
     assert_problem(ps, "server-2", "bgp_timers.connect_retry", 0, "1..65535")
+    assert_problem(ps, "server-2", "bgp_timers.connect_delay", 0, "1..65535", "BIRD 1.6")
 
 
 # --- 18. BFD --------------------------------------------------------------------------------
