@@ -37,6 +37,15 @@ class VerifyReport:
                 "checks": self.checks}
 
 
+def _drop_connection(nr: Nornir, host: str) -> None:
+    conns = nr.inventory.hosts[host].connections
+    if "netmiko" in conns:
+        try:
+            nr.inventory.hosts[host].close_connection("netmiko")
+        except Exception:  # a dead session may fail to close; drop it anyway
+            conns.pop("netmiko", None)
+
+
 def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     """Run verify_anycast on every host of `nr` once."""
     from nornir_anycast.progress import ProgressProcessor
@@ -53,6 +62,7 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
         error = None
         if res.exception is not None:
             error = f"{type(res.exception).__name__}: {res.exception}"
+            _drop_connection(nr, name)  # reconnect on the next attempt
             checks.append({"name": "host_reachable", "host": name, "passed": False,
                            "expected": "host answers", "actual": error,
                            "message": f"{name}: {error}"})
@@ -64,7 +74,7 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     return VerifyReport(ok=ok, converged_after_s=None, checks=checks, hosts=hosts)
 
 
-def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 1.0,
+def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 0.5,
                on_attempt: Any = None) -> VerifyReport:
     """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
 
@@ -84,5 +94,4 @@ def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 
             on_attempt(attempt, report, elapsed)
         if elapsed + interval > wait:
             return report
-        nr.close_connections()  # a daemon restart may have left a stale session
         time.sleep(interval)
