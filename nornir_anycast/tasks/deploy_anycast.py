@@ -73,6 +73,14 @@ def _frr_delta(shell: Shell, new_path: str) -> str:
     return "\n".join(lines)
 
 
+def _frr_lines(config: str) -> list[str]:
+    """A FRR configuration's statements, without the banner, version, separators and `end`, for
+    a quick equality test (frr-reload decides whenever they differ)."""
+    skip = ("Building configuration", "Current configuration", "frr version")
+    return [ln.rstrip() for ln in config.splitlines()
+            if ln.strip() not in ("", "!", "end") and not ln.startswith(skip)]
+
+
 def _bird_established(shell: Shell, host: HostModel) -> bool:
     res = shell.run(f"birdc -s {shlex.quote(host.paths.bird_ctl)} show protocols")
     lines = [ln for ln in res.output.splitlines() if " BGP " in f" {ln} "]
@@ -110,6 +118,12 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             if shell.run(f"[ -e {q} ] || [ -L {q} ]").ok:
                 removals.append(path)
                 diffs.append(f"- {path} (moved aside: conflicts with the anycast site)")
+
+    # FRR in sync (running config and file both as rendered): nothing to stage or reload.
+    if frr_conf is not None and frr_conf.current == frr_conf.content:
+        running = shell.run("vtysh -c 'show running-config'")
+        if running.ok and _frr_lines(running.output) == _frr_lines(frr_conf.content):
+            frr_conf = None
 
     # Stage and check everything on the target before anything goes live.
     staged: list[str] = []
