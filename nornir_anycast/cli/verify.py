@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.model import Design
 from nornir_anycast.verify import VerifyReport, run_verify
 
 
@@ -50,6 +51,24 @@ def print_report(report: VerifyReport, console: Console) -> None:
                       "checks failed", highlight=False)
 
 
+def print_next_steps(report: VerifyReport, design: Design, console: Console) -> None:
+    """Where to look next on the built-in lab."""
+    address = design.services[0].prefix.split("/")[0] if design.services else None
+    edge = next((h.name for h in design.by_role("edge")), "edge")
+    console.print("next:", style="bold")
+    if address:
+        console.print(f"  python3 tasks.py lab exec client -- curl -s http://{address}/file",
+                      highlight=False, markup=False)
+        console.print(f"  python3 tasks.py lab exec {edge} -- vtysh -c 'show ip bgp "
+                      f"{design.services[0].prefix}'", highlight=False, markup=False)
+        console.print(f"  python3 tasks.py lab exec {edge} -- ip route show {address}",
+                      highlight=False, markup=False)
+    console.print("  python3 tasks.py lab status", highlight=False, markup=False)
+    if not report.ok:
+        console.print("  python3 tasks.py deploy --dry-run   (what deploy would change)",
+                      highlight=False, markup=False)
+
+
 def run(args: argparse.Namespace) -> int:
     console = Console()
     nr, design, _ = load(args)
@@ -64,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         nr.close_connections()
     print_report(report, console)
+    if all(h.lab for h in design.hosts.values()):
+        print_next_steps(report, design, console)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")
     return 0 if report.ok else 1
