@@ -12,6 +12,7 @@ from nornir.core.filter import OR, F
 from nornir.core.inventory import Defaults, Group, Host
 
 from nornir_anycast.exceptions import InventoryError, Problem
+from nornir_anycast.inventory_schema import check_structure
 from nornir_anycast.paths import project_root
 
 _PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
@@ -33,6 +34,9 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
         raise InventoryError(
             [Problem("-", "inventory", str(inv), "no hosts.yaml in this inventory directory")]
         )
+    shape = check_structure(inv)  # what would crash Nornir's loader, by host and attribute
+    if shape:
+        raise InventoryError(shape)
     config_file = inv / "config.yaml"
     options = {
         "host_file": str(inv / "hosts.yaml"),

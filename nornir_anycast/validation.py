@@ -621,8 +621,9 @@ def check_bgp_networks(design: Design, r: _Report) -> None:
             if parse_network(text) is None:
                 r.error(h.name, f"bgp.networks.{k}", text,
                         "not a prefix such as 0.0.0.0/0 (host bits must be zero)")
-        if h.bgp.maximum_prefix is not None and h.bgp.maximum_prefix < 1:
-            r.error(h.name, "bgp.maximum_prefix", h.bgp.maximum_prefix, "must be at least 1")
+        if h.bgp.maximum_prefix is not None and not 1 <= h.bgp.maximum_prefix <= ASN_MAX:
+            r.error(h.name, "bgp.maximum_prefix", h.bgp.maximum_prefix,
+                    f"must be in 1..{ASN_MAX}")
 
 
 _VYOS_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?")
