@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
@@ -44,7 +45,8 @@ def print_report(report: DeployReport, console: Console) -> None:
     console.print(table)
     for h in report.hosts:
         if h.error:
-            console.print(f"[red]FAIL[/red] {h.error}", highlight=False)
+            console.print("[red]FAIL[/red] " + escape(h.error), soft_wrap=True,
+                          highlight=False)
     n_changed = sum(1 for h in report.hosts if h.changed)
     if report.ok:
         console.print(f"[green]deploy {'dry run ' if report.dry_run else ''}ok[/green]: "

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
@@ -39,8 +40,8 @@ def print_report(report: VerifyReport, console: Console) -> None:
     console.print(table)
     failed = [c for c in report.checks if not c["passed"]]
     for c in failed:
-        console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: {c['message']}",
-                      highlight=False)
+        console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: " + escape(str(c["message"])),
+                      soft_wrap=True, highlight=False)
     if report.ok:
         passed = len(report.checks)
         after = (f" after {report.converged_after_s:.1f} s"
