@@ -460,8 +460,13 @@ def _json(ctx: Ctx, text: str) -> Any:
     body = "\n".join(lines).strip()
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than FRR ever nests
         raise ctx.error("output is not JSON", first_text(lines)) from None
+
+
+#: What a JSON document of the wrong shape raises while it is read as FRR's (a list where FRR
+#: prints an object, text where it prints a number): turned into ParseError.
+_SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 def parse_table_json(ctx: Ctx, text: str) -> dict[str, Any]:
@@ -471,6 +476,14 @@ def parse_table_json(ctx: Ctx, text: str) -> dict[str, Any]:
     `=` marker) is set on the non-best multipath paths only.
     """
     data = _json(ctx, text)
+    try:
+        return _table_json(ctx, data, text)
+    except _SHAPE_ERRORS as exc:
+        raise ctx.error(f"JSON not shaped like FRR's ({type(exc).__name__}: {exc})",
+                        text.strip()[:80]) from None
+
+
+def _table_json(ctx: Ctx, data: Any, text: str) -> dict[str, Any]:
     if not isinstance(data, dict) or "routes" not in data or not isinstance(data["routes"], dict):
         raise ctx.error("JSON without a 'routes' object", text.strip()[:80])
     routes = []
@@ -510,6 +523,14 @@ def parse_prefix_json(ctx: Ctx, text: str) -> dict[str, Any]:
     """`show ip bgp <prefix> json` (FRR) mapped to the shape of the text detail; `{}` (the
     prefix is not in the table) is an empty result."""
     data = _json(ctx, text)
+    try:
+        return _prefix_json(ctx, data, text)
+    except _SHAPE_ERRORS as exc:
+        raise ctx.error(f"JSON not shaped like FRR's ({type(exc).__name__}: {exc})",
+                        text.strip()[:80]) from None
+
+
+def _prefix_json(ctx: Ctx, data: Any, text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ctx.error("JSON is not an object", text.strip()[:80])
     if not data:
