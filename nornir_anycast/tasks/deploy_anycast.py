@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,7 +193,7 @@ def _aside(path: str) -> str:
 
 
 def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
-                     removed: list[str]) -> list[str]:
+                     removed: Sequence[str] = ()) -> list[str]:
     """Which services to start or reload: `start bird`, `reload nginx`, `apply nftables`, ..."""
     actions = []
     changed_paths = {f.path for f in changed}
