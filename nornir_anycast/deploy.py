@@ -10,6 +10,7 @@ from nornir.core import Nornir
 
 from nornir_anycast.bgp_gate import BgpGate
 from nornir_anycast.model import Design
+from nornir_anycast.secrets import redact, redact_data
 from nornir_anycast.tasks.deploy_anycast import deploy_anycast
 
 
@@ -25,8 +26,9 @@ class HostDeploy:
     actions: list[str]
 
     def as_json(self) -> dict[str, Any]:
-        return {"changed": self.changed, "failed": self.failed, "seconds": self.seconds,
+        data = {"changed": self.changed, "failed": self.failed, "seconds": self.seconds,
                 "diff": self.diff, "error": self.error}
+        return dict(redact_data(data))
 
 
 @dataclass
@@ -65,10 +67,13 @@ def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int 
         if error and name not in error.split(":", 1)[0]:
             error = f"{name}: {error}"
         result = res.result if isinstance(res.result, dict) else {}
+        # What is printed and written as a report never holds a secret (nornir_anycast.secrets):
+        # a diff of bird.conf shows its `password` line, a device may echo a command.
         hosts.append(HostDeploy(
             host=name, role=design.hosts[name].role, changed=bool(res.changed),
             failed=multi.failed, seconds=round(proc.seconds.get(name, 0.0), 3),
-            diff=res.diff or "", error=error, actions=list(result.get("actions", [])),
+            diff=redact(res.diff or ""), error=redact(error) if error else None,
+            actions=[redact(str(a)) for a in result.get("actions", [])],
         ))
     return DeployReport(ok=not agg.failed, dry_run=dry_run,
                         hosts=sorted(hosts, key=lambda h: h.host))

@@ -85,7 +85,7 @@ def host_model(host: Host) -> HostModel:
         raise InventoryError(problems) from None
 
 
-_SECRET_KEYS = frozenset({"password_env", "password", "secret"})
+_SECRET_KEYS = frozenset({"password_env", "password_file", "password", "secret"})
 
 _TYPE_WORDS = {
     "int_parsing": "must be a whole number",

@@ -20,7 +20,17 @@ class Problem:
     severity: str = "error"  # "error" stops the run; "warning" is reported only
 
     def __str__(self) -> str:
-        return f"{self.host}: {self.field}={self.value!r}: {self.message}"
+        # One line, whatever the inventory held: a key with a newline, NEL or an escape
+        # sequence in it is shown escaped, as repr() shows the value.
+        return (f"{_printable(self.host)}: {_printable(self.field)}={self.value!r}: "
+                f"{_printable(self.message)}")
+
+
+def _printable(text: str) -> str:
+    """`text` with every non-printable character (line breaks, escapes) backslash-escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class InventoryError(AnycastError):

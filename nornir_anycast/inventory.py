@@ -11,6 +11,7 @@ from nornir.core import Nornir
 from nornir.core.filter import OR, F
 from nornir.core.inventory import Defaults, Group, Host
 
+from nornir_anycast import secrets
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory_schema import check_structure
 from nornir_anycast.paths import project_root
@@ -57,7 +58,39 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
             [Problem("-", "inventory", str(inv), f"cannot load: {type(exc).__name__}: {exc}")]
         ) from exc
     _absolutise_paths(nr)
+    resolve_passwords(nr)
     return nr
+
+
+def resolve_passwords(nr: Nornir) -> None:
+    """Replace `password: {env: NAME}` / `{file: PATH}` (hosts, groups, defaults, and their
+    connection_options) with the password, registered with nornir_anycast.secrets.
+
+    Raises:
+        InventoryError: a variable is unset or a file unreadable (naming where, never a value).
+    """
+    problems: list[Problem] = []
+    owners: list[tuple[str, Defaults | Group | Host]] = [
+        ("defaults", nr.inventory.defaults),
+        *((f"group {n}", g) for n, g in nr.inventory.groups.items()),
+        *((n, h) for n, h in nr.inventory.hosts.items()),
+    ]
+    for owner, obj in owners:
+        places: list[tuple[str, Any]] = [("password", obj)]
+        places += [(f"connection_options.{name}.password", opts)
+                   for name, opts in obj.connection_options.items()]
+        for field, target in places:
+            ref = target.password
+            if not isinstance(ref, dict):
+                continue
+            kind, where = next(iter(ref.items()))
+            try:
+                target.password = (secrets.read_env(where) if kind == "env"
+                                   else secrets.read_file(where, project_root()))
+            except secrets.SecretError as exc:
+                problems.append(Problem(owner, f"{field}.{kind}", where, str(exc)))
+    if problems:
+        raise InventoryError(problems)
 
 
 def _absolutise_paths(nr: Nornir) -> None:

@@ -141,9 +141,7 @@ def _check_entry(owner: str, entry: Any, file: str, problems: list[Problem], *,
         value = entry.get(attr)
         if value is not None and not isinstance(value, str):
             bad(attr, value, f"must be text, not {_kind(value)}")
-    password = entry.get("password")
-    if password is not None and not isinstance(password, str):
-        bad("password", HIDDEN, f"must be text, not {_kind(password)}")
+    check_password_reference(entry.get("password"), "password", bad)
     _check_port(entry.get("port"), "port", bad)
     data = entry.get("data")
     if data is not None:
@@ -157,6 +155,30 @@ def _check_entry(owner: str, entry: Any, file: str, problems: list[Problem], *,
         _check_groups(entry["groups"], groups, bad)
     if "connection_options" in entry:
         _check_connection_options(entry["connection_options"], bad)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_password_reference(value: Any, field: str, bad: Any) -> None:
+    """An SSH password is `{env: NAME}` or `{file: PATH}`, never the password itself: the
+    inventory lives in a repository (nornir_anycast.secrets reads it at load time)."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        bad(field, HIDDEN, "a password is never written in the inventory: give "
+                           "`{env: NAME}` (an environment variable) or `{file: PATH}`")
+        return
+    if len(value) != 1 or next(iter(value)) not in ("env", "file"):
+        bad(field, sorted(str(k) for k in value),
+            "give exactly one of `{env: NAME}` or `{file: PATH}`")
+        return
+    kind, ref = next(iter(value.items()))
+    if kind == "env" and not (isinstance(ref, str) and _ENV_NAME.match(ref)):
+        bad(f"{field}.env", HIDDEN, "must be the NAME of an environment variable "
+                                    "(letters, digits, _), not the password itself")
+    if kind == "file" and not (isinstance(ref, str) and ref.strip()):
+        bad(f"{field}.file", HIDDEN, "must be the path of a file holding the password")
 
 
 def _check_port(port: Any, field: str, bad: Any) -> None:
@@ -205,9 +227,10 @@ def _check_connection_options(value: Any, bad: Any) -> None:
             elif key == "extras":
                 if item is not None and not isinstance(item, dict):
                     bad(field, item, f"must be a mapping of netmiko arguments, not {_kind(item)}")
+            elif key == "password":
+                check_password_reference(item, field, bad)
             elif item is not None and not isinstance(item, str):
-                bad(field, HIDDEN if key == "password" else item,
-                    f"must be text, not {_kind(item)}")
+                bad(field, item, f"must be text, not {_kind(item)}")
 
 
 def _group_cycles(groups: dict[Any, Any], problems: list[Problem]) -> None:

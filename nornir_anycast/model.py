@@ -48,6 +48,7 @@ class Neighbor(_Strict):
     route_map_in: str | None = None
     route_map_out: str | None = None
     password_env: str | None = None  # TCP-MD5 secret: the NAME of an environment variable
+    password_file: str | None = None  # ... or a file whose first line is the secret
     ttl_security: bool = False
 
 

@@ -83,6 +83,10 @@ class Shell:
         encoded = base64.b64encode(content.encode()).decode()
         self.check(f"mkdir -p \"$(dirname {q})\" && : > {tmp}")
         for i in range(0, len(encoded), _CHUNK):
-            self.check(f"printf %s {encoded[i:i + _CHUNK]} >> {tmp}.b64")
+            chunk = encoded[i:i + _CHUNK]
+            try:
+                self.check(f"printf %s {chunk} >> {tmp}.b64")
+            except DeviceError as exc:  # the content may hold a password: never in a message
+                raise DeviceError(str(exc).replace(chunk, "<data>")) from None
         self.check(f"touch {tmp}.b64 && base64 -d {tmp}.b64 > {tmp} && rm -f {tmp}.b64 "
                    f"&& chmod {mode} {tmp} && mv -f {tmp} {q}")

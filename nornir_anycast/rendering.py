@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import jinja2
 
+from nornir_anycast import secrets
 from nornir_anycast.exceptions import InventoryError, Problem, TemplateError
 from nornir_anycast.model import BgpTimers, Design, HostModel, Neighbor, RouteMapRule
+from nornir_anycast.paths import project_root
 
 Checker = Literal["frr", "bird1", "bird2", "nginx", "nft"]
 
@@ -159,9 +161,10 @@ def render_template(name: str, host: HostModel, **context: Any) -> str:
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"{host.name}: template {name}: not found ({exc.name})") from exc
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{host.name}: template {name}: {exc.message}") from exc
+        raise TemplateError(secrets.redact(f"{host.name}: template {name}: {exc.message}")
+                            ) from exc
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"{host.name}: template {name}: {exc}") from exc
+        raise TemplateError(secrets.redact(f"{host.name}: template {name}: {exc}")) from exc
     return text.rstrip("\n") + "\n"
 
 
@@ -183,14 +186,30 @@ def _interface_towards(host: HostModel, address: str) -> str | None:
     return None
 
 
+#: What a TCP-MD5 password may hold: it is written bare (FRR), quoted (BIRD, VyOS) and Linux
+#: takes at most 80 bytes (TCP_MD5SIG_MAXKEYLEN).
+_PASSWORD_OK = re.compile(r"^[!#-\[\]-~]{1,80}$")  # printable ASCII but space, " and \
+
+
 def _secret(host: HostModel, index: int, nb: Neighbor) -> str | None:
-    if nb.password_env is None:
+    """The neighbor's TCP-MD5 password from its environment variable or file (registered with
+    nornir_anycast.secrets, so that it is redacted from everything printed). Problems name the
+    variable or the file, never the value."""
+    if nb.password_env is None and nb.password_file is None:
         return None
-    value = os.environ.get(nb.password_env)
-    if not value:
+    field = f"bgp.neighbors.{index}." + ("password_env" if nb.password_env else "password_file")
+    where = nb.password_env or nb.password_file
+    try:
+        value = (secrets.read_env(nb.password_env) if nb.password_env
+                 else secrets.read_file(str(nb.password_file), project_root()))
+    except secrets.SecretError as exc:
+        raise InventoryError([Problem(host.name, field, where,
+                                      f"{exc} (it must hold the BGP password)")]) from None
+    if not _PASSWORD_OK.match(value):
         raise InventoryError([Problem(
-            host.name, f"bgp.neighbors.{index}.password_env", nb.password_env,
-            "environment variable is not set (it must hold the BGP password)")])
+            host.name, field, where,
+            "the BGP password must be 1..80 printable ASCII characters without space, "
+            "double quote or backslash (it is written into the daemons' configuration)")])
     return value
 
 

@@ -32,7 +32,8 @@ The rules, one function each below (README "Inventory keys" lists what they chec
 22. platform, os and role fit together (servers run BIRD on Linux; VyOS needs os_version)
 23. DNS forwarding: listen_on interfaces exist, name servers are addresses
 24. BFD on a server but not on its edge (warning)
-25. password_env is the name of an environment variable (the value is never printed)
+25. password_env is the name of an environment variable, password_file a path (one of them;
+    the password itself is never printed)
 26. names and text that end up in configuration files are single words or single lines
     (host, interface and route-map names; descriptions; paths): nothing can inject a line
 27. what the templates can render: VyOS 1.1 / 1.2 syntax, BFD on VyOS 1.2+, NAT on FRR (Linux)
@@ -686,23 +687,31 @@ def check_bfd_both_ends(design: Design, r: _Report) -> None:
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def check_password_env(design: Design, r: _Report) -> None:
-    """password_env names an environment variable; it must not hold the secret itself."""
+    """password_env names an environment variable; it must not hold the secret itself.
+    password_file is a path; a neighbor takes its password from one of the two."""
     for h in design.hosts.values():
         for n, nb in enumerate(h.bgp.neighbors):
             if nb.password_env is not None and not _ENV_NAME.match(nb.password_env):
                 r.error(h.name, f"bgp.neighbors.{n}.password_env", "(hidden)",
                         "must be the NAME of an environment variable holding the password "
                         "(letters, digits, _), not the password itself")
+            if nb.password_file is not None:
+                if nb.password_env is not None:
+                    r.error(h.name, f"bgp.neighbors.{n}.password_file", nb.password_file,
+                            "give password_env or password_file, not both")
+                if not nb.password_file.strip() or _CONTROL.search(nb.password_file):
+                    r.error(h.name, f"bgp.neighbors.{n}.password_file", "(hidden)",
+                            "must be the path of a file holding the password")
 
 
 #: Host, interface and route-map names go into configs and shell commands as single words.
 _HOST_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _IFNAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")  # Linux IFNAMSIZ - 1
 _ROUTE_MAP_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _one_line(r: _Report, host: str, field: str, text: str | None) -> None:

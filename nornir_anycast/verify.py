@@ -10,6 +10,7 @@ from typing import Any
 from nornir.core import Nornir
 
 from nornir_anycast.model import Design
+from nornir_anycast.secrets import redact, redact_data
 from nornir_anycast.tasks.verify_anycast import verify_anycast
 
 
@@ -34,7 +35,7 @@ class VerifyReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "converged_after_s": self.converged_after_s,
-                "checks": self.checks}
+                "checks": redact_data(self.checks)}
 
 
 def _drop_connection(nr: Nornir, host: str) -> None:
@@ -61,13 +62,13 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
         res = multi[0]
         error = None
         if res.exception is not None:
-            error = f"{type(res.exception).__name__}: {res.exception}"
+            error = redact(f"{type(res.exception).__name__}: {res.exception}")
             _drop_connection(nr, name)  # reconnect on the next attempt
             checks.append({"name": "host_reachable", "host": name, "passed": False,
                            "expected": "host answers", "actual": error,
                            "message": f"{name}: {error}"})
         elif isinstance(res.result, list):
-            checks.extend(res.result)
+            checks.extend(redact_data(res.result))  # device text may echo a secret
         hosts.append(HostOutcome(host=name, role=design.hosts[name].role, failed=multi.failed,
                                  seconds=round(proc.seconds.get(name, 0.0), 3), error=error))
     ok = bool(checks) and all(c["passed"] for c in checks) and not agg.failed

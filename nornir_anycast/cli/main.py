@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nornir_anycast.exceptions import AnycastError, InventoryError
+from nornir_anycast.secrets import redact
 
 # Each module nornir_anycast.cli.<name> defines register(subparsers) and sets `func` on its parser.
 COMMANDS: tuple[str, ...] = ("render", "lab", "deploy", "verify")
@@ -46,11 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except InventoryError as exc:
         # One line per problem, never wrapped; values may contain [brackets] (not markup).
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False,
+        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}", markup=True, highlight=False,
                   soft_wrap=True)
         return EXIT_BAD_INPUT
     except AnycastError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}", markup=True, highlight=False)
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -14,6 +14,7 @@ from nornir_anycast.cli.common import add_inventory_args, load
 from nornir_anycast.exceptions import AnycastError
 from nornir_anycast.model import Design
 from nornir_anycast.paths import project_root
+from nornir_anycast.secrets import redact
 from nornir_anycast.tasks.render_config import render_config
 
 
@@ -52,6 +53,7 @@ def print_summary(result: AggregatedResult, design: Design, out: Path, check: bo
         if multi.failed:
             exc = multi[0].exception
             msg = str(exc) if isinstance(exc, AnycastError) else f"{type(exc).__name__}: {exc}"
+            msg = redact(msg)  # a checker may quote the config line holding a password
             console.print(f"[red]FAIL[/red] {name}: {msg}", highlight=False, markup=True)
 
 

@@ -10,6 +10,7 @@ from nornir.core.task import Result, Task
 from nornir_anycast.checkers import check_file
 from nornir_anycast.model import Design
 from nornir_anycast.rendering import RenderedFile, render_host
+from nornir_anycast.secrets import redact
 
 
 def _diff(path: Path, old: str | None, new: str) -> str:
@@ -31,9 +32,10 @@ def render_config(task: Task, *, design: Design, out_dir: str | Path | None = No
         dry_run: with out_dir, compute the diff but write nothing (default: Nornir's dry_run).
 
     Returns:
-        Result with `result` = {logical name: RenderedFile}; with out_dir, `diff` = unified diff
-        of the files written (or that would be), and `changed` = True only when a file was
-        written with new content.
+        Result with `result` = {logical name: RenderedFile} (real passwords in the content);
+        with out_dir, `diff` = unified diff of the files written (or that would be), secrets
+        redacted, and `changed` = True only when a file was written with new content. Files
+        holding a secret are written with mode 0600.
     """
     me = design.hosts[task.host.name]
     files: dict[str, RenderedFile] = render_host(me, design)
@@ -58,6 +60,8 @@ def render_config(task: Task, *, design: Design, out_dir: str | Path | None = No
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text(content)
+            # A file holding a password (bird.conf, frr.conf with TCP-MD5) is for its owner only.
+            tmp.chmod(0o600 if redact(content) != content else 0o644)
             tmp.replace(path)
-    return Result(host=task.host, result=files, diff="".join(diffs),
+    return Result(host=task.host, result=files, diff=redact("".join(diffs)),
                   changed=bool(to_write) and not dry)
