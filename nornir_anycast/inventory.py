@@ -80,7 +80,9 @@ def resolve_passwords(nr: Nornir) -> None:
         places += [(f"connection_options.{name}.password", opts)
                    for name, opts in obj.connection_options.items()]
         for field, target in places:
-            ref = target.password
+            # The object's own value: a Host's `password` attribute answers with its groups' or
+            # the defaults' when it has none of its own.
+            ref = object.__getattribute__(target, "password")
             if not isinstance(ref, dict):
                 continue
             kind, where = next(iter(ref.items()))

@@ -213,6 +213,22 @@ def _secret(host: HostModel, index: int, nb: Neighbor) -> str | None:
     return value
 
 
+def check_secrets(design: Design) -> list[Problem]:
+    """Read every BGP password the design refers to (registering it with
+    nornir_anycast.secrets); one Problem per variable unset, file unreadable or password the
+    configs cannot hold. Commands call this at load time, so a missing secret is bad input
+    (exit 2) found before any device is touched, and verify redacts passwords it never renders.
+    """
+    problems: list[Problem] = []
+    for host in design.hosts.values():
+        for index, nb in enumerate(host.bgp.neighbors):
+            try:
+                _secret(host, index, nb)
+            except InventoryError as exc:
+                problems.extend(exc.problems)
+    return problems
+
+
 def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list[NeighborView]:
     """The host's neighbors, classified; with `frr_policy`, default route-maps filled in.
 

@@ -19,6 +19,7 @@ from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import load_nornir, select
 from nornir_anycast.model import Design
 from nornir_anycast.paths import default_inventory
+from nornir_anycast.rendering import check_secrets
 from nornir_anycast.validation import check_inventory_files
 
 
@@ -64,6 +65,9 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
         raise InventoryError(in_files + exc.problems) from None
     if in_files:
         raise InventoryError(in_files)
+    missing = check_secrets(design)  # BGP passwords: read (and registered for redaction) now
+    if missing:
+        raise InventoryError(missing)
     print_warnings(warnings)
     hosts = getattr(args, "hosts", None) or None
     groups = getattr(args, "groups", None) or None
