@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import paramiko
 from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.filter import OR, F
-from nornir.core.inventory import Defaults, Group, Host
+from nornir.core.inventory import ConnectionOptions, Defaults, Group, Host
 
 from nornir_anycast import secrets
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory_schema import check_structure
-from nornir_anycast.paths import project_root
+from nornir_anycast.paths import lab_dir, project_root
 
 _PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
 
@@ -59,7 +60,56 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
         ) from exc
     _absolutise_paths(nr)
     resolve_passwords(nr)
+    check_host_keys(nr)
     return nr
+
+
+def check_host_keys(nr: Nornir) -> None:
+    """Make netmiko verify SSH host keys unless the inventory says otherwise (`ssh_strict` set
+    in a host's, group's or the defaults' netmiko extras).
+
+    netmiko's default is paramiko's AutoAddPolicy: any host key is accepted. Here:
+
+    - a real device (data `lab` false): `ssh_strict: true` (unknown keys rejected) and
+      `system_host_keys: true` (the user's ~/.ssh/known_hosts);
+    - a lab host: `ssh_strict: true` with the lab's own `.lab/known_hosts` (`alt_host_keys`,
+      `alt_key_file`), when that file holds the host's key. netmiko reads only the host, user,
+      port and ProxyCommand from `.lab/ssh_config`, not its `StrictHostKeyChecking` or
+      `UserKnownHostsFile`; with the file missing (no lab built yet) the lab host is left as it
+      was, and fails to connect anyway.
+
+    Only the host's own netmiko extras are set (a copy of the ones it inherits plus these), so
+    other hosts sharing a group are untouched.
+    """
+    known = _lab_known_hosts()
+    for host in nr.inventory.hosts.values():
+        params = host.get_connection_parameters("netmiko")
+        extras = dict(params.extras or {})
+        if "ssh_strict" in extras:
+            continue  # the inventory decided
+        if host.get("lab", False) is True:
+            name = host.hostname or host.name
+            if known is None or known.lookup(name) is None:
+                continue
+            extras.update(ssh_strict=True, alt_host_keys=True,
+                          alt_key_file=str(lab_dir() / "known_hosts"))
+        else:
+            extras.update(ssh_strict=True, system_host_keys=True)
+        own = host.connection_options.get("netmiko")
+        if own is None:
+            host.connection_options["netmiko"] = ConnectionOptions(extras=extras)
+        else:
+            own.extras = extras
+
+
+def _lab_known_hosts() -> paramiko.HostKeys | None:
+    path = lab_dir() / "known_hosts"
+    if not path.is_file():
+        return None
+    try:
+        return paramiko.HostKeys(str(path))
+    except (OSError, paramiko.SSHException):
+        return None
 
 
 def resolve_passwords(nr: Nornir) -> None:
