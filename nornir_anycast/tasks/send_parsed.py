@@ -22,7 +22,7 @@ _DEVICE_ERRORS = (
     r"Exiting: failed to connect to any daemons\.",  # vtysh without FRR running
     r"Invalid command[^\n]*",  # VyOS
     r"Unable to connect to server[^\n]*",  # birdc without BIRD running
-    r"syntax error[^\n]*",  # BIRD
+    r"(?:bird: )?[^\n]*syntax error[^\n]*",  # BIRD (birdc, and `bird: ...: syntax error`)
     r"Command \"[^\"]*\" is unknown[^\n]*",  # iproute2
     r"[^\n]*: command not found",  # shell
     r"[^\n]*: No such file or directory",

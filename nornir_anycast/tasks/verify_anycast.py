@@ -15,8 +15,9 @@ from nornir_anycast.device_commands import (
     linux_command,
     router_command,
 )
-from nornir_anycast.exceptions import AnycastError
+from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
 from nornir_anycast.model import AnycastService, Design, HostModel
+from nornir_anycast.tasks.send_parsed import device_error
 
 CONNECTION_NAME = "netmiko"
 HTTP_PATH = "/file"
@@ -47,7 +48,15 @@ def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
 
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     text = conn.send_command(cmd.send, read_timeout=30)
-    parsed: dict[str, Any] = parse_output(cmd.parse_platform, cmd.parse_command, text)
+    try:
+        parsed: dict[str, Any] = parse_output(cmd.parse_platform, cmd.parse_command, text)
+    except ParseError as exc:
+        # The device refused (`% Unknown command`, `Unable to connect to server control
+        # socket`, `syntax error`): report its own words, wherever they are in the output.
+        said = device_error(str(text))
+        if said is None:
+            raise
+        raise DeviceError(f"the device answered: {said}") from exc
     return parsed
 
 
@@ -101,13 +110,16 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
         except AnycastError as exc:
             out.append(_failed_query("isp_anycast_route", me.name, cmd, exc))
     leaked: dict[str, dict[str, Any]] = {}
+    unread = 0
     for prefix in ck.internal_prefixes(design):
         cmd = router_command(me, f"show ip bgp {prefix}")
         try:
             leaked[prefix] = _send(task, cmd)
         except AnycastError as exc:
+            unread += 1
             out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
-    out.append(ck.check_isp_no_leak(me, leaked))
+    if not unread:  # "nothing leaked" is only true when every prefix could be read
+        out.append(ck.check_isp_no_leak(me, leaked))
     return out
 
 
