@@ -16,6 +16,7 @@ from nornir_anycast.exceptions import ConfigCheckError, DeviceError
 from nornir_anycast.model import Design, HostModel
 from nornir_anycast.remote import Shell
 from nornir_anycast.rendering import NFT_TABLE, nftables_wanted
+from nornir_anycast.secrets import redact
 
 CONNECTION_NAME = "netmiko"
 NEW = ".na-new"
@@ -297,8 +298,9 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
 
     Returns:
-        Result with `diff` (what changed or, with dry_run, would change), `changed` (True only
-        when something was changed), `result` = {"dry_run": bool, "actions": [...]}.
+        Result with `diff` (what changed or, with dry_run, would change; passwords shown as
+        `********`), `changed` (True only when something was changed),
+        `result` = {"dry_run": bool, "actions": [...]}.
     """
     from nornir_anycast.rendering import render_host
 
@@ -308,5 +310,8 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     if me.platform == "vyos":
         commands = [ln for f in files.values() for ln in f.content.splitlines()
                     if ln.startswith(("set ", "delete "))]
-        return _deploy_vyos(task, me, commands, dry)
-    return _deploy_linux(task, me, design, files, dry, gate)
+        result = _deploy_vyos(task, me, commands, dry)
+    else:
+        result = _deploy_linux(task, me, design, files, dry, gate)
+    result.diff = redact(result.diff or "")  # a report: a changed bird.conf shows its password
+    return result
