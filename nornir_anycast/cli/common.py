@@ -20,6 +20,7 @@ from nornir_anycast.inventory import load_nornir, select
 from nornir_anycast.model import Design
 from nornir_anycast.paths import default_inventory
 from nornir_anycast.rendering import check_secrets
+from nornir_anycast.secrets import redact
 from nornir_anycast.validation import check_inventory_files
 
 
@@ -43,7 +44,7 @@ def print_warnings(warnings: list[Problem], stream: TextIO | None = None) -> Non
     """One line per warning on stderr: `warning: host: field=value: message`."""
     out = stream if stream is not None else sys.stderr
     for w in warnings:
-        print(f"warning: {w}", file=out)
+        print(redact(f"warning: {w}"), file=out)
 
 
 def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
