@@ -15,6 +15,7 @@ from nornir.core.inventory import ConnectionOptions, Defaults, Group, Host
 from nornir_anycast import secrets
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory_schema import check_structure
+from nornir_anycast.lab.prefix import runtime_hostname
 from nornir_anycast.paths import lab_dir, project_root
 
 _PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
@@ -24,7 +25,9 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
     """InitNornir from an inventory directory (config.yaml, hosts/groups/defaults.yaml).
 
     Relative file paths in netmiko extras (`.lab/ssh_config`) are made absolute against the
-    project root, so a runbook may run from any directory.
+    project root, so a runbook may run from any directory; `.lab/...` means this lab prefix's
+    directory (`.lab-<prefix>/...` under $NORNIR_ANYCAST_LAB_PREFIX). A lab host's (`lab: true`)
+    hostname `na-<name>` becomes `<prefix>-<name>` (see nornir_anycast.lab.prefix).
 
     Args:
         inventory: the directory; default `<project root>/inventory`.
@@ -59,6 +62,7 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
             [Problem("-", "inventory", str(inv), f"cannot load: {type(exc).__name__}: {exc}")]
         ) from exc
     _absolutise_paths(nr)
+    _lab_hostnames(nr)  # before check_host_keys: .lab-<prefix>/known_hosts names <prefix>-*
     resolve_passwords(nr)
     check_host_keys(nr)
     return nr
@@ -145,6 +149,13 @@ def resolve_passwords(nr: Nornir) -> None:
         raise InventoryError(problems)
 
 
+def _lab_hostnames(nr: Nornir) -> None:
+    """`na-<name>` -> `<prefix>-<name>` for lab hosts (their namespace and ssh_config Host)."""
+    for host in nr.inventory.hosts.values():
+        if host.get("lab") is True and host.hostname:
+            host.hostname = runtime_hostname(host.hostname)
+
+
 def _absolutise_paths(nr: Nornir) -> None:
     root = project_root()
     targets: list[Defaults | Group | Host] = [
@@ -156,7 +167,9 @@ def _absolutise_paths(nr: Nornir) -> None:
         for key in _PATH_EXTRAS:
             value = opts.extras.get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
-                opts.extras[key] = str(root / value)
+                parts = Path(value).parts
+                opts.extras[key] = str(lab_dir().joinpath(*parts[1:]) if parts[0] == ".lab"
+                                       else root / value)
 
 
 def select(nr: Nornir, hosts: Sequence[str] | None = None,

@@ -61,6 +61,12 @@ def run_up(args: argparse.Namespace) -> int:
 
 def run_down(args: argparse.Namespace) -> int:
     report = lifecycle.down()
+    err = Console(stderr=True)
+    if report.note:
+        err.print(f"[yellow]note:[/yellow] {report.note}", highlight=False)
+    if report.left_alone:
+        err.print(f"[yellow]note:[/yellow] not made by this lab, left alone: "
+                  f"{', '.join(report.left_alone)}", highlight=False)
     if not (report.namespaces or report.processes or report.files):
         Console().print("lab down: nothing to remove", highlight=False)
         return 0

@@ -2,14 +2,19 @@
 
 `up` is idempotent: every step checks first and only makes what is missing or broken (a
 namespace, a link, a host's PID 1, sshd, FRR), so a second `up` repairs a damaged lab and
-leaves a healthy one untouched. `down` removes only what carries the lab's marks (namespaces
-named na-*, processes inside them, .lab/ files the lab writes) and is safe to run twice.
+leaves a healthy one untouched. `down` removes only what this lab made (namespaces it recorded
+or that hold its hosts' PID 1, named `<prefix>-*`; the processes inside them; the files of its
+.lab/ directory) and is safe to run twice.
+
+Several labs can run at once, one per prefix ($NORNIR_ANYCAST_LAB_PREFIX, see prefix.py): each
+sees, repairs and removes only namespaces of its own prefix, and a lab whose hosts were started
+from another checkout's lab directory is refused (`up`) or left alone (`down`).
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,6 +26,7 @@ from pathlib import Path
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import daemons, hostdirs, hosts, inventory_gen, netns, procs, sshconfig
 from nornir_anycast.lab import state as lab_state
+from nornir_anycast.lab.prefix import ENV, machine_lock, ns_prefix, switch_prefix
 from nornir_anycast.lab.topology import LabHost, Segment, Topology, load_topology
 from nornir_anycast.paths import default_inventory, lab_dir, project_root
 
@@ -49,17 +55,45 @@ class DownReport:
     processes: int = 0
     files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Namespaces of this prefix that this lab did not make, left in place (and why).
+    left_alone: list[str] = field(default_factory=list)
+    note: str | None = None
 
 
 @contextmanager
 def _locked() -> Iterator[None]:
-    """Serialise lab operations (an flock on the project root directory, no lock file left)."""
-    fd = os.open(project_root(), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    """Serialise operations on this prefix's lab, machine-wide (labs of other prefixes go on)."""
+    with machine_lock("lab"):
         yield
-    finally:
-        os.close(fd)
+
+
+def foreign_owner(table: list[procs.Proc] | None = None) -> Path | None:
+    """The lab directory of another checkout whose hosts run in this prefix's namespaces.
+
+    A host's PID 1 names its spec file, `<lab dir>/hosts/<host>/init.json`. A lab directory that
+    no longer exists is no owner: its processes are orphans, this lab's to clean up.
+    """
+    ours = lab_dir()
+    for init in procs.lab_inits(table).values():
+        other = procs.init_lab_dir(init)
+        if other is not None and other != ours and other.is_dir():
+            return other
+    return None
+
+
+def _in_use_message(other: Path) -> str:
+    return (f"namespaces {ns_prefix()}* belong to the lab of {other} (its hosts run from there): "
+            f"run `lab down` there, or set {ENV} to a prefix of your own "
+            "(1 to 8 characters, a-z and 0-9)")
+
+
+def owned_namespaces(recorded: set[str], topology: Topology | None = None) -> list[str]:
+    """This prefix's namespaces that this lab made: recorded in its state, holding one of its
+    hosts' PID 1, its switches (`<prefix>-sw-<n>`), or in `topology`. Others are not touched."""
+    inits = procs.lab_inits()
+    switch = re.compile(rf"^{re.escape(switch_prefix())}[0-9]+$")
+    mine = set(recorded) | set(inits) | set(topology.namespaces if topology else ())
+    return [n for n in netns.list_netns() if n in mine or switch.match(n)]
 
 
 def preflight(topology: Topology | None = None) -> None:
@@ -97,9 +131,9 @@ def _kill_in_netns(names: list[str]) -> int:
     return len(victims)
 
 
-def _ensure_namespaces(topology: Topology, changes: list[str]) -> None:
+def _ensure_namespaces(topology: Topology, recorded: set[str], changes: list[str]) -> None:
     wanted = set(topology.namespaces)
-    stale = [n for n in netns.list_netns() if n not in wanted]
+    stale = [n for n in owned_namespaces(recorded) if n not in wanted]
     stale_inits = [ns for ns in procs.lab_inits() if ns not in wanted]
     if stale or stale_inits:
         _kill_in_netns(stale + stale_inits)
@@ -276,6 +310,9 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
     inv = Path(inventory) if inventory is not None else default_inventory()
     inv = inv if inv.is_absolute() else (Path.cwd() / inv)
     with _locked():
+        other = foreign_owner()
+        if other is not None:
+            raise LabError(_in_use_message(other))
         if servers is not None:
             inv = inventory_gen.write_scaled_inventory(inv, servers)
         topology = load_topology(inv)
@@ -283,14 +320,17 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         report = UpReport(inventory=inv, topology=topology, fresh=not netns.list_netns())
         changes = report.changes
         lab_dir().mkdir(parents=True, exist_ok=True)
-        _ensure_namespaces(topology, changes)
+        recorded = lab_state.recorded_namespaces()
+        # Recorded before any is made, so a `down` after a failed `up` finds them all.
+        lab_state.save(topology, inv, recorded | set(topology.namespaces))
+        _ensure_namespaces(topology, recorded, changes)
+        lab_state.save(topology, inv)
         _ensure_links(topology, changes)
         sshconfig.ensure_client_key()
         for host in topology.hosts.values():
             hostdirs.prepare(host)
             sshconfig.prepare_host(host)
         sshconfig.write_client_files(topology.hosts.values())
-        lab_state.save(topology, inv)
         pids = _ensure_inits(topology, changes)
         with ThreadPoolExecutor(max_workers=8) as pool:
             for done in pool.map(lambda h: _ensure_daemons(h, pids[h.name]),
@@ -303,20 +343,31 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
 
 
 def down() -> DownReport:
-    """Remove every namespace, process, mount and file of the lab; safe to run twice."""
+    """Remove every namespace, process, mount and file of the lab; safe to run twice.
+
+    Only this prefix's lab: namespaces it made (owned_namespaces) and the processes in them or
+    in its hosts' PID namespaces. A prefix whose hosts run from another checkout is left alone
+    (`note` says so); this checkout's files of that prefix are removed all the same.
+    """
     start = time.monotonic()
     preflight()
     report = DownReport()
     with _locked():
-        names = netns.list_netns()
-        inits = procs.lab_inits()
-        report.processes = _kill_in_netns(sorted(set(names) | set(inits)))
-        for name in names:
-            netns.delete_netns(name)
-        report.namespaces = names
-        leftovers = netns.list_netns()
-        if leftovers:
-            raise LabError(f"namespaces still there after delete: {', '.join(leftovers)}")
+        other = foreign_owner()
+        if other is not None:
+            report.note = (f"namespaces {ns_prefix()}* belong to the lab of {other}: left alone "
+                           "(run `lab down` there)")
+        else:
+            names = owned_namespaces(lab_state.recorded_namespaces())
+            inits = procs.lab_inits()
+            report.processes = _kill_in_netns(sorted(set(names) | set(inits)))
+            for name in names:
+                netns.delete_netns(name)
+            report.namespaces = names
+            leftovers = [n for n in netns.list_netns() if n in names]
+            if leftovers:
+                raise LabError(f"namespaces still there after delete: {', '.join(leftovers)}")
+            report.left_alone = netns.list_netns()
         lab = lab_dir()
         for path in (hostdirs.hosts_root(), inventory_gen.generated_dir()):
             if path.exists():

@@ -2,7 +2,8 @@
 
 Every interface is created directly inside a lab namespace (`ip -n NS link add ... peer ... netns
 OTHER`), so no lab interface ever exists, even for a moment, in the machine's own namespace.
-Only namespaces whose name starts with PREFIX are ever listed, changed or deleted here.
+Only namespaces whose name starts with this lab's `<prefix>-` (nornir_anycast.lab.prefix) are ever
+listed, changed or deleted here: another lab's namespaces are invisible.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from nornir_anycast.exceptions import LabError
+from nornir_anycast.lab.prefix import ns_prefix
 
-PREFIX = "na-"
 NETNS_DIR = "/run/netns"
 BRIDGE = "br0"
 
@@ -32,18 +33,20 @@ def run(argv: Sequence[str], *, input: str | None = None, check: bool = True,
 
 
 def _guard(name: str) -> None:
-    if not name.startswith(PREFIX):
+    prefix = ns_prefix()
+    if not name.startswith(prefix):
         raise LabError(f"refusing to touch namespace {name!r}: "
-                       f"lab namespaces start with {PREFIX!r}")
+                       f"this lab's namespaces start with {prefix!r}")
 
 
 def list_netns() -> list[str]:
-    """The lab's namespaces (name starts with PREFIX), sorted."""
+    """Namespaces named like this lab's (`<prefix>-*`), sorted."""
     try:
         names = os.listdir(NETNS_DIR)
     except FileNotFoundError:
         return []
-    return sorted(n for n in names if n.startswith(PREFIX))
+    prefix = ns_prefix()
+    return sorted(n for n in names if n.startswith(prefix))
 
 
 def netns_inode(name: str) -> int | None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+from nornir_anycast.lab.prefix import ns_prefix
 
 #: Marker in the command line of every lab host's PID 1 (see hostinit.py).
 INIT_MARKER = "na-lab-init"
@@ -55,21 +58,39 @@ def all_procs() -> list[Proc]:
     return out
 
 
-def lab_inits(procs: list[Proc] | None = None) -> dict[str, Proc]:
-    """PID 1 of each lab host, by host name (the argument after the marker).
+def lab_inits(procs: list[Proc] | None = None, *, all_labs: bool = False) -> dict[str, Proc]:
+    """PID 1 of each host of this lab, by namespace name (the argument after the marker).
 
+    Only namespaces of this lab's prefix (`<prefix>-*`) count, unless `all_labs`: the PID 1s
+    of labs with other prefixes are never returned, so nothing here can lead to killing them.
     The launcher that forks PID 1 shares its command line for a moment; it is told apart by
     living in the machine's own PID namespace.
     """
     own = os.stat("/proc/self/ns/pid").st_ino
+    prefix = ns_prefix()
     out: dict[str, Proc] = {}
     for proc in procs if procs is not None else all_procs():
         args = proc.cmdline
         if INIT_MARKER in args and proc.pidns != own:
             i = args.index(INIT_MARKER)
-            if i + 1 < len(args):
+            if i + 1 < len(args) and (all_labs or args[i + 1].startswith(prefix)):
                 out[args[i + 1]] = proc
     return out
+
+
+def init_lab_dir(init: Proc) -> Path | None:
+    """The lab directory a host's PID 1 was started from (its spec file is
+    `<lab dir>/hosts/<host>/init.json`); None when the command line does not say."""
+    args = init.cmdline
+    if INIT_MARKER not in args:
+        return None
+    i = args.index(INIT_MARKER)
+    if i + 2 >= len(args):
+        return None
+    spec = Path(args[i + 2])
+    if spec.name != "init.json" or len(spec.parents) < 4 or spec.parents[1].name != "hosts":
+        return None
+    return spec.parents[2]
 
 
 def in_pid_namespace(init: Proc, procs: list[Proc] | None = None) -> list[Proc]:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from nornir_anycast.lab import hostdirs
 from nornir_anycast.lab.daemons import SSHD_CONFIG
-from nornir_anycast.lab.netns import PREFIX, run
+from nornir_anycast.lab.netns import run
+from nornir_anycast.lab.prefix import ns_prefix
 from nornir_anycast.lab.topology import LabHost
 from nornir_anycast.paths import lab_dir
 
@@ -69,17 +70,19 @@ def prepare_host(host: LabHost) -> None:
 
 
 def write_client_files(hosts: Iterable[LabHost]) -> None:
-    """.lab/ssh_config and .lab/known_hosts for every host of the lab."""
+    """.lab/ssh_config and .lab/known_hosts for every host of the lab (`Host <prefix>-*`)."""
+    listed = list(hosts)
     lines = []
-    for host in hosts:
+    for host in listed:
         pub = (hostdirs.host_dir(host) / "etc-ssh" / "ssh_host_ed25519_key.pub").read_text()
         keytype, blob = pub.split()[:2]
         lines.append(f"{host.netns} {keytype} {blob}\n")
     known_hosts_file().write_text("".join(lines), encoding="utf-8")
+    example = listed[0].netns if listed else f"{ns_prefix()}isp"
     ssh_config_file().write_text(
         f"""# Written by `python tasks.py lab up`. Lab hosts are reached only through loopback
-# inside their own network namespace: ssh -F {ssh_config_file()} na-isp
-Host {PREFIX}*
+# inside their own network namespace: ssh -F {ssh_config_file()} {example}
+Host {ns_prefix()}*
     User root
     IdentityFile {key_file()}
     IdentitiesOnly yes

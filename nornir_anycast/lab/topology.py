@@ -2,9 +2,9 @@
 
 Interfaces whose static addresses share a subnet are on the same segment. A segment of exactly
 two interfaces is a veth pair; any other segment (the servers' LAN: edge + N servers) is a
-bridge living in a namespace of its own, `na-sw-<n>`, so no lab interface is ever in the
+bridge living in a namespace of its own, `<prefix>-sw-<n>`, so no lab interface is ever in the
 machine's own namespace. Host namespaces are named after the inventory's `hostname` field,
-which must start with `na-`.
+which must start with `na-` (`<prefix>-` at run time: nornir_anycast.lab.prefix).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from pathlib import Path
 from nornir_anycast.design import build_design
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import load_nornir
-from nornir_anycast.lab.netns import PREFIX
+from nornir_anycast.lab.prefix import ns_prefix, switch_prefix
 from nornir_anycast.model import Design, HostModel
 
-SWITCH_PREFIX = f"{PREFIX}sw-"
-_NETNS_RE = re.compile(r"^na-[a-z0-9][a-z0-9-]{0,40}$")
+_NETNS_REST = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
 
@@ -101,12 +100,14 @@ def _check_host(h: HostModel) -> list[Problem]:
     problems = []
     if not h.lab:
         problems.append(Problem(h.name, "lab", h.lab, "not a lab host (set `lab: true`)"))
-    if h.hostname is None or not _NETNS_RE.match(h.hostname):
+    prefix = ns_prefix()
+    if h.hostname is None or not h.hostname.startswith(prefix) \
+            or not _NETNS_REST.match(h.hostname[len(prefix):]):
         problems.append(Problem(h.name, "hostname", h.hostname,
                                 "lab hosts need a hostname like na-<name> (lowercase, digits, -)"))
-    elif h.hostname.startswith(SWITCH_PREFIX):
+    elif h.hostname.startswith(switch_prefix()):
         problems.append(Problem(h.name, "hostname", h.hostname,
-                                f"{SWITCH_PREFIX}* is reserved for the lab's switches"))
+                                f"{switch_prefix()}* is reserved for the lab's switches"))
     seen: set[str] = set()
     for itf in h.interfaces:
         if not _IFNAME_RE.match(itf.name) or itf.name == "lo":
@@ -161,7 +162,7 @@ def topology_from_design(design: Design) -> Topology:
         switch = None
         if len(members) != 2:
             n_switch += 1
-            switch = f"{SWITCH_PREFIX}{n_switch}"
+            switch = f"{switch_prefix()}{n_switch}"
         segments.append(Segment(networks=tuple(sorted(nets)), ports=tuple(members), switch=switch))
 
     hosts = {
