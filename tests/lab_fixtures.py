@@ -11,14 +11,16 @@ Registered from tests/conftest.py (`pytest_plugins`). Use it from any test marke
 The lab is built once per test session (`lab up`) and removed at the end (`lab down`), also when
 building it failed half-way or a test failed. Tests marked `lab_disruptive` take the lab apart on
 purpose (repair, `down`); they are moved after every other test so they cannot disturb them.
+
+The session's lab uses $NORNIR_ANYCAST_LAB_PREFIX (default `na`) like every command, so
+`NORNIR_ANYCAST_LAB_PREFIX=nt pytest -m lab` runs beside a lab of another prefix, from the same
+checkout or another one; sessions of one prefix wait for each other, machine-wide.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,23 +31,37 @@ import pytest
 
 from nornir_anycast.lab import lifecycle, sshconfig
 from nornir_anycast.lab import status as lab_status
+from nornir_anycast.lab.prefix import DEFAULT, ENV, LabPrefixError, lab_prefix, machine_lock
 from nornir_anycast.lab.topology import Topology
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def project_root_env() -> Iterator[None]:
-    """NORNIR_ANYCAST_ROOT set to this checkout (session fixtures run before the autouse one)."""
-    old = os.environ.get("NORNIR_ANYCAST_ROOT")
-    os.environ["NORNIR_ANYCAST_ROOT"] = str(ROOT)
+def _env(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if old is None:
-            os.environ.pop("NORNIR_ANYCAST_ROOT", None)
+            os.environ.pop(name, None)
         else:
-            os.environ["NORNIR_ANYCAST_ROOT"] = old
+            os.environ[name] = old
+
+
+@contextmanager
+def project_root_env() -> Iterator[None]:
+    """NORNIR_ANYCAST_ROOT set to this checkout (session fixtures run before the autouse one)."""
+    with _env("NORNIR_ANYCAST_ROOT", str(ROOT)):
+        yield
+
+
+@contextmanager
+def prefix_env(prefix: str) -> Iterator[None]:
+    """NORNIR_ANYCAST_LAB_PREFIX set to `prefix`: everything inside works on that prefix's lab."""
+    with _env(ENV, prefix):
+        yield
 
 
 @dataclass
@@ -56,15 +72,26 @@ class Lab:
     topology: Topology
     ssh_config: Path
     key_file: Path
+    prefix: str = DEFAULT  # the lab's NORNIR_ANYCAST_LAB_PREFIX
 
     @property
     def hosts(self) -> list[str]:
         return list(self.topology.hosts)
 
+    def ns(self, host: str) -> str:
+        """The namespace of a host of this lab (`<prefix>-<host>` for the lab inventories)."""
+        return self.topology.host(host).netns
+
+    @contextmanager
+    def env(self) -> Iterator[None]:
+        """This checkout as project root and this lab's prefix, for code run inside."""
+        with project_root_env(), prefix_env(self.prefix):
+            yield
+
     def run(self, host: str, argv: Sequence[str], *, input: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run argv in the host (as `lab exec` does) and capture its output."""
-        with project_root_env():
+        with self.env():
             return lab_status.run(host, argv, input=input, timeout=timeout)
 
     def netmiko_params(self, host: str) -> dict[str, Any]:
@@ -75,40 +102,30 @@ class Lab:
 
 
 def bring_up(inventory: Path | None = None, servers: int | None = None) -> Lab:
-    """`lab up` and a Lab describing the result."""
+    """`lab up` (for the prefix in the environment) and a Lab describing the result."""
     with project_root_env():
         report = lifecycle.up(inventory, servers)
         return Lab(inventory=report.inventory, topology=report.topology,
-                   ssh_config=sshconfig.ssh_config_file(), key_file=sshconfig.key_file())
+                   ssh_config=sshconfig.ssh_config_file(), key_file=sshconfig.key_file(),
+                   prefix=lab_prefix())
 
 
 def tear_down() -> lifecycle.DownReport:
+    """`lab down` for the prefix in the environment."""
     with project_root_env():
         return lifecycle.down()
 
 
 @contextmanager
 def session_lock(timeout: float = 1800) -> Iterator[None]:
-    """One test session with a lab at a time in this checkout (an flock on tests/, no file).
+    """One test session at a time with the lab of this prefix, machine-wide (no file left).
 
-    Several people run the suite in the same working tree; without this, one session's
-    teardown (`lab down`) would pull the lab from under another's tests.
+    Several people run the suite in the same working tree or in other checkouts; without this,
+    one session's teardown (`lab down`) would pull the lab from under another's tests. Sessions
+    with different prefixes have labs of their own and do not wait for each other.
     """
-    fd = os.open(Path(__file__).resolve().parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"another test session held the lab for {timeout:.0f} s") from None
-                time.sleep(1)
+    with machine_lock("tests", timeout=timeout, poll=1):
         yield
-    finally:
-        os.close(fd)
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +143,15 @@ def lab() -> Iterator[Lab]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "lab_disruptive: takes the shared lab apart; runs after every other test")
+    try:
+        lab_prefix()
+    except LabPrefixError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    prefix = os.environ.get(ENV, DEFAULT)
+    return f"lab prefix: {prefix} (namespaces {prefix}-*; set by {ENV})"
 
 
 @pytest.hookimpl(trylast=True)

@@ -16,13 +16,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from lab_fixtures import ROOT, Lab, project_root_env
+from lab_fixtures import ROOT, Lab
 from netmiko import ConnectHandler
 from nornir_netmiko.tasks import netmiko_send_command
 
 from nornir_anycast.inventory import load_nornir
 from nornir_anycast.lab import netns, procs
 from nornir_anycast.lab.status import status
+from nornir_anycast.paths import lab_dir
 
 pytestmark = pytest.mark.lab
 
@@ -56,7 +57,7 @@ def test_host_answers_over_ssh_with_netmiko(lab: Lab, host: str) -> None:
 
 def test_inventory_reaches_every_host_through_nornir(lab: Lab) -> None:
     """The shipped inventory's netmiko settings (.lab/ssh_config, key) work as they are."""
-    with project_root_env():
+    with lab.env():
         nr = load_nornir(lab.inventory)
     try:
         result = nr.run(task=netmiko_send_command, command_string="hostname")
@@ -76,10 +77,11 @@ def test_links_follow_the_inventory(lab: Lab) -> None:
         for name in names:
             assert "UP" in links[name]["flags"], (host, name)
     # isp eth2 <-> edge eth0 is a veth pair; the servers' LAN is a bridge in its own namespace.
-    isp_eth2 = netns.links("na-isp")["eth2"]
-    assert netns.nsid_names("na-isp")[isp_eth2["link_netnsid"]] == "na-edge"
-    assert isp_eth2["link_index"] == netns.links("na-edge")["eth0"]["ifindex"]
-    bridge_ports = {n for n, link in netns.links("na-sw-1").items()
+    isp, edge = lab.ns("isp"), lab.ns("edge")
+    isp_eth2 = netns.links(isp)["eth2"]
+    assert netns.nsid_names(isp)[isp_eth2["link_netnsid"]] == edge
+    assert isp_eth2["link_index"] == netns.links(edge)["eth0"]["ifindex"]
+    bridge_ports = {n for n, link in netns.links(f"{lab.prefix}-sw-1").items()
                     if link.get("master") == netns.BRIDGE}
     assert bridge_ports == {"edge", "server-1", "server-2"}
 
@@ -145,12 +147,13 @@ def test_no_route_from_the_lab_to_the_machine(lab: Lab) -> None:
 def test_route_check_reports_a_route_out(lab: Lab) -> None:
     """The check above can fail: an on-link route to the machine's address is reported."""
     target = _machine_addresses()[0]
-    netns.run(["ip", "-n", "na-client", "route", "add", f"{target}/32", "dev", "eth0"])
+    client = lab.ns("client")
+    netns.run(["ip", "-n", client, "route", "add", f"{target}/32", "dev", "eth0"])
     try:
-        found = route_out_of_lab(lab.topology.namespaces, "na-client", target)
+        found = route_out_of_lab(lab.topology.namespaces, client, target)
     finally:
-        netns.run(["ip", "-n", "na-client", "route", "del", f"{target}/32", "dev", "eth0"])
-    assert found is not None and found.startswith(f"na-client: {target} reachable via")
+        netns.run(["ip", "-n", client, "route", "del", f"{target}/32", "dev", "eth0"])
+    assert found is not None and found.startswith(f"{client}: {target} reachable via")
 
 
 def test_no_lab_link_reaches_the_machine_namespace(lab: Lab) -> None:
@@ -163,7 +166,7 @@ def test_no_lab_link_reaches_the_machine_namespace(lab: Lab) -> None:
             assert (link.get("linkinfo") or {}).get("info_kind") in ("veth", "bridge"), link
             if "link_netnsid" in link:
                 peer = ids.get(link["link_netnsid"])
-                assert peer is not None and peer.startswith(netns.PREFIX), (ns, name, peer)
+                assert peer in lab.topology.namespaces, (ns, name, peer)
 
 
 def test_lab_exec_passes_exit_code_and_stdin(lab: Lab) -> None:
@@ -171,7 +174,7 @@ def test_lab_exec_passes_exit_code_and_stdin(lab: Lab) -> None:
                input="hello from stdin\n")
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == "hello from stdin\nserver-1\n"
-    assert cli("lab", "exec", "na-edge", "--", "true").returncode == 0
+    assert cli("lab", "exec", lab.ns("edge"), "--", "true").returncode == 0
     assert cli("lab", "exec", "client", "--", "no-such-command-here").returncode == 127
     bad = cli("lab", "exec", "no-such-host", "--", "true")
     assert bad.returncode == 2
@@ -201,7 +204,8 @@ def test_files_are_per_host(lab: Lab) -> None:
         assert lab.run("server-1", ["cat", path]).stdout == "one\n"
         assert lab.run("server-2", ["test", "-e", path]).returncode == 1
         assert not Path(path).exists(), "a lab host's /etc/bird leaked into the machine's"
-        assert (ROOT / ".lab/hosts/server-1/etc-bird" / name).read_text() == "one\n"
+        with lab.env():
+            assert (lab_dir() / "hosts/server-1/etc-bird" / name).read_text() == "one\n"
     finally:
         lab.run("server-1", ["rm", "-f", path])
 
@@ -229,13 +233,15 @@ def test_processes_are_per_host(lab: Lab) -> None:
 
 def test_lab_mounts_stay_out_of_the_machine_mount_table(lab: Lab) -> None:
     mountinfo = Path("/proc/self/mountinfo").read_text()
-    assert ".lab/hosts" not in mountinfo
+    with lab.env():
+        hosts = lab_dir() / "hosts"
+    assert str(hosts) not in mountinfo
     assert lab.run("isp", ["findmnt", "-n", "-o", "SOURCE", "/etc/frr"]).stdout.strip().endswith(
-        ".lab/hosts/isp/etc-frr]")
+        f"{hosts}/isp/etc-frr]")
 
 
 def test_status_reports_every_host(lab: Lab) -> None:
-    with project_root_env():
+    with lab.env():
         st = status()
     assert st.ok, st.as_json()
     by_host = {h.host: h for h in st.hosts}
@@ -260,7 +266,7 @@ def test_machine_namespace_untouched(lab: Lab) -> None:
     names = {e["nsid"]: e.get("name") for e in ids}
     paired = [(link["ifname"], names.get(link["link_netnsid"])) for link in links
               if "link_netnsid" in link]
-    assert not [p for p in paired if (p[1] or "").startswith(netns.PREFIX)], paired
+    assert not [p for p in paired if p[1] in lab.topology.namespaces], paired
     addresses = _machine_addresses()
     for net in ("10.0.0.0/24", "10.12.12.0/24", "172.16.42.2/31", "10.13.13.1/32"):
         assert not [a for a in addresses

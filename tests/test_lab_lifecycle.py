@@ -14,6 +14,7 @@ from netmiko import ConnectHandler
 
 from nornir_anycast.lab import lifecycle, netns, procs
 from nornir_anycast.lab.status import status
+from nornir_anycast.paths import lab_dir
 
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 
@@ -22,7 +23,7 @@ def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
     assert lab.run("server-2", ["pkill", "-x", "sshd"]).returncode == 0
     assert lab.run("edge", ["pkill", "-x", "watchfrr"]).returncode == 0
     assert lab.run("edge", ["pkill", "-x", "zebra"]).returncode == 0
-    netns.run(["ip", "netns", "delete", "na-client"])
+    netns.run(["ip", "netns", "delete", lab.ns("client")])
     with project_root_env():
         broken = {h.host: h for h in status().hosts}
     assert "sshd" in broken["server-2"].missing and not broken["server-2"].ssh
@@ -32,15 +33,15 @@ def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
     with project_root_env():
         report = lifecycle.up()
     assert "started sshd on server-2" in report.changes, report.changes
-    assert "created namespace na-client" in report.changes, report.changes
+    assert f"created namespace {lab.ns('client')}" in report.changes, report.changes
     assert "linked client:eth0 <-> isp:eth1" in report.changes, report.changes
     assert any(c.startswith("restarted FRR on edge") for c in report.changes), report.changes
     assert not any("server-1" in c for c in report.changes), report.changes
     with project_root_env():
         st = status()
     assert st.ok, st.as_json()
-    isp_eth1 = netns.links("na-isp")["eth1"]
-    assert netns.nsid_names("na-isp")[isp_eth1["link_netnsid"]] == "na-client"
+    isp_eth1 = netns.links(lab.ns("isp"))["eth1"]
+    assert netns.nsid_names(lab.ns("isp"))[isp_eth1["link_netnsid"]] == lab.ns("client")
     conn = ConnectHandler(**lab.netmiko_params("client"))
     try:
         assert conn.send_command("hostname").strip() == "client"
@@ -54,12 +55,14 @@ def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
 
 def test_servers_16_come_up_and_shrink_back(lab: Lab) -> None:
     big = bring_up(servers=16)
-    assert big.inventory == ROOT / ".lab" / "inventory"
+    with project_root_env():
+        assert big.inventory == lab_dir() / "inventory"
     assert len(big.topology.hosts) == 19
     with project_root_env():
         st = status()
     assert st.ok, [h for h in st.as_json()["hosts"] if not h["ok"]]
-    ports = {n for n, link in netns.links("na-sw-1").items() if link.get("master") == "br0"}
+    ports = {n for n, link in netns.links(f"{lab.prefix}-sw-1").items()
+             if link.get("master") == "br0"}
     assert ports == {"edge"} | {f"server-{k}" for k in range(1, 17)}
     conn = ConnectHandler(**big.netmiko_params("server-16"))
     try:
@@ -68,10 +71,11 @@ def test_servers_16_come_up_and_shrink_back(lab: Lab) -> None:
         conn.disconnect()
 
     small = bring_up()
-    assert [n for n in netns.list_netns() if n.startswith("na-server-")] == [
-        "na-server-1", "na-server-2"]
-    assert sorted(p.name for p in (ROOT / ".lab" / "hosts").iterdir()) == sorted(
-        small.topology.hosts)
+    assert [n for n in netns.list_netns() if n.startswith(f"{lab.prefix}-server-")] == [
+        f"{lab.prefix}-server-1", f"{lab.prefix}-server-2"]
+    with project_root_env():
+        hosts = lab_dir() / "hosts"
+    assert sorted(p.name for p in hosts.iterdir()) == sorted(small.topology.hosts)
     with project_root_env():
         assert status().ok
 
@@ -96,7 +100,9 @@ def _still_there(before: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def test_down_leaves_nothing_is_safe_twice_and_up_works_again(lab: Lab) -> None:
     before = _lab_processes()
     assert {"sshd", "zebra", "bgpd"} <= {comm for _, comm in before}
-    assert os.path.exists("/run/netns/na-isp")
+    assert os.path.exists(f"/run/netns/{lab.ns('isp')}")
+    with project_root_env():
+        lab_files = lab_dir()
 
     first = tear_down()
     assert set(first.namespaces) == set(lab.topology.namespaces)
@@ -104,8 +110,9 @@ def test_down_leaves_nothing_is_safe_twice_and_up_works_again(lab: Lab) -> None:
     assert _still_there(before) == []
     assert procs.lab_inits() == {}
     mountinfo = Path("/proc/self/mountinfo").read_text()
-    assert ".lab/hosts" not in mountinfo and "/run/netns/na-" not in mountinfo
-    assert not (ROOT / ".lab").exists(), sorted(p.name for p in (ROOT / ".lab").iterdir())
+    assert str(lab_files / "hosts") not in mountinfo
+    assert f"/run/netns/{lab.prefix}-" not in mountinfo
+    assert not lab_files.exists(), sorted(p.name for p in lab_files.iterdir())
 
     second = tear_down()
     assert (second.namespaces, second.processes, second.files) == ([], 0, [])
