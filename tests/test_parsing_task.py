@@ -75,7 +75,8 @@ def test_device_error(text: str, said: str | None) -> None:
 
 # ------------------------------------------------------------- over real SSH, own namespace
 
-NS = "cap-sshtest"
+# One per lab prefix, so test sessions of two prefixes can run at once (tests/lab_fixtures.py).
+NS = f"cap-sshtest-{os.environ.get('NORNIR_ANYCAST_LAB_PREFIX', 'na')}"
 BIRD_CONF = """\
 router id 10.99.0.1;
 protocol device { }
@@ -93,8 +94,8 @@ def _sh(*argv: str, ns: bool = False) -> None:
 
 @pytest.fixture
 def ssh_host(tmp_path: Path) -> Iterator[Nornir]:
-    """A namespace of its own (`cap-sshtest`) with a real sshd, a multipath kernel route and a
-    running BIRD 2, reached by netmiko through a ProxyCommand; always torn down."""
+    """A namespace of its own (`cap-sshtest-<lab prefix>`) with a real sshd, a multipath kernel
+    route and a running BIRD 2, reached by netmiko through a ProxyCommand; always torn down."""
     if os.geteuid() != 0:
         pytest.skip("needs root (network namespace, sshd)")
     d = tmp_path

@@ -18,14 +18,17 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "lab", help="build, inspect and remove the built-in lab (network namespaces)",
         description="The seed topology in Linux network namespaces with real FRR, BIRD 2, "
-                    "nginx and OpenSSH. Needs root.")
+                    "nginx and OpenSSH. Needs root. Namespaces are named <prefix>-<host>, "
+                    "prefix $NORNIR_ANYCAST_LAB_PREFIX (default na; its files in .lab/, "
+                    "another prefix's in .lab-<prefix>/): one lab per prefix, several at once.")
     verbs = p.add_subparsers(dest="lab_command", required=True, metavar="VERB")
 
     up = verbs.add_parser("up", help="build the lab, or repair what is missing (idempotent)")
     up.add_argument("-i", "--inventory", metavar="DIR",
                     help="inventory directory (default: inventory/)")
     up.add_argument("--servers", type=int, metavar="N",
-                    help="N servers: writes .lab/inventory/ for that topology and builds it")
+                    help="N servers: writes .lab/inventory/ (.lab-<prefix>/inventory/) for "
+                         "that topology and builds it")
     up.add_argument("-v", "--verbose", action="store_true",
                     help="list every step taken (repairs are always listed)")
     up.set_defaults(func=run_up)
