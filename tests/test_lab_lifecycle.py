@@ -19,10 +19,18 @@ from nornir_anycast.paths import lab_dir
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 
 
+def _kill(lab: Lab, host: str, *names: str) -> None:
+    """pkill each name in turn and wait until it is gone (zebra takes a moment on SIGTERM)."""
+    for name in names:
+        assert lab.run(host, ["pkill", "-x", name]).returncode == 0, (host, name)
+        waited = lab.run(host, ["timeout", "10", "sh", "-c",
+                                f"while pgrep -x {name} >/dev/null; do sleep 0.05; done"])
+        assert waited.returncode == 0, f"{name} still runs on {host}"
+
+
 def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
-    assert lab.run("server-2", ["pkill", "-x", "sshd"]).returncode == 0
-    assert lab.run("edge", ["pkill", "-x", "watchfrr"]).returncode == 0
-    assert lab.run("edge", ["pkill", "-x", "zebra"]).returncode == 0
+    _kill(lab, "server-2", "sshd")
+    _kill(lab, "edge", "watchfrr", "zebra")
     netns.run(["ip", "netns", "delete", lab.ns("client")])
     with project_root_env():
         broken = {h.host: h for h in status().hosts}
