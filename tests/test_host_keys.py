@@ -105,6 +105,7 @@ def _lab_known_hosts(root: Path, names: list[str]) -> None:
 def test_lab_hosts_use_the_labs_known_hosts(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NORNIR_ANYCAST_ROOT", str(tmp_path))
+    monkeypatch.delenv("NORNIR_ANYCAST_LAB_PREFIX", raising=False)  # the default lab: .lab, na-*
     names = ["na-isp", "na-edge", "na-server-1", "na-server-2"]  # not the client
     _lab_known_hosts(tmp_path, names)
     nr = load_nornir(ROOT / "inventory")

@@ -105,6 +105,24 @@ def test_only_lab_hosts_are_renamed(monkeypatch: pytest.MonkeyPatch, tmp_path: P
                                                                      "r2": "nb-r2"}
 
 
+def test_host_keys_come_from_the_prefix_known_hosts(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """Host keys are looked up under the runtime hostname in `.lab-<prefix>/known_hosts`."""
+    monkeypatch.setenv("NORNIR_ANYCAST_ROOT", str(tmp_path))
+    monkeypatch.setenv(ENV, "nb")
+    (tmp_path / ".lab-nb").mkdir()
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    keytype, blob = key.with_suffix(".pub").read_text().split()[:2]
+    (tmp_path / ".lab-nb" / "known_hosts").write_text(f"nb-edge {keytype} {blob}\n")
+    nr = load_nornir(INVENTORY)
+    edge = nr.inventory.hosts["edge"].get_connection_parameters("netmiko").extras or {}
+    assert edge.get("ssh_strict") is True
+    assert edge.get("alt_key_file") == str(tmp_path / ".lab-nb" / "known_hosts")
+    isp = nr.inventory.hosts["isp"].get_connection_parameters("netmiko").extras or {}
+    assert "ssh_strict" not in isp  # no key for nb-isp (nor for na-isp: never looked up)
+
+
 def test_lab_inits_see_only_their_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     """PID 1s of other prefixes are invisible (so never killed), `na` vs `na2` included."""
     def init(pid: int, netns_name: str, lab: str) -> procs.Proc:
