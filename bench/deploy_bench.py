@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
+
 TASKS = [sys.executable, str(ROOT / "tasks.py")]
 
 
@@ -70,7 +74,7 @@ def add_extra_routes(count: int, timeout: float = 300.0) -> float:
 
 def measure(servers: int, extra: int) -> dict[str, Any]:
     run("lab", "down")
-    inv = ".lab/inventory"
+    inv = str(Path(lab_dir_name()) / "inventory")  # honours NORNIR_ANYCAST_LAB_PREFIX
     up, _ = run("lab", "up", "--servers", str(servers))
     dep, _ = run("deploy", "--inventory", inv)
     ver, _ = run("verify", "--inventory", inv, "--wait", "120", "--json", "/tmp/na-bench.json")

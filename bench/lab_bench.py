@@ -21,6 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
+
 TASKS = [sys.executable, str(ROOT / "tasks.py")]
 
 
@@ -53,7 +57,7 @@ def main() -> int:
         up, again, status, down = [], [], [], []
         for _ in range(args.rounds):
             up.append(timed("lab", "up", "--servers", str(n)))
-            again.append(timed("lab", "up", "--inventory", ".lab/inventory"))
+            again.append(timed("lab", "up", "--inventory", str(Path(lab_dir_name()) / "inventory")))
             status.append(timed("lab", "status"))
             down.append(timed("lab", "down"))
         results[f"servers_{n}"] = {
