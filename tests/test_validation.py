@@ -466,6 +466,7 @@ def test_bfd_ranges() -> None:
 def test_bfd_on_server_but_not_edge_warns() -> None:
     def m(d: dict[str, Any]) -> None:
         d["server-1"]["bfd"] = {"enabled": True}
+        d["edge"]["bfd"] = {"enabled": False}  # the lab inventory has BFD on everywhere
     ps = broken(m)
     assert_problem(ps, "server-1", "bfd.enabled", True, "off on edge", "hold timer",
                    severity="warning")
