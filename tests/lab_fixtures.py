@@ -160,3 +160,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     calm = [i for i in items if "lab_disruptive" not in i.keywords]
     rough = [i for i in items if "lab_disruptive" in i.keywords]
     items[:] = calm + rough
+
+
+def deploy_inventory(inventory: Path | str = "inventory", **kw: Any) -> Any:
+    """`run_deploy` on a fresh Nornir of `inventory` (connections closed after)."""
+    from nornir_anycast.deploy import run_deploy
+    from nornir_anycast.design import load_design
+    from nornir_anycast.inventory import load_nornir
+
+    nr = load_nornir(inventory)
+    design, _ = load_design(nr)
+    try:
+        return run_deploy(nr, design, **kw)
+    finally:
+        nr.close_connections()
+
+
+def verify_inventory(inventory: Path | str = "inventory", wait: float = 0.0) -> Any:
+    """`run_verify` on a fresh Nornir of `inventory` (connections closed after)."""
+    from nornir_anycast.design import load_design
+    from nornir_anycast.inventory import load_nornir
+    from nornir_anycast.verify import run_verify
+
+    nr = load_nornir(inventory)
+    design, _ = load_design(nr)
+    try:
+        return run_verify(nr, design, wait=wait)
+    finally:
+        nr.close_connections()

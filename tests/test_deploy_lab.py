@@ -10,35 +10,25 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixtures import Lab, bring_up, tear_down
+from lab_fixtures import Lab, bring_up, deploy_inventory, tear_down, verify_inventory
 
 from nornir_anycast import rendering
 from nornir_anycast.bgp_gate import BgpGate
-from nornir_anycast.deploy import DeployReport, run_deploy
-from nornir_anycast.design import load_design
-from nornir_anycast.inventory import load_nornir
-from nornir_anycast.verify import VerifyReport, run_verify
+from nornir_anycast.deploy import DeployReport
+from nornir_anycast.verify import VerifyReport
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 
 
 def deploy(inventory: Path | str = "inventory", **kw: Any) -> DeployReport:
-    nr = load_nornir(inventory)
-    design, _ = load_design(nr)
-    try:
-        return run_deploy(nr, design, **kw)
-    finally:
-        nr.close_connections()
+    report: DeployReport = deploy_inventory(inventory, **kw)
+    return report
 
 
 def verify(inventory: Path | str = "inventory", wait: float = 0.0) -> VerifyReport:
-    nr = load_nornir(inventory)
-    design, _ = load_design(nr)
-    try:
-        return run_verify(nr, design, wait=wait)
-    finally:
-        nr.close_connections()
+    report: VerifyReport = verify_inventory(inventory, wait=wait)
+    return report
 
 
 def inventory_with(tmp: Path, **prefs: int) -> Path:
