@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nornir_anycast.exceptions import ParseError, UnsupportedCommandError
-from nornir_anycast.parsing import bgp, bird, linux
+from nornir_anycast.parsing import bfd, bgp, bird, linux
 from nornir_anycast.parsing._common import Ctx
 
 __all__ = [
@@ -73,6 +73,9 @@ _REGISTRY: tuple[_Entry, ...] = (
     _e(_BIRDS, rf"show route{_ROUTE_ARGS}",
        "show route [for <prefix> | <prefix> | export <protocol> | protocol <protocol> | "
        "table <table>]", bird.parse_route),
+    _e(("frr", "vyos"), r"show bfd peers", "show bfd peers", bfd.parse_peers),
+    _e(("frr", "vyos"), r"show bfd peers brief", "show bfd peers brief", bfd.parse_peers_brief),
+    _e(_BIRDS, r"show bfd sessions", "show bfd sessions", bfd.parse_sessions),
     _e(("linux",), rf"{_IPROUTE}(?: (?:default|[0-9a-fA-F.:]+(?:/\d+)?|table \S+|proto \S+"
        rf"|dev \S+|root \S+|match \S+|exact \S+|scope \S+|type \S+))*",
        "ip route show [<prefix>]", linux.parse_ip_route),

@@ -8,6 +8,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
+from nornir_anycast import bfd_checks
 from nornir_anycast import checks as ck
 from nornir_anycast.device_commands import (
     DeviceCommand,
@@ -71,7 +72,14 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
         protocols = _send(task, cmd)
     except AnycastError as exc:
         return [_failed_query("server_bgp_session", me.name, cmd, exc)]
-    return ck.check_server_sessions(me, design, protocols)
+    out = ck.check_server_sessions(me, design, protocols)
+    if bfd_checks.bfd_pairs(me, design):
+        cmd = bird_command(me, "show bfd sessions")
+        try:
+            out += bfd_checks.check_server_bfd(me, design, _send(task, cmd))
+        except AnycastError as exc:
+            out.append(_failed_query("server_bfd_session", me.name, cmd, exc))
+    return out
 
 
 def _verify_router(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
@@ -81,6 +89,12 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
         out += ck.check_router_sessions(me, design, _send(task, cmd))
     except AnycastError as exc:
         out.append(_failed_query("router_bgp_session", me.name, cmd, exc))
+    if me.platform == "frr" and bfd_checks.bfd_pairs(me, design):
+        cmd = router_command(me, "show bfd peers")
+        try:
+            out += bfd_checks.check_edge_bfd(me, design, _send(task, cmd))
+        except AnycastError as exc:
+            out.append(_failed_query("edge_bfd_session", me.name, cmd, exc))
     services = [s for s in design.services if s.edge == me.name] if me.role == "edge" else []
     for service in services:
         cmd = router_command(me, f"show ip bgp {service.prefix}")
@@ -186,9 +200,11 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
 def verify_anycast(task: Task, *, design: Design) -> Result:
     """Verify one host: run the checks its role calls for and report each with expected/actual.
 
-    Servers: BGP session to the edge and the anycast prefixes exported. Routers: every BGP
-    session Established; the edge's multipath set and kernel route per anycast prefix; the ISP's
-    view (anycast prefix with the edge's AS path, no internal prefixes). Client: HTTP to each
+    Servers: BGP session to the edge and the anycast prefixes exported; the BFD session to the
+    edge Up when BFD is on at both ends. Routers: every BGP session Established; an FRR edge's
+    BFD sessions to the servers up with the inventory's timers; the edge's multipath set and
+    kernel route per anycast prefix; the ISP's view (anycast prefix with the edge's AS path, no
+    internal prefixes). Client: HTTP to each
     anycast address (and each destination NAT rule) answered by exactly the expected servers.
 
     Returns:

@@ -44,6 +44,8 @@ def command_of(txt: Path) -> str:
 
 def source_of(platform: str, state: str) -> str:
     src = SOURCES.get(f"{platform}/{state}") or SOURCES.get(platform, "")
+    if state.startswith("bfd_"):  # BFD states come from the lab, not capture.py's topology
+        src = src.replace("tests/captures/capture.py", "tests/captures/capture_bfd.py")
     return f"{src} (state {state})" if platform in ("frr", "bird2", "linux") else src
 
 

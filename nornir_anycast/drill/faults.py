@@ -1,0 +1,100 @@
+"""How a drill hurts a lab server, and how it is undone.
+
+crash: the server's switch port drops every frame, both ways (an nftables `bridge` table in the
+    switch's namespace). The server gets no signal at all (its link stays up, BIRD and nginx run
+    on), and the edge hears nothing more from it: a server that died without a word, as far as
+    anyone on the wire can tell. Setting the port down instead would drop the server's carrier,
+    which a dead machine does not see either, but which lets the server's own BIRD notice.
+graceful: `birdc down` on the server (BIRD says goodbye: a BGP Cease and BFD AdminDown).
+service: nginx stopped on the server (`nginx -s stop`); BIRD keeps running.
+drain: the project's `drain` command.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Sequence
+
+from nornir_anycast.exceptions import LabError
+from nornir_anycast.lab import state as lab_state
+from nornir_anycast.lab import status as lab_status
+from nornir_anycast.lab.topology import Segment
+
+DRILL_TABLE = "nornir_anycast_drill"
+
+
+def run_on(host: str, argv: Sequence[str], *, timeout: float = 60,
+           check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `argv` inside a lab host (as `lab exec` does) and capture its output."""
+    proc = lab_status.run(host, list(argv), timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LabError(f"{host}: `{' '.join(argv)}` exited {proc.returncode}: "
+                       f"{(proc.stderr or proc.stdout).strip()}")
+    return proc
+
+
+def switch_port(host: str) -> tuple[str, str]:
+    """(switch namespace, bridge port name) that `host`'s link plugs into."""
+    current = lab_state.load()
+    if current is None:
+        raise LabError("no lab is up (run `python tasks.py lab up`)")
+    topology, _ = current
+    seg: Segment
+    for seg in topology.segments:
+        if seg.switch is None:
+            continue
+        for port in seg.ports:
+            if port.host == host:
+                return seg.switch, seg.switch_port(port)
+    raise LabError(f"{host} has no port on a lab switch: a crash drill needs a server on the "
+                   "servers' bridge")
+
+
+def _nft(switch: str, script: str) -> None:
+    proc = subprocess.run(["ip", "netns", "exec", switch, "nft", "-f", "-"], input=script,
+                          capture_output=True, text=True, timeout=30, check=False)
+    if proc.returncode != 0:
+        raise LabError(f"nft in {switch} exited {proc.returncode}: {proc.stderr.strip()}")
+
+
+def cut_link(host: str) -> float:
+    """Drop every frame to and from `host` at its switch port; returns the time (time.time())
+    just before the rule went in."""
+    switch, port = switch_port(host)
+    script = (
+        f"table bridge {DRILL_TABLE} {{\n"
+        f"  chain forward {{ type filter hook forward priority -200; policy accept;\n"
+        f"    iifname \"{port}\" drop\n    oifname \"{port}\" drop\n  }}\n"
+        f"  chain input {{ type filter hook input priority -200; policy accept;\n"
+        f"    iifname \"{port}\" drop\n  }}\n"
+        f"  chain output {{ type filter hook output priority -200; policy accept;\n"
+        f"    oifname \"{port}\" drop\n  }}\n"
+        f"}}\n"
+    )
+    t = time.time()
+    _nft(switch, script)
+    return t
+
+
+def restore_link(host: str) -> bool:
+    """Remove the drop rules of `cut_link` (if any); True when there were some."""
+    switch, _ = switch_port(host)
+    listed = subprocess.run(["ip", "netns", "exec", switch, "nft", "list", "tables"],
+                            capture_output=True, text=True, timeout=30, check=False)
+    if f"bridge {DRILL_TABLE}" not in listed.stdout:
+        return False
+    _nft(switch, f"delete table bridge {DRILL_TABLE}\n")
+    return True
+
+
+def stop_bird(host: str, ctl: str) -> float:
+    t = time.time()
+    run_on(host, ["birdc", "-s", ctl, "down"])
+    return t
+
+
+def stop_nginx(host: str) -> float:
+    t = time.time()
+    run_on(host, ["nginx", "-s", "stop"])
+    return t
