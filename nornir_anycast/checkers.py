@@ -136,7 +136,22 @@ CHECKERS: dict[str, Callable[[str, str], str]] = {
 
 
 def check_file(rendered: RenderedFile, label: str | None = None) -> str | None:
-    """Run the file's checker; None when it has none. Raises ConfigCheckError on rejection."""
+    """Run the file's checker; None when it has none. Raises ConfigCheckError on rejection.
+
+    Files the content includes (`rendered.includes`, such as anycast-healthchecker's prefix
+    set) are written to a throw-away directory and the `include "PATH";` lines pointed there,
+    so the check needs nothing on this machine's own paths.
+    """
     if rendered.checker is None:
         return None
-    return CHECKERS[rendered.checker](rendered.content, label or str(rendered.path))
+    checker = CHECKERS[rendered.checker]
+    what = label or str(rendered.path)
+    if not rendered.includes:
+        return checker(rendered.content, what)
+    with tempfile.TemporaryDirectory(prefix="nornir-anycast-include-") as tmp:
+        text = rendered.content
+        for n, (path, content) in enumerate(rendered.includes):
+            local = Path(tmp) / f"include-{n}.conf"
+            local.write_text(content)
+            text = text.replace(f'include "{path}";', f'include "{local}";')
+        return checker(text, what)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+from collections.abc import Collection
 from typing import Any
 
 from nornir.core import Nornir
@@ -136,13 +137,16 @@ def _problem(host: str, err: Any) -> Problem:
     return Problem(host, field, value, str(err.get("msg", "invalid")))
 
 
-def derive_services(hosts: dict[str, HostModel]) -> list[AnycastService]:
+def derive_services(hosts: dict[str, HostModel],
+                    drained: Collection[str] = ()) -> list[AnycastService]:
     """For each anycast prefix: who announces it, which paths the edge should use (ECMP), which not.
 
     A server announces to the edge that owns its BGP neighbor address. The edge's best group is
     the highest local_pref; it is capped by the edge's `maximum_paths_ibgp` (1 when unset), in
     next-hop order (FRR and the kernel keep the lowest addresses first only by accident; the cap
-    is reported as a warning by validation, not guessed here beyond a stable order).
+    is reported as a warning by validation, not guessed here beyond a stable order). Servers in
+    `drained` (taken out of service with `python tasks.py drain`) announce nothing: their paths
+    are in `drained`, neither ECMP nor backup.
     """
     owners: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, HostModel] = {}
     for h in hosts.values():
@@ -164,16 +168,25 @@ def derive_services(hosts: dict[str, HostModel]) -> list[AnycastService]:
                     ServerPath(host=server.name, next_hop=next_hop, local_pref=server.local_pref)
                 )
     services = []
-    for (prefix, edge_name), paths in sorted(per_prefix.items()):
-        paths = sorted(paths, key=_next_hop_key)
-        best = max(p.local_pref for p in paths)
+    for (prefix, edge_name), every in sorted(per_prefix.items()):
+        every = sorted(every, key=_next_hop_key)
+        paths = [p for p in every if p.host not in drained]
+        best = max((p.local_pref for p in paths), default=0)
         cap = hosts[edge_name].bgp.maximum_paths_ibgp or 1
         group = [p for p in paths if p.local_pref == best]
         ecmp = group[:cap]
         backups = [p for p in paths if p not in ecmp]
         services.append(AnycastService(prefix=prefix, edge=edge_name, announcers=paths,
-                                       ecmp=ecmp, backups=backups))
+                                       ecmp=ecmp, backups=backups,
+                                       drained=[p for p in every if p.host in drained]))
     return services
+
+
+def with_drained(design: Design, drained: Collection[str]) -> Design:
+    """The design with the servers in `drained` out of service (see derive_services)."""
+    if not drained and not any(s.drained for s in design.services):
+        return design
+    return Design(hosts=design.hosts, services=derive_services(design.hosts, drained))
 
 
 def _next_hop_key(path: ServerPath) -> tuple[int, int, str]:

@@ -108,10 +108,50 @@ class RouteMapRule(_Strict):
     match_prefix: str | None = None
 
 
+class PrefixHealthCheck(_Strict):
+    """Per-prefix overrides of the server's `healthcheck` (unset fields: the server's value)."""
+
+    url: str | None = None
+    command: str | None = None
+    interval: float | None = None
+    timeout: float | None = None
+    rise: int | None = None
+    fall: int | None = None
+    disabled: bool | None = None
+    on_disabled: Literal["withdraw", "advertise"] | None = None
+
+
 class AnycastPrefix(_Strict):
     """One anycast service prefix a server announces (a host route)."""
 
     prefix: str
+    healthcheck: PrefixHealthCheck | None = None
+
+
+class HealthCheck(_Strict):
+    """anycast-healthchecker on a server: announce each anycast prefix only while its check
+    passes (nornir_anycast.healthcheck; README "Health-checked announcements").
+
+    `command` (exit 0 = healthy) wins over `url` (an HTTP GET that must answer 2xx); with
+    neither, the check is `GET http://<anycast address>/file` (the page nginx serves).
+    `binary` is the program's path on the server; a relative path is allowed for lab hosts
+    only and means the project root (the lab shares this machine's filesystem).
+    """
+
+    enabled: bool = False
+    binary: str = "/usr/local/bin/anycast-healthchecker"
+    url: str | None = None
+    command: str | None = None
+    interval: float = 10.0  # anycast-healthchecker's defaults
+    timeout: float = 2.0
+    rise: int = 2
+    fall: int = 2
+    disabled: bool = False
+    on_disabled: Literal["withdraw", "advertise"] = "withdraw"
+    # Always in the prefix set (BIRD refuses an empty set); must be used nowhere.
+    dummy_prefix: str = "10.189.200.255/32"
+    variable: str = "ACAST_PS_ADVERTISE"
+    loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
 
 class Paths(_Strict):
@@ -129,6 +169,15 @@ class Paths(_Strict):
     # default site also claims `default_server` on port 80). Deploy moves them aside.
     nginx_disable: list[str] = Field(
         default_factory=lambda: ["/etc/nginx/sites-enabled/default"])
+    # anycast-healthchecker: its config, one file per prefix, the BIRD include it rewrites
+    # (the prefix set `define`), its pid file and log.
+    healthchecker_conf: str = "/etc/anycast-healthchecker.conf"
+    healthchecker_dir: str = "/etc/anycast-healthchecker.d"
+    healthchecker_include: str = "/var/lib/anycast-healthchecker/anycast-prefixes.conf"
+    healthchecker_pid: str = "/run/anycast-healthchecker/anycast-healthchecker.pid"
+    healthchecker_log: str = "/var/log/anycast-healthchecker/anycast-healthchecker.log"
+    # Present while the server is drained (`python tasks.py drain HOST`); deploy reads it.
+    drain_marker: str = "/etc/bird/nornir-anycast-drained"
 
 
 class HostModel(_Strict):
@@ -153,6 +202,7 @@ class HostModel(_Strict):
     bfd: Bfd = Field(default_factory=Bfd)
     anycast: list[AnycastPrefix] = Field(default_factory=list)
     local_pref: int = 100
+    healthcheck: HealthCheck = Field(default_factory=HealthCheck)
     nat: Nat = Field(default_factory=Nat)
     dns_forwarding: DnsForwarding | None = None
     route_maps: dict[str, list[RouteMapRule]] = Field(default_factory=dict)
@@ -193,6 +243,8 @@ class AnycastService(_Strict):
     announcers: list[ServerPath]
     ecmp: list[ServerPath]  # the best preference group, capped by maximum-paths
     backups: list[ServerPath]  # valid paths that should not carry traffic
+    # Servers drained on purpose (`python tasks.py drain`): they announce nothing.
+    drained: list[ServerPath] = Field(default_factory=list)
 
 
 class Design(_Strict):

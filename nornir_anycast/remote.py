@@ -88,5 +88,6 @@ class Shell:
                 self.check(f"printf %s {chunk} >> {tmp}.b64")
             except DeviceError as exc:  # the content may hold a password: never in a message
                 raise DeviceError(str(exc).replace(chunk, "<data>")) from None
-        self.check(f"touch {tmp}.b64 && base64 -d {tmp}.b64 > {tmp} && rm -f {tmp}.b64 "
-                   f"&& chmod {mode} {tmp} && mv -f {tmp} {q}")
+        # The temporary path once, in a variable: netmiko loses the echo of long lines.
+        self.check(f"t={tmp}; touch \"$t.b64\" && base64 -d \"$t.b64\" > \"$t\" && "
+                   f"rm -f \"$t.b64\" && chmod {mode} \"$t\" && mv -f \"$t\" {q}")

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import jinja2
 
-from nornir_anycast import secrets
+from nornir_anycast import healthcheck, secrets
 from nornir_anycast.exceptions import InventoryError, Problem, TemplateError
 from nornir_anycast.model import BgpTimers, Design, HostModel, Neighbor, RouteMapRule
 from nornir_anycast.paths import project_root
@@ -67,11 +67,20 @@ class RenderedFile:
         path: where it goes on the device; None for VyOS `set` commands (entered, not copied).
         content: the text, ending with a newline.
         checker: which local checker validates it (see nornir_anycast.checkers), or None.
+        includes: (path, content) of files it includes, for checking it.
+        create_only: deploy writes it only when missing (anycast-healthchecker's include).
+        mode: file mode on the device.
     """
 
     path: str | None
     content: str
     checker: Checker | None = None
+    # Files the content includes, as (path on the device, content to check with): the
+    # checkers put them beside the file (BIRD's include of anycast-healthchecker's prefix set).
+    includes: tuple[tuple[str, str], ...] = ()
+    # Written only when the device has no such file (deploy never rewrites it afterwards).
+    create_only: bool = False
+    mode: str = "0644"
 
 
 @dataclass(frozen=True)
@@ -479,23 +488,72 @@ def _render_router_vyos(host: HostModel, design: Design) -> dict[str, RenderedFi
     return {"config.vyos": RenderedFile(None, text, None)}
 
 
-def _render_server(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+#: Drain phases a server's BIRD config is rendered in (nornir_anycast.drain).
+DRAIN_PHASES = ("lowered", "withdrawn")
+
+
+def _render_healthchecker(host: HostModel) -> dict[str, RenderedFile]:
+    """anycast-healthchecker's files: its settings, one check per prefix, the initial BIRD
+    include (created only when missing) and, per service manager, a unit or init script."""
+    if not healthcheck.enabled(host):
+        return {}
+    paths = host.paths
+    context: dict[str, Any] = {
+        "binary": healthcheck.binary(host), "reconfigure": healthcheck.reconfigure_command(host),
+        "pid_dir": healthcheck.pid_dir(host),
+        "log_dir": paths.healthchecker_log.rsplit("/", 1)[0] or "/",
+    }
+    files = {
+        "anycast-healthchecker.conf": RenderedFile(
+            paths.healthchecker_conf,
+            render_template("healthchecker/daemon.conf.j2", host, **context)),
+        "anycast-prefixes.conf": RenderedFile(
+            paths.healthchecker_include, render_template("healthchecker/include.conf.j2", host),
+            create_only=True),
+    }
+    for check in healthcheck.prefix_checks(host):
+        files[f"{healthcheck.SERVICE_DIR}/{check.name}.conf"] = RenderedFile(
+            healthcheck.service_file(host, check),
+            render_template("healthchecker/service.conf.j2", host, check=check))
+    if host.service_manager == "systemd":
+        files["anycast-healthchecker.service"] = RenderedFile(
+            healthcheck.SYSTEMD_UNIT,
+            render_template("healthchecker/systemd.service.j2", host, **context))
+    elif host.service_manager == "openrc":
+        files["anycast-healthchecker.openrc"] = RenderedFile(
+            healthcheck.OPENRC_SCRIPT, render_template("healthchecker/openrc.j2", host, **context),
+            mode="0755")
+    return files
+
+
+def _render_server(host: HostModel, design: Design,
+                   drain: str | None = None) -> dict[str, RenderedFile]:
+    if drain is not None and drain not in DRAIN_PHASES:
+        raise TemplateError(f"{host.name}: drain phase {drain!r}: must be one of "
+                            f"{', '.join(DRAIN_PHASES)}")
     neighbors = neighbor_views(host, design, frr_policy=False)
     bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None})
+    checked = healthcheck.enabled(host)
     bird = render_template(
         f"bird/bird{host.bird_version}.conf.j2", host,
         design=design, neighbors=neighbors, timers=timers_set(host),
-        bfd_interfaces=bfd_interfaces,
+        bfd_interfaces=bfd_interfaces, healthcheck=checked, drain=drain,
     )
+    includes: tuple[tuple[str, str], ...] = ()
+    if checked:
+        includes = ((host.paths.healthchecker_include,
+                     render_template("healthchecker/include.conf.j2", host)),)
     files = {
         "bird.conf": RenderedFile(host.paths.bird_conf, bird,
-                                  "bird1" if host.bird_version == 1 else "bird2"),
+                                  "bird1" if host.bird_version == 1 else "bird2",
+                                  includes=includes),
         "nginx-site.conf": RenderedFile(host.paths.nginx_site,
                                         render_template("nginx/site.conf.j2", host), "nginx"),
         "page": RenderedFile(host.paths.web_root.rstrip("/") + "/file",
                              render_template("nginx/page.j2", host), None),
     }
     files.update(_render_interfaces(host))
+    files.update(_render_healthchecker(host))
     return files
 
 
@@ -507,8 +565,12 @@ def _render_interfaces(host: HostModel) -> dict[str, RenderedFile]:
     return {"interfaces": RenderedFile(host.paths.interfaces_file, text, None)}
 
 
-def render_host(host: HostModel, design: Design) -> dict[str, RenderedFile]:
+def render_host(host: HostModel, design: Design, *,
+                drain: str | None = None) -> dict[str, RenderedFile]:
     """Every file one host needs, by logical name (sorted), rendered from the typed model.
+
+    `drain` (servers only): the drain phase to render BIRD's export in ("lowered",
+    "withdrawn"; None: announcing), as read from the server's drain marker.
 
     Raises:
         TemplateError: no template for this platform and role, or a template failed
@@ -520,7 +582,7 @@ def render_host(host: HostModel, design: Design) -> dict[str, RenderedFile]:
     elif host.platform == "vyos" and host.role in ("isp", "edge"):
         files = _render_router_vyos(host, design)
     elif host.platform == "linux" and host.role == "server":
-        files = _render_server(host, design)
+        files = _render_server(host, design, drain)
     elif host.platform == "linux" and host.role == "client":
         files = _render_interfaces(host)
     else:

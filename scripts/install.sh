@@ -43,4 +43,13 @@ if ! .venv/bin/python -c 'import nornir_anycast, pytest, mypy' 2>/dev/null \
   .venv/bin/python -m pip install -q -e '.[dev]'
   touch .venv/.installed
 fi
+
+# anycast-healthchecker for the lab's servers (inventory: healthcheck.binary). Lab hosts mount a
+# /root of their own, so the project venv's interpreter (often under /root, e.g. pyenv) cannot
+# run inside them: this copy runs on Debian's /usr/bin/python3, which every lab host sees.
+HC_VERSION=0.9.10
+if ! .cache/healthchecker/bin/anycast-healthchecker --version 2>/dev/null | grep -qx "$HC_VERSION"; then
+  /usr/bin/python3 -m venv .cache/healthchecker
+  .cache/healthchecker/bin/python -m pip install -q "anycast-healthchecker==$HC_VERSION"
+fi
 echo "install.sh: ready (.venv/bin/python)"

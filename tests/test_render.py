@@ -23,7 +23,7 @@ from nornir_anycast.design import build_design, derive_services
 from nornir_anycast.exceptions import ConfigCheckError, InventoryError, TemplateError
 from nornir_anycast.inventory import load_nornir
 from nornir_anycast.model import Bfd, BgpTimers, Design, HostModel, Neighbor
-from nornir_anycast.rendering import render_host, render_template
+from nornir_anycast.rendering import RenderedFile, render_host, render_template
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -136,6 +136,21 @@ def test_bird1_local_pref_the_seeds_way() -> None:
     check_bird1(text)
 
 
+#: What a lab server (health-checked announcements on) gets besides BIRD and nginx.
+HEALTHCHECKER_FILES = ["anycast-healthchecker.conf",
+                       "anycast-healthchecker.d/anycast_10.13.13.1_32.conf",
+                       "anycast-prefixes.conf"]
+
+
+def inlined(f: RenderedFile) -> str:
+    """A rendered file's text with the files it includes (anycast-healthchecker's prefix set)
+    written in place of their `include` lines, for the bare checkers."""
+    text = f.content
+    for path, content in f.includes:
+        text = text.replace(f'include "{path}";', content)
+    return text
+
+
 # ------------------------------------------------------------------ which files, which host
 
 def test_default_inventory_files_per_host() -> None:
@@ -144,8 +159,8 @@ def test_default_inventory_files_per_host() -> None:
     assert names == {
         "isp": ["frr.conf"],
         "edge": ["frr.conf"],
-        "server-1": ["bird.conf", "nginx-site.conf", "page"],
-        "server-2": ["bird.conf", "nginx-site.conf", "page"],
+        "server-1": [*HEALTHCHECKER_FILES, "bird.conf", "nginx-site.conf", "page"],
+        "server-2": [*HEALTHCHECKER_FILES, "bird.conf", "nginx-site.conf", "page"],
         "client": [],
     }
     s1 = render_host(d.hosts["server-1"], d)
@@ -251,7 +266,7 @@ def test_frr_edge_bfd_and_default_timers() -> None:
 
 def test_bird2_preference_in_export_filter() -> None:
     d = replace_host(design_of("inventory"), "server-2", local_pref=50)
-    text = render_host(d.hosts["server-2"], d)["bird.conf"].content
+    text = inlined(render_host(d.hosts["server-2"], d)["bird.conf"])
     assert "bgp_local_pref = 50;" in text
     assert "default bgp_local_pref" not in text
     assert "route 10.13.13.1/32 reject;" in text
@@ -274,7 +289,7 @@ def test_bird2_timers_only_when_set() -> None:
 def test_bird_bfd(version: int) -> None:
     d = replace_host(design_of("inventory"), "server-1", bird_version=version,
                      bfd=Bfd(enabled=True, interval_ms=50, multiplier=3))
-    text = render_host(d.hosts["server-1"], d)["bird.conf"].content
+    text = inlined(render_host(d.hosts["server-1"], d)["bird.conf"])
     lines = content_lines(text)
     assert 'interface "eth0" {' in lines
     assert "interval 50 ms;" in lines
@@ -293,7 +308,7 @@ def test_bgp_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
                                              r"'NA_TEST_BGP_PW': environment variable"):
         render_host(d.hosts["server-1"], d)
     monkeypatch.setenv("NA_TEST_BGP_PW", "s3cret")
-    text = render_host(d.hosts["server-1"], d)["bird.conf"].content
+    text = inlined(render_host(d.hosts["server-1"], d)["bird.conf"])
     assert 'password "s3cret";' in text
     check_bird2(text)
 
@@ -319,12 +334,12 @@ def test_checkers_reject_broken_files() -> None:
     s1 = render_host(d.hosts["server-1"], d)
     edge = render_host(d.hosts["edge"], d)
     seed = render_host(design_of("inventory/vyos-seed").hosts["server-1"], d)
-    broken_bird = s1["bird.conf"].content.replace("import none;", "import nothing;")
+    broken_bird = inlined(s1["bird.conf"]).replace("import none;", "import nothing;")
     with pytest.raises(ConfigCheckError, match=r"rejected by BIRD 2 .*syntax error"):
         check_bird2(broken_bird)
     # BIRD 2's syntax is not BIRD 1.6's, and the reverse (LAB-FACTS)
     with pytest.raises(ConfigCheckError, match=r"rejected by BIRD 1\.6"):
-        check_bird1(s1["bird.conf"].content)
+        check_bird1(inlined(s1["bird.conf"]))
     with pytest.raises(ConfigCheckError, match=r"rejected by BIRD 2"):
         check_bird2(seed["bird.conf"].content)
     with pytest.raises(ConfigCheckError, match=r"nginx -t .*unknown directive \"rooot\""):

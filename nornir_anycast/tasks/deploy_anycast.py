@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import shlex
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import linux_net, services
+from nornir_anycast import drain_state, healthcheck, linux_net, services
 from nornir_anycast.bgp_gate import BgpGate
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
 from nornir_anycast.model import Design, HostModel
@@ -30,6 +31,8 @@ class FileToApply:
     content: str
     checker: str | None  # "bird2", "bird1", "nginx", "frr", "nft" or None
     current: str | None
+    includes: tuple[tuple[str, str], ...] = ()
+    mode: str = "0644"
 
 
 def _unified(path: str, old: str | None, new: str) -> str:
@@ -99,18 +102,27 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
     net_changes = linux_net.plan(desired, linux_net.actual_state(shell, desired))
     diffs += [c.diff for c in net_changes]
 
+    if healthcheck.enabled(me):
+        _require_binary(shell, me)
+
     # Which rendered files differ from what the host has.
     changed_files: list[FileToApply] = []
     frr_conf: FileToApply | None = None
+    created: set[str] = set()  # create-only files the host lacks (the healthchecker's include)
     for rendered in files.values():
         current = shell.read_file(rendered.path)
-        f = FileToApply(rendered.path, rendered.content, rendered.checker, current)
+        f = FileToApply(rendered.path, rendered.content, rendered.checker, current,
+                        rendered.includes, rendered.mode)
         if rendered.checker == "frr":
             frr_conf = f
             continue
+        if rendered.create_only and current is not None:
+            continue  # someone else's file from now on
         if current != rendered.content:
             changed_files.append(f)
             diffs.append(_unified(f.path, current, f.content))
+            if rendered.create_only:
+                created.add(f.path)
 
     # Files in the way (Debian's default nginx site also claims default_server).
     removals: list[str] = []
@@ -120,6 +132,9 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             if shell.run(f"[ -e {q} ] || [ -L {q} ]").ok:
                 removals.append(path)
                 diffs.append(f"- {path} (moved aside: conflicts with the anycast site)")
+    # Checks of anycast prefixes the server no longer has.
+    stale = _stale_checks(shell, me, files) if healthcheck.enabled(me) else []
+    diffs += [f"- {path} (no such anycast prefix any more)" for path in stale]
 
     # FRR in sync (running config and file both as rendered): nothing to stage or reload.
     if frr_conf is not None and frr_conf.current == frr_conf.content:
@@ -131,10 +146,19 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
     staged: list[str] = []
     try:
         for f in [*changed_files, *([frr_conf] if frr_conf else [])]:
-            shell.write_file(f.path + NEW, f.content)
+            shell.write_file(f.path + NEW, f.content, mode=f.mode)
             staged.append(f.path + NEW)
             if f.checker:
-                res = shell.run(_check_command(f.checker, f.path + NEW))
+                check_path = f.path + NEW
+                missing = [p for p, _ in f.includes if p in created]
+                if missing:  # check against the staged include the host does not have yet
+                    text = f.content
+                    for path in missing:
+                        text = text.replace(f'include "{path}";', f'include "{path}{NEW}";')
+                    check_path = f.path + NEW + ".check"
+                    shell.write_file(check_path, text, mode="0600")
+                    staged.append(check_path)
+                res = shell.run(_check_command(f.checker, check_path))
                 if not res.ok:
                     raise ConfigCheckError(
                         f"{me.name}: rendered {f.path} rejected by {f.checker} check, nothing "
@@ -148,7 +172,7 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             elif frr_conf.current != frr_conf.content:
                 changed_files.append(frr_conf)  # running config in sync; file on disk is not
                 diffs.append(_unified(frr_conf.path, frr_conf.current, frr_conf.content))
-        service_actions = _service_actions(shell, me, changed_files, removals)
+        service_actions = _service_actions(shell, me, changed_files, removals, stale)
         diffs += [f"~ {a}" for a in service_actions]
         diff = "\n".join(d.rstrip("\n") for d in diffs if d)
         if dry_run or not diff:
@@ -166,6 +190,9 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             actions.append("frr-reload applied")
             if frr_conf not in changed_files:
                 changed_files.append(frr_conf)
+        for path in stale:
+            shell.check(f"rm -f {shlex.quote(path)}")
+            actions.append(f"removed {path}")
         for path in removals:
             aside = _aside(path)
             shell.check(f"mkdir -p {shlex.quote(aside.rsplit('/', 1)[0])} && "
@@ -193,8 +220,29 @@ def _aside(path: str) -> str:
     return f"{grandparent.rstrip('/')}/nornir-anycast-disabled/{name}"
 
 
+def _require_binary(shell: Shell, me: HostModel) -> None:
+    """anycast-healthchecker must be installed where the inventory says (checked before
+    anything is changed, also on a dry run)."""
+    path = healthcheck.binary(me)
+    if not shell.run(f"[ -x {shlex.quote(path)} ]").ok:
+        raise DeviceError(
+            f"{me.name}: healthcheck.binary={me.healthcheck.binary!r}: {path} is not an "
+            "executable on the server; install anycast-healthchecker there (pip install "
+            "anycast-healthchecker==0.9.10) or point healthcheck.binary at it")
+
+
+def _stale_checks(shell: Shell, me: HostModel, files: dict[str, Any]) -> list[str]:
+    """Check files in the healthchecker's directory that the inventory no longer renders."""
+    directory = me.paths.healthchecker_dir.rstrip("/")
+    res = shell.run(f"ls -1 {shlex.quote(directory)}/*.conf 2>/dev/null")
+    present = [ln.strip() for ln in res.output.splitlines()
+               if ln.strip().startswith(directory + "/")] if res.ok else []
+    wanted = {f.path for f in files.values()}
+    return [p for p in present if p not in wanted]
+
+
 def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
-                     removed: Sequence[str] = ()) -> list[str]:
+                     removed: Sequence[str] = (), stale: Sequence[str] = ()) -> list[str]:
     """Which services to start or reload: `start bird`, `reload nginx`, `apply nftables`, ..."""
     actions = []
     changed_paths = {f.path for f in changed}
@@ -214,6 +262,23 @@ def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
                 actions.append(f"start {name}")
             elif conf in changed_paths or (name == "nginx" and removed):
                 actions.append(f"reload {name}")
+        hc = services.healthchecker(me)
+        if healthcheck.enabled(me):
+            own = {me.paths.healthchecker_conf, healthcheck.SYSTEMD_UNIT,
+                   healthcheck.OPENRC_SCRIPT}
+            mine = any(p in own or p.startswith(me.paths.healthchecker_dir.rstrip("/") + "/")
+                       for p in changed_paths)
+            if not shell.run(hc.running).ok:
+                actions.append("start healthchecker")
+            elif mine or stale:
+                actions.append("restart healthchecker")
+        elif shell.run(hc.running).ok:
+            actions.append("stop healthchecker")
+        if "reload bird" in actions:
+            # A BIRD that is announcing reloads last: nginx and the healthchecker first, so a
+            # server switched to health-checked announcements keeps announcing what is healthy.
+            actions.remove("reload bird")
+            actions.append("reload bird")
     return actions
 
 
@@ -234,6 +299,10 @@ def _run_services(shell: Shell, me: HostModel, actions: list[str],
                 raise DeviceError(f"{me.name}: 'nft -f {me.paths.nftables_conf}' failed (exit "
                                   f"{res.rc}), previous NAT table and file kept: "
                                   f"{res.output.strip()[-500:]}")
+            done.append(action)
+            continue
+        if name == "healthchecker":
+            _run_healthchecker(shell, me, verb)
             done.append(action)
             continue
         cmds = services.bird(me) if name == "bird" else services.nginx(me)
@@ -257,6 +326,47 @@ def _run_services(shell: Shell, me: HostModel, actions: list[str],
                                   f"{gate.settle_timeout:.0f} s after reconfiguring BIRD")
         done.append(action)
     return done
+
+
+def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
+    """Start, restart or stop anycast-healthchecker; a start must still be running 1 s later
+    (it exits at once on a bad configuration, saying why)."""
+    cmds = services.healthchecker(me)
+    if verb == "stop":
+        shell.check(cmds.stop)
+        return
+    shell.check(cmds.start if verb == "start" else cmds.reload)
+    started = time.monotonic()
+    deadline = started + 5.0
+    while not shell.run(cmds.running).ok:
+        if time.monotonic() > deadline:
+            why = ""
+            if me.service_manager == "lab":
+                why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
+                                ).output.strip()
+            raise DeviceError(f"{me.name}: anycast-healthchecker did not stay up after "
+                              f"{verb}: {why or 'no message'}")
+        time.sleep(0.2)
+    time.sleep(1.0)
+    if not shell.run(cmds.running).ok:
+        why = ""
+        if me.service_manager == "lab":
+            why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
+                            ).output.strip()
+        raise DeviceError(f"{me.name}: anycast-healthchecker exited right after {verb}: "
+                          f"{why or 'no message'}")
+    if verb == "start":
+        # Give it time for its first verdicts (rise checks), so that BIRD, reloaded or started
+        # after it, announces what is healthy at once; an unhealthy prefix stays withdrawn.
+        checks = [c for c in healthcheck.prefix_checks(me) if not c.disabled]
+        wait = max((c.rise + 1) * c.interval + c.timeout for c in checks) if checks else 0.0
+        want = {c.prefix for c in checks}
+        while time.monotonic() < started + wait:
+            _, have = healthcheck.parse_include(
+                shell.read_file(me.paths.healthchecker_include) or "")
+            if want <= set(have):
+                break
+            time.sleep(0.2)
 
 
 def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool) -> Result:
@@ -297,16 +407,27 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     stopped and reloaded only when their configuration changed. Servers that are already
     announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
 
+    Servers with `healthcheck.enabled`: anycast-healthchecker's files (its BIRD include created
+    only when missing, announcing nothing until the first checks pass), the daemon started, or
+    restarted when its files changed; deploy fails before changing anything when the binary is
+    missing. A drained server (marker `paths.drain_marker`, see nornir_anycast.drain_state) is
+    rendered in its drain phase, so it stays drained.
+
     Returns:
         Result with `diff` (what changed or, with dry_run, would change; passwords shown as
         `********`), `changed` (True only when something was changed),
-        `result` = {"dry_run": bool, "actions": [...]}.
+        `result` = {"dry_run": bool, "actions": [...], "drained": None or
+        {"phase", "since", "by"}}.
     """
     from nornir_anycast.rendering import render_host
 
     me = design.hosts[task.host.name]
     dry = task.is_dry_run(dry_run)
-    files = render_host(me, design)
+    drained = None
+    if me.role == "server" and me.platform == "linux":
+        conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+        drained = drain_state.read_state(Shell(conn, me.name), me)
+    files = render_host(me, design, drain=drained.phase if drained else None)
     if me.platform == "vyos":
         commands = [ln for f in files.values() for ln in f.content.splitlines()
                     if ln.startswith(("set ", "delete "))]
@@ -314,4 +435,6 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     else:
         result = _deploy_linux(task, me, design, files, dry, gate)
     result.diff = redact(result.diff or "")  # a report: a changed bird.conf shows its password
+    if isinstance(result.result, dict):
+        result.result["drained"] = drained.as_dict() if drained else None
     return result
