@@ -14,7 +14,7 @@ from nornir_anycast.exceptions import AnycastError, InventoryError
 from nornir_anycast.secrets import redact
 
 # Each module nornir_anycast.cli.<name> defines register(subparsers) and sets `func` on its parser.
-COMMANDS: tuple[str, ...] = ("render", "lab", "deploy", "verify")
+COMMANDS: tuple[str, ...] = ("render", "lab", "deploy", "verify", "drill")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
