@@ -49,10 +49,18 @@ def bird_session_to(protocols: Mapping[str, Any], neighbor: str) -> dict[str, An
     return None
 
 
+def drained_servers(design: Design) -> set[str]:
+    """Servers the design has out of service (`python tasks.py drain`)."""
+    return {p.host for s in design.services for p in s.drained}
+
+
 def check_server_sessions(server: HostModel, design: Design,
                           protocols_all: Mapping[str, Any]) -> list[Check]:
-    """Check 1: each server's BGP session to its edge is Established and exports its prefixes."""
+    """Check 1: each server's BGP session to its edge is Established and exports its prefixes
+    (a drained server: exports nothing). `since` (when BIRD last changed the session's state)
+    in the actual shows whether the session was reset."""
     checks: list[Check] = []
+    drained = server.name in drained_servers(design)
     for nb in server.bgp.neighbors:
         owner = design.owner_of(nb.address)
         if owner is None or owner.role != "edge":
@@ -64,13 +72,25 @@ def check_server_sessions(server: HostModel, design: Design,
             name="server_bgp_session", host=server.name, passed=up,
             expected={"neighbor": nb.address, "state": "Established"},
             actual={"neighbor": nb.address, "state": state,
-                    "protocol": None if proto is None else proto.get("name")},
+                    "protocol": None if proto is None else proto.get("name"),
+                    "since": None if proto is None else proto.get("since")},
             message=(f"BGP session to {owner.name} ({nb.address}) is Established" if up else
                      f"BGP session to {owner.name} ({nb.address}) is "
                      f"{'not configured' if proto is None else state}"),
         ))
         want = len(server.anycast)
         exported = None if proto is None else (proto.get("routes") or {}).get("exported")
+        if drained:
+            ok = up and not exported
+            checks.append(Check(
+                name="server_exports_anycast", host=server.name, passed=ok,
+                expected={"neighbor": nb.address, "exported": 0, "drained": True},
+                actual={"neighbor": nb.address, "exported": exported},
+                message=(f"drained: exports nothing to {owner.name}" if ok else
+                         f"drained, but exports {exported} route(s) to {owner.name}"
+                         if exported else f"drained; session to {owner.name} is {state}"),
+            ))
+            continue
         ok = up and exported is not None and exported >= want
         checks.append(Check(
             name="server_exports_anycast", host=server.name, passed=ok,
@@ -83,6 +103,53 @@ def check_server_sessions(server: HostModel, design: Design,
                      f"{_fmt([a.prefix for a in server.anycast])}"),
         ))
     return checks
+
+
+def check_server_health(server: HostModel, design: Design, *, running: bool,
+                        pid: int | None, include: str | None) -> Check:
+    """Check `server_health`: anycast-healthchecker runs and announces every anycast prefix of
+    the server (its BIRD include lists them). verify expects every configured server healthy,
+    so an unhealthy one fails here, by name, besides missing from the edge's ECMP set. A
+    drained server's health is reported, not required (it announces nothing anyway).
+
+    Args:
+        running: the daemon runs (pid file names a live anycast-healthchecker).
+        pid: its process id, when known.
+        include: the text of the include it writes (None: missing).
+    """
+    from nornir_anycast import healthcheck
+
+    _, listed = healthcheck.parse_include(include or "")
+    want = [a.prefix for a in server.anycast]
+    announcing = [p for p in want if p in listed]
+    withdrawn = [p for p in want if p not in listed]
+    drained = server.name in drained_servers(design)
+    checks_by_prefix = {c.prefix: c for c in healthcheck.prefix_checks(server)}
+    actual = {"running": running, "pid": pid, "announcing": announcing,
+              "withdrawn": withdrawn, "include": include is not None, "drained": drained}
+    who = f"anycast-healthchecker{f' (pid {pid})' if pid else ''}"
+    if not running:
+        problem = "anycast-healthchecker is not running"
+        if include is None:
+            problem += f" and its include {server.paths.healthchecker_include} is missing"
+    elif include is None:
+        problem = f"{who} runs, but its include {server.paths.healthchecker_include} is missing"
+    elif withdrawn:
+        problem = f"{who} withdrew " + "; ".join(
+            f"{p} (its check fails: {checks_by_prefix[p].check_cmd})" if p in checks_by_prefix
+            else p for p in withdrawn)
+    else:
+        problem = ""
+    passed = drained or not problem
+    if drained:
+        health = problem or f"{who} finds {_fmt(want)} healthy"
+        message = f"drained: health not required; {health}"
+    else:
+        message = problem or f"{who} announces {_fmt(announcing)}: healthy"
+    return Check(name="server_health", host=server.name, passed=passed,
+                 expected={"running": True, "announcing": want} if not drained
+                 else {"drained": True},
+                 actual=actual, message=message)
 
 
 # --- edge ------------------------------------------------------------------------------------
@@ -156,10 +223,16 @@ def _compare_set(service: AnycastService, edge: HostModel,
         expected = {"next_hops": expected_set}
     missing = [a for a in expected_set if a not in actual_set] if len(best_group) <= cap else []
     extra = [a for a in actual_set if a not in best_group]
+    drained = {p.next_hop: p.host for p in service.drained}
+    if drained:
+        expected["drained"] = _ip_sort(drained)
     if ok:
         msg = f"prefix {service.prefix}: next hops {_fmt(actual_set)} as expected"
+        if drained:
+            msg += " (" + ", ".join(f"{h} drained" for h in sorted(drained.values())) + ")"
     else:
         names = {p.next_hop: p.host for p in service.announcers}
+        names.update({hop: f"{host}, drained" for hop, host in drained.items()})
         want = _fmt(expected_set) if len(best_group) <= cap else f"{cap} of {_fmt(best_group)}"
         parts = [f"prefix {service.prefix}: expected next hops {want}; "
                  f"{edge.name} has {_fmt(actual_set)}"]

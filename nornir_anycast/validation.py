@@ -38,6 +38,10 @@ The rules, one function each below (README "Inventory keys" lists what they chec
     (host, interface and route-map names; descriptions; paths): nothing can inject a line
 27. what the templates can render: VyOS 1.1 / 1.2 syntax, BFD on VyOS 1.2+, NAT on FRR (Linux)
     routers IPv4 only, DNS forwarding on VyOS only (caught here instead of failing at render)
+28. healthcheck (anycast-healthchecker): servers only; interval, timeout > 0, rise, fall >= 1
+    (server-wide and per prefix); url http(s), command and binary on one line; binary absolute
+    (relative only on lab hosts); IPv4 anycast prefixes only; the dummy prefix is an IPv4
+    prefix used nowhere; the variable is a BIRD name
 """
 
 from __future__ import annotations
@@ -799,6 +803,66 @@ def check_renderable(design: Design, r: _Report) -> None:
                         "NAT on platform frr is an nftables `ip` table: IPv4 only")
 
 
+_BIRD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _check_timing(r: _Report, host: str, field: str, check: Any) -> None:
+    """interval and timeout (seconds, fractions allowed) > 0; rise and fall >= 1."""
+    for key in ("interval", "timeout"):
+        value = getattr(check, key)
+        if value is not None and not value > 0:
+            r.error(host, f"{field}.{key}", value, "must be more than 0 seconds")
+    for key in ("rise", "fall"):
+        value = getattr(check, key)
+        if value is not None and value < 1:
+            r.error(host, f"{field}.{key}", value, "must be at least 1 (checks in a row)")
+    url = getattr(check, "url", None)
+    if url is not None and (not re.match(r"^https?://\S+$", url) or _CONTROL.search(url)):
+        r.error(host, f"{field}.url", url, "must be an http:// or https:// URL without spaces")
+    command = getattr(check, "command", None)
+    if command is not None and (not command.strip() or _CONTROL.search(command)):
+        r.error(host, f"{field}.command", command,
+                "must be one line: the command whose exit status 0 means healthy")
+
+
+def check_healthcheck(design: Design, r: _Report) -> None:
+    """anycast-healthchecker settings make sense and can be rendered (rule 28)."""
+    anycast = {a.prefix for h in design.hosts.values() for a in h.anycast}
+    for h in design.hosts.values():
+        hc = h.healthcheck
+        if not hc.enabled:
+            continue
+        if h.role != "server":
+            r.error(h.name, "healthcheck.enabled", True,
+                    "only servers run anycast-healthchecker (they announce the anycast prefixes)")
+            continue
+        _check_timing(r, h.name, "healthcheck", hc)
+        if (not hc.binary.strip() or _CONTROL.search(hc.binary) or " " in hc.binary
+                or (not hc.binary.startswith("/") and not h.lab)):
+            r.error(h.name, "healthcheck.binary", hc.binary,
+                    "must be the absolute path of anycast-healthchecker on the server "
+                    "(a relative path, under the project root, only for lab hosts)")
+        if not _BIRD_NAME.match(hc.variable):
+            r.error(h.name, "healthcheck.variable", hc.variable,
+                    "must be a BIRD name: letters, digits, '_', not starting with a digit")
+        dummy = parse_network(hc.dummy_prefix, strict=False)
+        if dummy is None or dummy.version != 4 or "/" not in hc.dummy_prefix:
+            r.error(h.name, "healthcheck.dummy_prefix", hc.dummy_prefix,
+                    "must be an IPv4 prefix (address/length)")
+        elif hc.dummy_prefix in anycast or str(dummy) in anycast:
+            r.error(h.name, "healthcheck.dummy_prefix", hc.dummy_prefix,
+                    "is an anycast prefix: the dummy entry of the prefix set must be used "
+                    "nowhere (it is always announced as healthy)")
+        for k, a in enumerate(h.anycast):
+            net = parse_network(a.prefix, strict=False)
+            if net is not None and net.version != 4:
+                r.error(h.name, f"anycast.{k}.prefix", a.prefix,
+                        "health-checked announcements are IPv4 only (anycast-healthchecker's "
+                        "IPv6 file is not wired into BIRD yet); set healthcheck.enabled: false")
+            if a.healthcheck is not None:
+                _check_timing(r, h.name, f"anycast.{k}.healthcheck", a.healthcheck)
+
+
 RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_interface_addresses,
     check_gateways,
@@ -827,6 +891,7 @@ RULES: tuple[Callable[[Design, _Report], None], ...] = (
     check_password_env,
     check_text_fields,
     check_renderable,
+    check_healthcheck,
 )
 
 

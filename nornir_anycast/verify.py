@@ -32,10 +32,11 @@ class VerifyReport:
     checks: list[dict[str, Any]]
     hosts: list[HostOutcome] = field(default_factory=list)
     attempts: int = 1
+    drained: dict[str, dict[str, Any]] = field(default_factory=dict)  # server -> its marker
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "converged_after_s": self.converged_after_s,
-                "checks": redact_data(self.checks)}
+                "drained": self.drained, "checks": redact_data(self.checks)}
 
 
 def _drop_connection(nr: Nornir, host: str) -> None:
@@ -75,17 +76,41 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     return VerifyReport(ok=ok, converged_after_s=None, checks=checks, hosts=hosts)
 
 
+def read_drained(nr: Nornir, design: Design) -> dict[str, dict[str, Any]]:
+    """The drained servers among `nr`'s hosts, by name, with their marker ({"phase", ...}).
+
+    A server that cannot be read counts as not drained (verify reports it unreachable).
+    """
+    from nornir_anycast.tasks.read_drain_state import read_drain_state
+
+    servers = nr.filter(filter_func=lambda h: h.name in design.hosts
+                        and design.hosts[h.name].role == "server")
+    if not servers.inventory.hosts:
+        return {}
+    agg = servers.run(task=read_drain_state, design=design, name="read_drain_state",
+                      on_failed=True)
+    return {name: multi[0].result for name, multi in agg.items()
+            if not multi.failed and isinstance(multi[0].result, dict)}
+
+
 def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 0.5,
-               on_attempt: Any = None) -> VerifyReport:
+               on_attempt: Any = None, everyone: Nornir | None = None) -> VerifyReport:
     """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
 
     `converged_after_s` is the time from the start to the first passing attempt (None if none).
+    Each attempt first reads which servers are drained (their marker, nornir_anycast.drain_state)
+    from `everyone` (the whole inventory; default `nr`): a drained server is expected out of the
+    ECMP set, whichever hosts `nr` checks.
     """
+    from nornir_anycast.design import with_drained
+
     start = time.monotonic()
     attempt = 0
     while True:
         attempt += 1
-        report = verify_once(nr, design)
+        drained = read_drained(everyone if everyone is not None else nr, design)
+        report = verify_once(nr, with_drained(design, set(drained)))
+        report.drained = drained
         report.attempts = attempt
         elapsed = time.monotonic() - start
         if report.ok:

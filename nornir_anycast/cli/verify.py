@@ -79,11 +79,25 @@ def run(args: argparse.Namespace) -> int:
         Console(stderr=True).print(f"attempt {attempt}: {bad} check(s) failing "
                                    f"after {elapsed:.1f} s, retrying", highlight=False)
 
+    # Drained servers are read from the whole inventory, also when -H/-g select a few hosts.
+    everyone = None
+    if args.hosts or args.groups:
+        from nornir_anycast.inventory import load_nornir
+        from nornir_anycast.paths import default_inventory
+
+        everyone = load_nornir(args.inventory or default_inventory())
     try:
-        report = run_verify(nr, design, wait=args.wait, on_attempt=progress)
+        report = run_verify(nr, design, wait=args.wait, on_attempt=progress, everyone=everyone)
     finally:
         nr.close_connections()
+        if everyone is not None:
+            everyone.close_connections()
     print_report(report, console)
+    for server, marker in sorted(report.drained.items()):
+        console.print(f"drained: {server} (since {marker.get('since')}, by {marker.get('by')}; "
+                      f"phase {marker.get('phase')}): expected out of the ECMP set; "
+                      f"`python3 tasks.py undrain {server}` brings it back",
+                      highlight=False, markup=False, soft_wrap=True)
     if all(h.lab for h in design.hosts.values()):
         print_next_steps(report, design, console)
     if args.json:

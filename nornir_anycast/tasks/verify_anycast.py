@@ -8,7 +8,7 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import bfd_checks
+from nornir_anycast import bfd_checks, healthcheck, services
 from nornir_anycast import checks as ck
 from nornir_anycast.device_commands import (
     DeviceCommand,
@@ -18,6 +18,7 @@ from nornir_anycast.device_commands import (
 )
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
 from nornir_anycast.model import AnycastService, Design, HostModel
+from nornir_anycast.remote import Shell
 from nornir_anycast.tasks.send_parsed import device_error
 
 CONNECTION_NAME = "netmiko"
@@ -79,7 +80,25 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
             out += bfd_checks.check_server_bfd(me, design, _send(task, cmd))
         except AnycastError as exc:
             out.append(_failed_query("server_bfd_session", me.name, cmd, exc))
+    if healthcheck.enabled(me):
+        out.append(_verify_health(task, me, design))
     return out
+
+
+def _verify_health(task: Task, me: HostModel, design: Design) -> ck.Check:
+    """Whether anycast-healthchecker runs and which prefixes its BIRD include announces."""
+    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
+    try:
+        running = shell.run(services.healthchecker(me).running).ok
+        pid_text = (shell.read_file(me.paths.healthchecker_pid) or "").strip()
+        include = shell.read_file(me.paths.healthchecker_include)
+    except AnycastError as exc:
+        return ck.Check(name="server_health", host=me.name, passed=False,
+                        expected="anycast-healthchecker's state", actual=None,
+                        message=f"could not read anycast-healthchecker's state: {exc}")
+    pid = int(pid_text) if pid_text.isdigit() else None
+    return ck.check_server_health(me, design, running=running, pid=pid if running else None,
+                                  include=include)
 
 
 def _verify_router(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
@@ -200,8 +219,11 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
 def verify_anycast(task: Task, *, design: Design) -> Result:
     """Verify one host: run the checks its role calls for and report each with expected/actual.
 
-    Servers: BGP session to the edge and the anycast prefixes exported; the BFD session to the
-    edge Up when BFD is on at both ends. Routers: every BGP session Established; an FRR edge's
+    Servers: BGP session to the edge (with `since`) and the anycast prefixes exported (none
+    when drained); the BFD session to the edge Up when BFD is on at both ends; with
+    `healthcheck.enabled`, `server_health` (anycast-healthchecker runs and announces every
+    anycast prefix). `design` should carry the drained servers (design.with_drained).
+    Routers: every BGP session Established; an FRR edge's
     BFD sessions to the servers up with the inventory's timers; the edge's multipath set and
     kernel route per anycast prefix; the ISP's view (anycast prefix with the edge's AS path, no
     internal prefixes). Client: HTTP to each
