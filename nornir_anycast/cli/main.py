@@ -13,8 +13,9 @@ from rich.markup import escape
 from nornir_anycast.exceptions import AnycastError, InventoryError
 from nornir_anycast.secrets import redact
 
-# Each module nornir_anycast.cli.<name> defines register(subparsers) and sets `func` on its parser.
-COMMANDS: tuple[str, ...] = ("render", "lab", "deploy", "verify", "drill")
+# Each module nornir_anycast.cli.<name> defines register(subparsers) and sets `func` on its parser
+# (cli.drain registers both `drain` and `undrain`).
+COMMANDS: tuple[str, ...] = ("render", "lab", "deploy", "verify", "drill", "drain")
 
 EXIT_OK = 0
 EXIT_FAILED = 1

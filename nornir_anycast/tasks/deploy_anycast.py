@@ -58,6 +58,10 @@ def _check_command(checker: str, path: str) -> str:
     raise ValueError(f"unknown checker {checker!r}")
 
 
+#: The on-target check of a staged file (also used by nornir_anycast.tasks.apply_drain).
+check_command = _check_command
+
+
 def _frr_delta(shell: Shell, new_path: str) -> str:
     """frr-reload's `--test` answer: the lines it would delete and add (empty when in sync).
 
