@@ -51,7 +51,8 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
     r = o.report
     bfd = "BFD on" if o.bfd else f"BFD off, hold time {o.hold_s} s"
     console.print(f"drill {r['mode']} on {r['host']} ({bfd}): fault at {o.fault_at_s:.1f} s of "
-                  f"{r['duration_s']:g} s load to {o.target}", highlight=False)
+                  f"{r['duration_s']:g} s load to {o.target} (applied in "
+                  f"{o.fault_apply_ms:g} ms)", highlight=False)
     console.print(f"  requests: {r['requests_sent']} sent, {r['requests_failed']} failed"
                   + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(o.errors.items()))})"
                      if o.errors else ""), highlight=False)
@@ -87,8 +88,8 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console()
-    err = Console(stderr=True)
+    console = Console(soft_wrap=True)
+    err = Console(stderr=True, soft_wrap=True)
     nr, design, _ = load(args)
     outcome = run_drill(nr, design, args.host, args.mode, duration_s=args.duration,
                         rate=args.rate, long_lived=args.long_lived, inventory=args.inventory,
