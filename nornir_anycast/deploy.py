@@ -24,10 +24,11 @@ class HostDeploy:
     diff: str
     error: str | None
     actions: list[str]
+    drained: dict[str, Any] | None = None  # a drained server's marker (nornir_anycast.drain)
 
     def as_json(self) -> dict[str, Any]:
         data = {"changed": self.changed, "failed": self.failed, "seconds": self.seconds,
-                "diff": self.diff, "error": self.error}
+                "diff": self.diff, "error": self.error, "drained": self.drained}
         return dict(redact_data(data))
 
 
@@ -74,6 +75,7 @@ def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int 
             failed=multi.failed, seconds=round(proc.seconds.get(name, 0.0), 3),
             diff=redact(res.diff or ""), error=redact(error) if error else None,
             actions=[redact(str(a)) for a in result.get("actions", [])],
+            drained=result.get("drained"),
         ))
     return DeployReport(ok=not agg.failed, dry_run=dry_run,
                         hosts=sorted(hosts, key=lambda h: h.host))

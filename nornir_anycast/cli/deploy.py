@@ -44,6 +44,12 @@ def print_report(report: DeployReport, console: Console) -> None:
         table.add_row(h.host, h.role, result, changed, f"{h.seconds:.2f}")
     console.print(table)
     for h in report.hosts:
+        if h.drained:
+            console.print(f"drained: {h.host} (since {h.drained.get('since')}, phase "
+                          f"{h.drained.get('phase')}): deployed without announcing; "
+                          f"`python3 tasks.py undrain {h.host}` brings it back",
+                          highlight=False, markup=False, soft_wrap=True)
+    for h in report.hosts:
         if h.error:
             console.print("[red]FAIL[/red] " + escape(h.error), soft_wrap=True,
                           highlight=False)
