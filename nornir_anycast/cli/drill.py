@@ -57,7 +57,8 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
                   + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(o.errors.items()))})"
                      if o.errors else ""), highlight=False)
     console.print(f"  outage: {_fmt(r['outage_ms'])} (fault to the start of the last failed "
-                  "request)", highlight=False)
+                  f"request); last second of load: {o.last_second_failed} of "
+                  f"{o.last_second_requests} failed", highlight=False)
     res = (f", poll resolution {_fmt(o.drop_resolution_ms)}" if o.drop_resolution_ms is not None
            else "")
     console.print(f"  edge kernel route {o.prefix} dropped {o.next_hop}: "

@@ -58,6 +58,8 @@ class DrillOutcome:
     poll_samples: int
     poll_max_gap_ms: float | None
     errors: dict[str, int]
+    last_second_requests: int  # short requests started in the load's last second ...
+    last_second_failed: int  # ... and how many of them failed (0: traffic recovered)
     restore: list[str] = field(default_factory=list)
     verify_ok: bool = False
     verify_failures: list[str] = field(default_factory=list)
@@ -263,12 +265,15 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
     for r in load["short"]:
         if not r["ok"]:
             errors[str(r["error"])] = errors.get(str(r["error"]), 0) + 1
+    tail = [r for r in load["short"] if r["t0"] >= load["end"] - 1.0]
     outcome = DrillOutcome(
         report=report, bfd=bfd, hold_s=hold_s, prefix=service.prefix, next_hop=next_hop,
         target=f"http://{address}:{port}/file", fault_at_s=round(t_fault - load["start"], 3),
         fault_apply_ms=apply_ms, drop_resolution_ms=None if drop is None else drop.resolution_ms,
         poll_samples=int(stats.get("samples", 0)), poll_max_gap_ms=stats.get("max_gap_ms"),
-        errors=errors, restore=restored)
+        errors=errors, restore=restored,
+        last_second_requests=sum(1 for r in tail),
+        last_second_failed=sum(1 for r in tail if not r["ok"]))
     step("verify")
     _verify(nr, design, me, outcome, verify_wait)
     return outcome
