@@ -431,7 +431,8 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     if me.role == "server" and me.platform == "linux":
         conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
         drained = drain_state.read_state(Shell(conn, me.name), me)
-    files = render_host(me, design, drain=drained.phase if drained else None)
+    files = (render_host(me, design, drain=drained.phase) if drained
+             else render_host(me, design))
     if me.platform == "vyos":
         commands = [ln for f in files.values() for ln in f.content.splitlines()
                     if ln.startswith(("set ", "delete "))]
