@@ -129,7 +129,7 @@ def _edge_hops(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath
                table: str = "kernel") -> list[str]:
     agg = _only(nr, svc.edge).run(task=wait_edge_route, design=design, prefix=svc.prefix,
                                   next_hop=path.next_hop, present=True, table=table, timeout=0,
-                                  name="read_edge_route")
+                                  name="read_edge_route", on_failed=True)
     res = agg[svc.edge][0]
     if res.exception is not None:
         raise DrainError(f"{svc.edge}: cannot read its route to {svc.prefix}: {res.exception}")
@@ -138,7 +138,7 @@ def _edge_hops(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath
 
 def _apply(nr: Nornir, design: Design, host: str, phase: str | None) -> dict[str, Any]:
     agg = _only(nr, host).run(task=apply_drain, design=design, phase=phase,
-                              name=f"apply_drain[{phase}]")
+                              name=f"apply_drain[{phase}]", on_failed=True)
     result: dict[str, Any] = _one(agg, host, f"{host}: {phase or 'announce'}")
     return result
 
@@ -147,7 +147,7 @@ def _wait(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath, *, 
           table: str, timeout: float) -> dict[str, Any]:
     agg = _only(nr, svc.edge).run(task=wait_edge_route, design=design, prefix=svc.prefix,
                                   next_hop=path.next_hop, present=present, table=table,
-                                  timeout=timeout, name="wait_edge_route")
+                                  timeout=timeout, name="wait_edge_route", on_failed=True)
     res = agg[svc.edge][0]
     if res.exception is not None:
         raise DrainError(f"{svc.edge}: {res.exception}")
@@ -183,8 +183,9 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
     _server(design, host)
     paths = _paths_of(design, host)
     began = time.monotonic()
-    state = _one(_only(nr, host).run(task=read_drain_state, design=design,
-                                     name="read_drain_state"), host, f"{host}: drain marker")
+    agg = _only(nr, host).run(task=read_drain_state, design=design, name="read_drain_state",
+                              on_failed=True)
+    state = _one(agg, host, f"{host}: drain marker")
     if state and state.get("phase") == "withdrawn":
         result = _apply(nr, design, host, "withdrawn")  # in sync, normally a no-op
         report.changed = bool(result["bird_conf_changed"])
@@ -247,6 +248,11 @@ def run_undrain(nr: Nornir, design: Design, host: str, *,
     try:
         _server(design, host)
         began = time.monotonic()
+        for svc, path in _paths_of(design, host):  # also opens the edge's session for the wait
+            hops = _edge_hops(nr, design, svc, path)
+            clock.step("checked", began, f"{svc.edge} forwards {svc.prefix} to "
+                       f"{', '.join(hops) or 'nobody'}")
+            began = time.monotonic()
         result = _apply(nr, design, host, None)
         report.changed = bool(result["bird_conf_changed"]) or result["previous"] is not None
         before, after = result["since_before"], result["since_after"]

@@ -167,6 +167,7 @@ def test_drain_under_load_and_back(deployed: Lab) -> None:
     back = undrain("server-2")
     print("\n" + "\n".join(f"  {s.t:6.2f} s  {s.name}: {s.detail}" for s in back.steps))
     assert back.ok, back.error
+    assert [s.name for s in back.steps] == ["checked", "announced", "edge forwards again"]
     assert back.session_kept is True
     assert edge_hops(deployed) == ["10.12.12.1", "10.12.12.2"]
     assert deployed.run("server-2", ["test", "-e", "/etc/bird/nornir-anycast-drained"]
