@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab.topology import LabHost
-from nornir_anycast.paths import lab_dir
+from nornir_anycast.paths import lab_dir, project_root
 
 #: (directory under .lab/hosts/<host>/, path it is bound over inside the host). /run last but one
 #: and /tmp last only for readability: hostinit opens every source before mounting any.
@@ -160,9 +160,19 @@ def ensure_run_dirs(host: LabHost) -> None:
 
 
 def bind_spec(host: LabHost) -> list[list[str]]:
-    """[source, target] pairs for hostinit.py."""
+    """[source, target] pairs for hostinit.py.
+
+    When the project itself lives under a directory the host gets its own copy of (a checkout
+    in /tmp or /root, as CI may use), the project is bound back at its own path last, so what
+    runs inside a host (the healthchecker's venv under .cache/, the drill's scripts) still finds
+    it. hostinit opens every source before mounting any, so the source is the real checkout.
+    """
     base = host_dir(host)
-    return [[str(base / rel), target] for rel, target in BIND_TARGETS]
+    binds = [[str(base / rel), target] for rel, target in BIND_TARGETS]
+    root = project_root()
+    if any(root == Path(target) or Path(target) in root.parents for _, target in BIND_TARGETS):
+        binds.append([str(root), str(root)])
+    return binds
 
 
 def remove_all() -> None:
