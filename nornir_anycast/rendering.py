@@ -49,6 +49,12 @@ FRR_DEFAULT_BFD_MULTIPLIER = 3
 #: Names of the policies rendered for FRR when the inventory names none.
 ANYCAST_PREFIX_LIST = "ANYCAST"
 SERVERS_IN = "SERVERS-IN"
+#: Extra prefixes a server session on an edge may carry beyond the server's own anycast
+#: prefixes before FRR tears it down (`maximum-prefix N restart 1 force`, see README
+#: "Route safety"); the inventory's `bgp.maximum_prefix` replaces the computed limit.
+SERVER_MAXIMUM_PREFIX_MARGIN = 10
+#: Minutes FRR waits before re-opening a session torn down by maximum-prefix.
+SERVER_MAXIMUM_PREFIX_RESTART = 1
 EBGP_IN = "EBGP-IN"
 EBGP_OUT = "EBGP-OUT"
 BFD_PROFILE = "anycast"
@@ -100,6 +106,10 @@ class NeighborView:
     ttl_security: bool
     bird_name: str  # a BIRD protocol name
     interface: str | None  # the local interface facing the neighbor (for BFD)
+    # FRR edge -> server sessions (route safety): keep what the server sent, rejected or not
+    # (`soft-reconfiguration inbound`), and the `maximum-prefix` arguments ("11 restart 1 force").
+    soft_reconfiguration: bool = False
+    maximum_prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -256,8 +266,8 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
             if not ibgp:
                 rm_in = rm_in or EBGP_IN
                 rm_out = rm_out or EBGP_OUT
-            elif to_server and host.role == "edge":
-                rm_in = rm_in or SERVERS_IN
+            elif to_server and host.role == "edge" and owner is not None:
+                rm_in = rm_in or server_route_map(owner.name)
         base = _bird_identifier(owner.name if owner is not None else f"bgp_{nb.address}")
         name, n = base, 1
         while name in used:
@@ -271,8 +281,45 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
             route_map_in=rm_in, route_map_out=rm_out, password=_secret(host, index, nb),
             ttl_security=nb.ttl_security, bird_name=name,
             interface=_interface_towards(host, nb.address),
+            soft_reconfiguration=frr_policy and to_server and host.role == "edge",
+            maximum_prefix=_maximum_prefix(host, owner if to_server else None, frr_policy),
         ))
     return views
+
+
+def server_route_map(server: str) -> str:
+    """The edge's import route-map for one server's session (`SERVERS-IN-<server>`)."""
+    return f"{SERVERS_IN}-{server}"
+
+
+def server_prefix_list(server: str) -> str:
+    """The edge's prefix-list of what one server may announce (`ANYCAST-<server>`)."""
+    return f"{ANYCAST_PREFIX_LIST}-{server}"
+
+
+def server_allowed_prefixes(server: HostModel) -> list[str]:
+    """What an edge accepts from `server`: its own anycast prefixes, as given by the inventory
+    (drained or not: draining changes what the server announces, never the edge's filter)."""
+    return sorted({a.prefix for a in server.anycast},
+                  key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
+
+
+def _maximum_prefix(host: HostModel, server: HostModel | None, frr_policy: bool) -> str | None:
+    """`maximum-prefix` arguments for one neighbor (None: no line).
+
+    The inventory's `bgp.maximum_prefix`, when set, applies to every neighbor as written. Else an
+    FRR edge limits each server session to the server's anycast prefixes plus
+    SERVER_MAXIMUM_PREFIX_MARGIN, counting rejected routes too (`force`: soft-reconfiguration
+    keeps them in memory), and re-opens a session torn down by the limit after
+    SERVER_MAXIMUM_PREFIX_RESTART minute(s): a flood drops that server's session, loudly (verify's
+    session checks fail, FRR logs it), instead of growing the edge's memory.
+    """
+    if host.bgp.maximum_prefix is not None:
+        return str(host.bgp.maximum_prefix)
+    if not frr_policy or server is None or host.role != "edge":
+        return None
+    limit = len(server_allowed_prefixes(server)) + SERVER_MAXIMUM_PREFIX_MARGIN
+    return f"{limit} restart {SERVER_MAXIMUM_PREFIX_RESTART} force"
 
 
 def edge_anycast_prefixes(host: HostModel, design: Design) -> list[str]:
@@ -296,7 +343,8 @@ def _model_route_map(name: str, rules: list[RouteMapRule], policies: Policies) -
 def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView]) -> Policies:
     """Prefix lists and route-maps for an FRR router: the inventory's, plus the defaults used.
 
-    - SERVERS-IN (edge, in from servers): permit only ANYCAST (the Design's anycast prefixes).
+    - SERVERS-IN-<server> (edge, in from one server): permit only ANYCAST-<server>, that
+      server's own anycast prefixes (exact host routes), deny anything else.
     - EBGP-OUT on an edge: permit only ANYCAST, so internal routes never leak to the ISP.
     - EBGP-OUT on any other router, and EBGP-IN: permit everything (an explicit policy only
       because FRR 8.4 enforces `bgp ebgp-requires-policy`).
@@ -304,22 +352,35 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
     policies = Policies()
     anycast = edge_anycast_prefixes(host, design) if host.role == "edge" else []
     referenced = {n.route_map_in for n in neighbors} | {n.route_map_out for n in neighbors}
-    needs_anycast = host.role == "edge" and bool(referenced & {SERVERS_IN, EBGP_OUT})
+    needs_anycast = host.role == "edge" and EBGP_OUT in referenced
     if needs_anycast and anycast:
         policies.prefix_lists[ANYCAST_PREFIX_LIST] = anycast
+    per_server: dict[str, list[PolicyRule]] = {}
+    for n in neighbors:
+        if n.peer is None or n.route_map_in != server_route_map(n.peer):
+            continue
+        if n.route_map_in in host.route_maps or n.route_map_in in per_server:
+            continue
+        allowed = server_allowed_prefixes(design.hosts[n.peer])
+        if allowed:
+            policies.prefix_lists[server_prefix_list(n.peer)] = allowed
+            per_server[n.route_map_in] = [PolicyRule(
+                seq=10, action="permit", prefix_list=server_prefix_list(n.peer))]
+        else:
+            per_server[n.route_map_in] = [PolicyRule(seq=10, action="deny")]
     for name in sorted(host.route_maps):
         _model_route_map(name, host.route_maps[name], policies)
     filtered = PolicyRule(seq=10, action="permit", prefix_list=ANYCAST_PREFIX_LIST)
     if not anycast:
         filtered = PolicyRule(seq=10, action="deny")
     defaults = {
-        SERVERS_IN: [filtered],
         EBGP_IN: [PolicyRule(seq=10, action="permit")],
         EBGP_OUT: [filtered if host.role == "edge" else PolicyRule(seq=10, action="permit")],
     }
     for name, rules in defaults.items():
         if name in referenced and name not in host.route_maps:
             policies.route_maps[name] = rules
+    policies.route_maps.update(per_server)
     return policies
 
 

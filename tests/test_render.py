@@ -191,8 +191,13 @@ def test_frr_edge_policies() -> None:
     lines = text.splitlines()
     # only the Design's anycast prefixes are accepted from the servers and sent to the ISP
     assert "ip prefix-list ANYCAST seq 5 permit 10.13.13.1/32" in lines
-    for server in ("10.12.12.1", "10.12.12.2"):
-        assert f"  neighbor {server} route-map SERVERS-IN in" in lines
+    for n, server in ((1, "10.12.12.1"), (2, "10.12.12.2")):
+        # route safety: each server's session accepts only that server's own prefixes
+        assert f"  neighbor {server} route-map SERVERS-IN-server-{n} in" in lines
+        assert f"ip prefix-list ANYCAST-server-{n} seq 5 permit 10.13.13.1/32" in lines
+        assert f"  neighbor {server} soft-reconfiguration inbound" in lines
+        assert f"  neighbor {server} maximum-prefix 11 restart 1 force" in lines
+    assert "maximum-prefix" not in text.split("172.16.42.2 route-map EBGP-IN", 1)[1]
     assert "  neighbor 172.16.42.2 route-map EBGP-IN in" in lines
     assert "  neighbor 172.16.42.2 route-map EBGP-OUT out" in lines
     out_block = text.split("route-map EBGP-OUT permit 10\n", 1)[1].split("exit", 1)[0]

@@ -120,8 +120,8 @@ def test_lab_dnat_edge_frr_sends_nothing_to_the_isp() -> None:
     assert block.strip() == "exit"  # deny everything: no match clause
     assert "EBGP-OUT" not in text
     # the servers' sessions still accept only the anycast prefixes
-    assert "ip prefix-list ANYCAST seq 5 permit 10.13.13.1/32" in lines
-    assert "  neighbor 10.12.12.1 route-map SERVERS-IN in" in lines
+    assert "ip prefix-list ANYCAST-server-1 seq 5 permit 10.13.13.1/32" in lines
+    assert "  neighbor 10.12.12.1 route-map SERVERS-IN-server-1 in" in lines
     assert "  maximum-paths ibgp 2" in lines
     check_frr(text)
 
