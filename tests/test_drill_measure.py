@@ -104,3 +104,24 @@ def test_unknown_mode() -> None:
         measure.target_and_met("reboot", bfd=True, hold_ms=3000, keepalive_ms=1000,
                                requests_failed=0, outage=0, kernel_drop_ms=None,
                                withdraw_ms=None)
+
+
+def test_route_poller_samples_without_a_process_per_sample() -> None:
+    """The poller reads the kernel's table through one `ip -batch` process (here for this
+    machine's own loopback route, which is in the local table, not main: no hops; nothing is
+    sent anywhere) and ends with its statistics."""
+    import json
+    import subprocess
+    import sys
+
+    from nornir_anycast.drill import poll
+
+    out = subprocess.run([sys.executable, poll.__file__, "127.0.0.0/8", "2", "0.5"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    lines = [json.loads(ln) for ln in out.splitlines()]
+    assert lines[0]["prev_t"] is None and lines[0]["hops"] == []
+    stats = lines[-1]
+    assert stats["samples"] >= 2 and stats["max_gap_ms"] >= 0 and stats["end"] > 0
+    assert poll.hops_of([{"dst": "10.13.13.1", "nexthops": [{"gateway": "10.12.12.2"},
+                                                            {"gateway": "10.12.12.1"}]}]) == [
+        "10.12.12.1", "10.12.12.2"]
