@@ -41,7 +41,7 @@ JSON_CAPTURES = [(c, json.loads(t)) for p, c, t in CAPTURED if p == "frr" and c.
 
 #: One concrete command per supported usage of every platform (`<prefix>` filled in, ...).
 _FILL = {"<prefix>": "10.13.13.1/32", "<name>": "bgp1", "<protocol>": "bgp1",
-         "<table>": "master4"}
+         "<table>": "master4", "<address>": "10.12.12.1"}
 
 
 def _commands() -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ __all__ = [
 Parser = Callable[[Ctx, str], dict[str, Any]]
 
 _PREFIX = r"(?P<arg>[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?)"
+_ADDRESS = r"(?P<arg>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)"
 _NAME = r"(?P<arg>[A-Za-z_][\w.-]*|\"[^\"]*\")"
 _ROUTE_ARGS = (
     r"(?: (?:export|protocol|table) \S+| for \S+| [0-9a-fA-F.:]+/\d+| [0-9]{1,3}(?:\.[0-9]{1,3}){3}"
@@ -64,6 +65,10 @@ _REGISTRY: tuple[_Entry, ...] = (
     _e(_ROUTERS, r"show ip bgp", "show ip bgp", bgp.parse_table),
     _e(_ROUTERS, r"show ip bgp summary", "show ip bgp summary", bgp.parse_summary),
     _e(_ROUTERS, rf"show ip bgp {_PREFIX}", "show ip bgp <prefix>", bgp.parse_prefix),
+    _e(("frr",), rf"show ip bgp neighbors {_ADDRESS} received-routes",
+       "show ip bgp neighbors <address> received-routes", bgp.parse_neighbor_routes),
+    _e(("frr",), rf"show ip bgp neighbors {_ADDRESS} routes",
+       "show ip bgp neighbors <address> routes", bgp.parse_neighbor_routes),
     _e(("frr",), r"show ip bgp json", "show ip bgp json", bgp.parse_table_json),
     _e(("frr",), rf"show ip bgp {_PREFIX} json", "show ip bgp <prefix> json",
        bgp.parse_prefix_json),

@@ -101,6 +101,16 @@ def parse_table(ctx: Ctx, text: str) -> dict[str, Any]:
     }
 
 
+def parse_neighbor_routes(ctx: Ctx, text: str) -> dict[str, Any]:
+    """`show ip bgp neighbors <address> received-routes` / `routes` (FRR): the table of `show ip
+    bgp` restricted to one neighbor (received-routes: everything it sent, kept by
+    `soft-reconfiguration inbound`, filtered or not). FRR prints nothing at all when the
+    neighbor sent (or the edge accepted) no route: an empty table."""
+    if not text.strip():
+        return _empty_table()
+    return parse_table(ctx, text)
+
+
 def _columns(header: str) -> tuple[int, int, int, int, int] | None:
     """(network, next hop, metric end, locprf end, weight end) from an aligned header line,
     None when the header's spacing was collapsed."""
