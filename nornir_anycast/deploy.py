@@ -9,6 +9,7 @@ from typing import Any
 from nornir.core import Nornir
 
 from nornir_anycast.bgp_gate import BgpGate
+from nornir_anycast.journal import Journal
 from nornir_anycast.model import Design
 from nornir_anycast.secrets import redact, redact_data
 from nornir_anycast.tasks.deploy_anycast import deploy_anycast
@@ -25,10 +26,14 @@ class HostDeploy:
     error: str | None
     actions: list[str]
     drained: dict[str, Any] | None = None  # a drained server's marker (nornir_anycast.drain)
+    # deploy --rollback-on-failure: {"restored": [...], "failed": bool, "error"} when rolled back
+    rollback: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = {"changed": self.changed, "failed": self.failed, "seconds": self.seconds,
                 "diff": self.diff, "error": self.error, "drained": self.drained}
+        if self.rollback is not None:
+            data["rollback"] = self.rollback
         return dict(redact_data(data))
 
 
@@ -48,18 +53,19 @@ def _error_line(exc: BaseException) -> str:
 
 
 def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int = 1,
-               gate: BgpGate | None = None) -> DeployReport:
+               gate: BgpGate | None = None, journal: Journal | None = None) -> DeployReport:
     """Deploy every host of `nr`; the others still complete when one fails.
 
     Servers already announcing take turns through `gate` (default: a new BgpGate of `batch`
-    places) when their change reloads BGP; `gate.log` records who held a place when.
+    places) when their change reloads BGP; `gate.log` records who held a place when. With
+    `journal`, each host's steps are recorded there for a rollback (nornir_anycast.rollback).
     """
     from nornir_anycast.progress import ProgressProcessor
 
     gate = gate or BgpGate(batch=batch)
     proc = ProgressProcessor(label="deploy")
     agg = nr.with_processors([proc]).run(task=deploy_anycast, design=design, dry_run=dry_run,
-                                         gate=gate, name="deploy_anycast")
+                                         gate=gate, journal=journal, name="deploy_anycast")
     hosts = []
     for name, multi in agg.items():
         res = multi[0]

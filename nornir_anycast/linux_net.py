@@ -20,6 +20,7 @@ from nornir_anycast.remote import Shell
 class Change:
     diff: str  # one line, `+`/`-`/`~` first, for the deploy diff
     command: str
+    undo: str | None = None  # the command that puts back what `command` changed (rollback)
 
 
 @dataclass
@@ -77,24 +78,31 @@ def plan(desired: NetState, actual: NetState) -> list[Change]:
     changes: list[Change] = []
     for key, value in sorted(desired.sysctls.items()):
         if actual.sysctls.get(key) != value:
-            changes.append(Change(f"~ sysctl {key} = {value} (was {actual.sysctls.get(key)})",
-                                  f"sysctl -qw {key}={value}"))
+            old = actual.sysctls.get(key)
+            changes.append(Change(f"~ sysctl {key} = {value} (was {old})",
+                                  f"sysctl -qw {key}={value}",
+                                  f"sysctl -qw {key}={old}" if old else None))
     for name in sorted(desired.addresses):
         if name not in actual.addresses and name not in actual.link_up:
             changes.append(Change(f"! interface {name} does not exist",
                                   f"ip link show dev {shlex.quote(name)}"))
             continue
         if desired.link_up.get(name) and not actual.link_up.get(name):
-            changes.append(Change(f"~ link {name} up", f"ip link set dev {shlex.quote(name)} up"))
+            changes.append(Change(f"~ link {name} up", f"ip link set dev {shlex.quote(name)} up",
+                                  f"ip link set dev {shlex.quote(name)} down"))
         have = actual.addresses.get(name, set())
         for addr in sorted(desired.addresses[name] - have):
             changes.append(Change(f"+ address {addr} dev {name}",
-                                  f"ip addr add {addr} dev {shlex.quote(name)}"))
+                                  f"ip addr add {addr} dev {shlex.quote(name)}",
+                                  f"ip addr del {addr} dev {shlex.quote(name)}"))
         for addr in sorted(have - desired.addresses[name]):
             changes.append(Change(f"- address {addr} dev {name}",
-                                  f"ip addr del {addr} dev {shlex.quote(name)}"))
+                                  f"ip addr del {addr} dev {shlex.quote(name)}",
+                                  f"ip addr add {addr} dev {shlex.quote(name)}"))
     if desired.default_gateway and desired.default_gateway != actual.default_gateway:
         changes.append(Change(
             f"~ default via {desired.default_gateway} (was {actual.default_gateway})",
-            f"ip route replace default via {desired.default_gateway}"))
+            f"ip route replace default via {desired.default_gateway}",
+            f"ip route replace default via {actual.default_gateway}" if actual.default_gateway
+            else "ip route del default"))
     return changes

@@ -145,3 +145,93 @@ def test_a_failing_device_is_reported_and_discarded(fakes: dict[str, FakeVyos]) 
     assert by["edge"].failed and "bgpd failed" in (by["edge"].error or "")
     assert not by["isp"].failed and by["isp"].changed
     assert ("send_command", "exit discard") in broken.calls
+
+
+# deploy --rollback-on-failure: commit-confirm, `confirm` only once verify passed.
+
+class ConfirmingVyos(FakeVyos):
+    """Answers `commit-confirm N` as VyOS does (asks to proceed; `y` commits)."""
+
+    def send_command(self, command: str, **kw: Any) -> str:
+        if command.startswith("commit-confirm "):
+            self.calls.append(("send_command", command))
+            return ("commit confirm will be automatically reboot in "
+                    f"{command.split()[1]} minutes unless confirmed\nProceed? [confirm]")
+        if command == "y" and self.calls and self.calls[-1][1].startswith("commit-confirm"):
+            self.calls.append(("send_command", command))
+            self.running |= set(self.candidate)
+            return "[edit]\nvyos@edge# "
+        return super().send_command(command, **kw)
+
+
+def _fake_verify(ok: bool, seen: list[str]):  # type: ignore[no-untyped-def]
+    from nornir_anycast.verify import VerifyReport
+
+    def verify(nr: Any, design: Any, wait: float = 0.0, **_: Any) -> VerifyReport:
+        seen.append("verify")
+        check = {"name": "edge_multipath", "host": "edge", "passed": ok, "expected": "x",
+                 "actual": "x" if ok else "y", "message": "ok" if ok else "wrong next hops"}
+        return VerifyReport(ok=ok, converged_after_s=0.0 if ok else None, checks=[check])
+    return verify
+
+
+@pytest.fixture
+def confirming(monkeypatch: pytest.MonkeyPatch) -> dict[str, ConfirmingVyos]:
+    devices: dict[str, ConfirmingVyos] = {}
+
+    def get_connection(self: Host, connection: str, configuration: Any) -> ConfirmingVyos:
+        return devices.setdefault(self.name, ConfirmingVyos(set()))
+
+    monkeypatch.setattr(Host, "get_connection", get_connection)
+    return devices
+
+
+def test_rollback_mode_commits_with_confirm_and_confirms_after_verify_passed(
+        confirming: dict[str, ConfirmingVyos]) -> None:
+    from nornir_anycast.rollback import run_deploy_with_rollback
+
+    nr, design = _routers("inventory/vyos-seed")
+    seen: list[str] = []
+    run = run_deploy_with_rollback(nr, design, wait=0, confirm_minutes=7,
+                                   verify=_fake_verify(True, seen))
+    assert run.ok and not run.rolled_back, run.as_json()
+    assert run.confirmed == ["edge", "isp"]
+    for name in ("isp", "edge"):
+        sent = [a for c, a in confirming[name].calls if c == "send_command"]
+        assert "commit-confirm 7" in sent and "commit" not in [c for c, _ in
+                                                               confirming[name].calls]
+        # `confirm` and `save` only after commit-confirm, and save only after confirm.
+        assert sent.index("commit-confirm 7") < sent.index("confirm") < sent.index("save")
+        assert sent.count("save") == 1
+    assert seen == ["verify"]
+    assert run.as_json()["hosts"]["edge"]["changed"] is True
+
+
+def test_rollback_mode_leaves_the_commit_unconfirmed_when_verify_fails(
+        confirming: dict[str, ConfirmingVyos]) -> None:
+    from nornir_anycast.rollback import run_deploy_with_rollback
+
+    nr, design = _routers("inventory/vyos-seed")
+    seen: list[str] = []
+    run = run_deploy_with_rollback(nr, design, wait=0, confirm_minutes=3,
+                                   verify=_fake_verify(False, seen))
+    assert not run.ok and run.rolled_back
+    assert seen == ["verify", "verify"]  # after deploy, and after the rollback
+    for name in ("isp", "edge"):
+        sent = [a for c, a in confirming[name].calls if c == "send_command"]
+        assert "commit-confirm 3" in sent
+        assert "confirm" not in sent and "save" not in sent
+        entry = run.restored[name]
+        assert not entry["failed"]
+        assert "left unconfirmed" in entry["restored"][0]
+        assert run.as_json()["hosts"][name]["rollback"]["restored"] == entry["restored"]
+    assert run.as_json()["rolled_back"] is True
+
+
+def test_plain_deploy_still_commits_and_saves_without_confirm(
+        confirming: dict[str, ConfirmingVyos]) -> None:
+    nr, design = _routers("inventory/vyos-seed")
+    assert run_deploy(nr, design).ok
+    sent = [a for c, a in confirming["edge"].calls if c == "send_command"]
+    assert not any(s.startswith("commit-confirm") for s in sent) and "confirm" not in sent
+    assert "commit" in [c for c, _ in confirming["edge"].calls] and "save" in sent

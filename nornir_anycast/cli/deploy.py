@@ -13,6 +13,8 @@ from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
 from nornir_anycast.deploy import DeployReport, run_deploy
+from nornir_anycast.rollback import RollbackRun, run_deploy_with_rollback
+from nornir_anycast.secrets import redact
 
 
 def register(sub: Any) -> None:
@@ -25,6 +27,17 @@ def register(sub: Any) -> None:
                    help="print what would change (a diff per host) and touch nothing")
     p.add_argument("--batch", type=int, default=1, metavar="N",
                    help="servers reloading BGP at the same time (default 1)")
+    p.add_argument("--rollback-on-failure", action="store_true",
+                   help="verify after deploying; if deploy or verify fails, put every changed "
+                        "host back as it was and verify again (exit 1)")
+    p.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                   help="with --rollback-on-failure: how long verify may take to pass "
+                        "(default 30)")
+    p.add_argument("--previous-inventory", metavar="DIR", default=None,
+                   help="with --rollback-on-failure: the inventory the hosts ran before, "
+                        "checked by the verify after a rollback (default: --inventory)")
+    p.add_argument("--confirm-minutes", type=int, default=5, metavar="N",
+                   help="with --rollback-on-failure: VyOS commit-confirm N (minutes; default 5)")
     p.set_defaults(func=run)
 
 
@@ -63,12 +76,79 @@ def print_report(report: DeployReport, console: Console) -> None:
                       highlight=False)
 
 
+def print_rollback(run_: RollbackRun, console: Console) -> None:
+    """Verify's outcome after deploy and, when rolled back, what each host got back."""
+    from nornir_anycast.cli.verify import print_report as print_verify
+
+    if run_.verify is not None:
+        print_verify(run_.verify, console)
+    if run_.confirmed:
+        console.print("confirmed (commit-confirm): " + ", ".join(run_.confirmed),
+                      highlight=False, markup=False)
+    if run_.error:
+        console.print("[red]FAIL[/red] " + escape(redact(run_.error)), highlight=False)
+    if not run_.rolled_back:
+        return
+    console.rule("rollback")
+    if not run_.restored:
+        console.print("nothing to roll back: deploy changed no host", highlight=False,
+                      markup=False)
+    for host, entry in sorted(run_.restored.items()):
+        state = "FAILED" if entry["failed"] else "restored"
+        console.print(f"{host}: {state}", highlight=False, markup=False)
+        for line in entry["restored"]:
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+    if run_.verify_after is not None:
+        console.print("verify after rollback:", highlight=False, markup=False)
+        print_verify(run_.verify_after, console)
+    ok = all(not e["failed"] for e in run_.restored.values())
+    after = run_.verify_after is not None and run_.verify_after.ok
+    console.print(f"[red]deploy rolled back[/red]: {len(run_.restored)} host(s) "
+                  f"{'restored' if ok else 'NOT all restored'}; verify after rollback "
+                  f"{'passed' if after else 'FAILED'}", highlight=False)
+
+
+def _run_with_rollback(args: argparse.Namespace, nr: Any, design: Any, console: Console) -> int:
+    from nornir_anycast.inventory import load_nornir
+    from nornir_anycast.paths import default_inventory
+
+    everyone = (load_nornir(args.inventory or default_inventory())
+                if args.hosts or args.groups else None)
+    previous = None
+    if args.previous_inventory:
+        from nornir_anycast.cli.common import load as load_inventory
+
+        prev_nr, prev_design, _ = load_inventory(argparse.Namespace(
+            inventory=args.previous_inventory, hosts=args.hosts, groups=args.groups))
+        previous = (prev_nr, prev_design)
+    try:
+        result = run_deploy_with_rollback(nr, design, wait=args.wait, batch=args.batch,
+                                          confirm_minutes=args.confirm_minutes,
+                                          everyone=everyone, previous=previous)
+    finally:
+        nr.close_connections()
+        for other in (everyone, previous[0] if previous else None):
+            if other is not None:
+                other.close_connections()
+    print_report(result.deploy, console)
+    print_rollback(result, console)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.as_json(), indent=2, default=str) + "\n")
+    return 0 if result.ok else 1
+
+
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         from nornir_anycast.exceptions import InventoryError, Problem
         raise InventoryError([Problem("-", "--batch", args.batch, "must be at least 1")])
+    if args.confirm_minutes < 1:
+        from nornir_anycast.exceptions import InventoryError, Problem
+        raise InventoryError([Problem("-", "--confirm-minutes", args.confirm_minutes,
+                                      "must be at least 1")])
     console = Console()
     nr, design, _ = load(args)
+    if args.rollback_on_failure and not args.dry_run:
+        return _run_with_rollback(args, nr, design, console)
     try:
         report = run_deploy(nr, design, dry_run=args.dry_run, batch=args.batch)
     finally:

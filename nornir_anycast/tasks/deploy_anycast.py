@@ -14,6 +14,7 @@ from nornir.core.task import Result, Task
 from nornir_anycast import drain_state, healthcheck, linux_net, services
 from nornir_anycast.bgp_gate import BgpGate
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
+from nornir_anycast.journal import HostJournal, Journal
 from nornir_anycast.model import Design, HostModel
 from nornir_anycast.remote import Shell
 from nornir_anycast.rendering import NFT_TABLE, nftables_wanted
@@ -22,6 +23,7 @@ from nornir_anycast.secrets import redact
 CONNECTION_NAME = "netmiko"
 NEW = ".na-new"
 PREV = ".na-prev"
+PREV_RUNNING = ".na-prev-running"  # FRR's running configuration saved before frr-reload
 FRR_RELOAD = "/usr/lib/frr/frr-reload.py"
 
 
@@ -97,9 +99,11 @@ def _bird_established(shell: Shell, host: HostModel) -> bool:
 
 
 def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, Any],
-                  dry_run: bool, gate: BgpGate | None) -> Result:
+                  dry_run: bool, gate: BgpGate | None,
+                  journal: HostJournal | None = None) -> Result:
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     shell = Shell(conn, me.name)
+    log = journal or HostJournal(me.name, me.platform)  # steps recorded before they are taken
     diffs: list[str] = []
 
     desired = linux_net.desired_state(me)
@@ -184,10 +188,28 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
                           result={"dry_run": dry_run, "actions": []})
 
         actions: list[str] = []
+        # Keep every file this run replaces as `<path>.na-prev` before anything changes (FRR's
+        # frr-reload rewrites frr.conf with `write`): the file as it was before this deploy, or
+        # no `.na-prev` when there was none (a stale one from an earlier run would restore the
+        # wrong file).
+        replaced = [*changed_files,
+                    *([frr_conf] if frr_conf is not None and frr_delta
+                      and frr_conf not in changed_files else [])]
+        for f in replaced:
+            q = shlex.quote(f.path)
+            log.files.append((f.path, f.current is not None))
+            shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; else rm -f {q}{PREV}; fi")
         for c in net_changes:
+            log.net.append((c.diff, c.undo))
             shell.check(c.command)
             actions.append(c.diff)
         if frr_conf is not None and frr_delta:
+            # The running configuration as it is now, as a plain file frr-reload accepts.
+            saved = frr_conf.path + PREV_RUNNING
+            shell.check(f"umask 077; vtysh -c 'show running-config' | grep -v -e "
+                        f"'^Building configuration' -e '^Current configuration' "
+                        f"> {shlex.quote(saved)}")
+            log.frr_prev_running = saved
             shell.check(f"{FRR_RELOAD} --reload --log-level error "
                         f"{shlex.quote(frr_conf.path + NEW)}",
                         read_timeout=180)
@@ -195,20 +217,22 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             if frr_conf not in changed_files:
                 changed_files.append(frr_conf)
         for path in stale:
-            shell.check(f"rm -f {shlex.quote(path)}")
+            log.moved.append((path, path + PREV))
+            shell.check(f"mv -f {shlex.quote(path)} {shlex.quote(path + PREV)}")
             actions.append(f"removed {path}")
         for path in removals:
             aside = _aside(path)
+            log.moved.append((path, aside))
             shell.check(f"mkdir -p {shlex.quote(aside.rsplit('/', 1)[0])} && "
                         f"mv -f {shlex.quote(path)} {shlex.quote(aside)}")
             actions.append(f"moved aside {path} to {aside}")
         for f in changed_files:
-            q = shlex.quote(f.path)
-            shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; fi; "
-                        f"mv -f {shlex.quote(f.path + NEW)} {q}")
+            shell.check(f"mv -f {shlex.quote(f.path + NEW)} {shlex.quote(f.path)}")
             staged.remove(f.path + NEW)
             actions.append(f"wrote {f.path}")
-        actions += _run_services(shell, me, service_actions, gate)
+        if me.platform == "frr":
+            log.nft_table_before = shell.run(f"nft list table ip {NFT_TABLE}").ok
+        actions += _run_services(shell, me, service_actions, gate, log)
         return Result(host=task.host, diff=diff, changed=True,
                       result={"dry_run": False, "actions": actions})
     finally:
@@ -287,14 +311,19 @@ def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
 
 
 def _run_services(shell: Shell, me: HostModel, actions: list[str],
-                  gate: BgpGate | None) -> list[str]:
+                  gate: BgpGate | None, log: HostJournal | None = None) -> list[str]:
     done = []
     for action in actions:
+        if log is not None:
+            log.services.append(action)
         verb, name = action.split(" ", 1)
         if name == "nftables":
             q = shlex.quote(me.paths.nftables_conf)
             if verb == "remove":
-                shell.check(f"nft delete table ip {NFT_TABLE} && rm -f {q}")
+                if log is not None:
+                    log.moved.append((me.paths.nftables_conf, me.paths.nftables_conf + PREV))
+                shell.check(f"nft delete table ip {NFT_TABLE} && "
+                            f"if [ -e {q} ]; then mv -f {q} {q}{PREV}; fi")
             elif not (res := shell.run(f"nft -f {q}")).ok:
                 # `nft -c` misses what the kernel refuses only at commit (masquerade in a
                 # prerouting chain); the transaction is void, the old table stays. Put the old
@@ -373,9 +402,25 @@ def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
             time.sleep(0.2)
 
 
-def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool) -> Result:
+def commit_confirm(conn: Any, minutes: int) -> str:
+    """`commit-confirm N` on VyOS (netmiko 4.8's VyOSSSH.commit has no confirm option): VyOS
+    asks `Proceed? [confirm]`, we answer `y`. Unless `confirm` follows within N minutes, VyOS
+    reboots into its saved configuration, which deploy has not overwritten (no `save` yet)."""
+    out: str = conn.send_command(f"commit-confirm {minutes}",
+                                 expect_string=r"\[confirm\]|[#$]\s*$", read_timeout=120)
+    if "[confirm]" in out:
+        out += conn.send_command("y", expect_string=r"[#$]\s*$", read_timeout=120)
+    if any(x in out for x in ("Commit failed", "Failed to generate committed config")):
+        raise DeviceError(f"commit-confirm {minutes} failed: {out.strip()[-500:]}")
+    return out
+
+
+def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool,
+                 journal: HostJournal | None = None, confirm_minutes: int = 5) -> Result:
     """VyOS: enter configure, send the `set` lines, `compare` for the diff, commit and save
-    (or `exit discard` on dry-run, on no change, and on any error)."""
+    (or `exit discard` on dry-run, on no change, and on any error). With a journal (deploy
+    --rollback-on-failure): `commit-confirm N` and no save; `confirm` and `save` come after
+    verify passed (nornir_anycast.tasks.confirm_commit)."""
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     conn.config_mode()
     committed = False
@@ -387,6 +432,13 @@ def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool) 
         if dry_run or not diff:
             return Result(host=task.host, diff=diff, changed=bool(diff) and not dry_run,
                           result={"dry_run": dry_run, "actions": []})
+        if journal is not None:
+            journal.commit_confirm_minutes = confirm_minutes
+            commit_confirm(conn, confirm_minutes)
+            committed = True
+            return Result(host=task.host, diff=diff, changed=True,
+                          result={"dry_run": False,
+                                  "actions": [f"commit-confirm {confirm_minutes}"]})
         conn.commit()
         committed = True
         conn.send_command("save", expect_string=r"#")
@@ -400,7 +452,7 @@ def _deploy_vyos(task: Task, me: HostModel, commands: list[str], dry_run: bool) 
 
 
 def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
-                   gate: BgpGate | None = None) -> Result:
+                   gate: BgpGate | None = None, journal: Journal | None = None) -> Result:
     """Render this host's configuration and apply it, checking every file on the target first.
 
     Linux hosts (FRR routers, servers, clients): addresses, default route and sysctls with
@@ -410,6 +462,10 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     loaded with `nft -f` when it changed or its table is missing; BIRD and nginx started when
     stopped and reloaded only when their configuration changed. Servers that are already
     announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
+
+    With `journal` (deploy --rollback-on-failure), every step is recorded in it before it is
+    taken (nornir_anycast.journal), for nornir_anycast.tasks.rollback_anycast; VyOS then commits
+    with `commit-confirm` and does not save.
 
     Servers with `healthcheck.enabled`: anycast-healthchecker's files (its BIRD include created
     only when missing, announcing nothing until the first checks pass), the daemon started, or
@@ -436,9 +492,12 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     if me.platform == "vyos":
         commands = [ln for f in files.values() for ln in f.content.splitlines()
                     if ln.startswith(("set ", "delete "))]
-        result = _deploy_vyos(task, me, commands, dry)
+        log = journal.host(me.name, me.platform) if journal is not None else None
+        result = _deploy_vyos(task, me, commands, dry, log,
+                              journal.confirm_minutes if journal is not None else 5)
     else:
-        result = _deploy_linux(task, me, design, files, dry, gate)
+        log = journal.host(me.name, me.platform) if journal is not None else None
+        result = _deploy_linux(task, me, design, files, dry, gate, log)
     result.diff = redact(result.diff or "")  # a report: a changed bird.conf shows its password
     if isinstance(result.result, dict):
         result.result["drained"] = drained.as_dict() if drained else None
