@@ -127,8 +127,27 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
                 out.append(ck.check_edge_kernel(service, me, _send(task, cmd)))
             except AnycastError as exc:
                 out.append(_failed_query("edge_kernel_route", me.name, cmd, exc))
+    if me.role == "edge" and me.platform == "frr":
+        out += _verify_route_safety(task, me, design)
     if me.role == "isp":
         out += _verify_isp(task, me, design)
+    return out
+
+
+def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
+    """rogue_announcements, one per server session of the edge (README "Route safety")."""
+    out: list[ck.Check] = []
+    for server, address in ck.server_neighbors(me, design):
+        tables: list[dict[str, Any]] = []
+        for kind in ("received-routes", "routes"):
+            cmd = router_command(me, f"show ip bgp neighbors {address} {kind}")
+            try:
+                tables.append(_send(task, cmd))
+            except AnycastError as exc:
+                out.append(_failed_query("rogue_announcements", me.name, cmd, exc))
+                break
+        if len(tables) == 2:
+            out.append(ck.check_rogue_announcements(me, server, address, tables[0], tables[1]))
     return out
 
 
@@ -151,6 +170,12 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
         except AnycastError as exc:
             unread += 1
             out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
+    cmd = router_command(me, "show ip bgp")
+    try:  # and nothing else came through an edge: a rogue server's prefixes, whatever they are
+        leaked.update(ck.routes_from_edges(design, _send(task, cmd)))
+    except AnycastError as exc:
+        unread += 1
+        out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
     if not unread:  # "nothing leaked" is only true when every prefix could be read
         out.append(ck.check_isp_no_leak(me, leaked))
     return out
