@@ -88,7 +88,8 @@ def rollback_anycast(task: Task, *, design: Design, journal: Journal,
         if res.ok:
             done.append(what)
         else:
-            msg = f"FAILED {what}: exit {res.rc}: {redact(res.output.strip()[-300:])}"
+            said = redact(res.output.strip()[-300:])
+            msg = f"FAILED {what}: exit {res.rc}" + (f": {said}" if said else "")
             done.append(msg)
             errors.append(msg)
 
@@ -112,7 +113,12 @@ def rollback_anycast(task: Task, *, design: Design, journal: Journal,
         if undo is None:
             continue
         step(f"undid '{diff}': {undo}", undo)
-    for action in reversed(log.services):
+    # What deploy started is stopped first (newest first: BIRD stops announcing before nginx
+    # goes); reloads and restarts then follow deploy's own order, BIRD last, so a server
+    # announces again only once the rest is back.
+    stops = [a for a in reversed(log.services) if _UNDO_VERB.get(a.split(" ", 1)[0]) == "stop"]
+    others = [a for a in log.services if a not in stops]
+    for action in [*stops, *others]:
         try:
             done.append(_service_undo(shell, me, action, log.nft_table_before))
         except DeviceError as exc:
