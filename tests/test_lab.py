@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lab_fixtures import ROOT, Lab
@@ -110,6 +111,21 @@ def _owners(namespaces: list[str]) -> dict[str, str]:
     return out
 
 
+def _longest_match_type(ns: str, target: str) -> str | None:
+    """The type of the most specific route in `ns` that covers `target` (None: no route)."""
+    proc = netns.run(["ip", "-n", ns, "-j", "route", "show", "match", target], check=False)
+    routes = json.loads(proc.stdout or "[]") if proc.returncode == 0 else []
+
+    def length(route: dict[str, Any]) -> int:
+        dst = str(route.get("dst", ""))
+        return 0 if dst == "default" else int(dst.split("/")[1]) if "/" in dst else 32
+
+    if not routes:
+        return None
+    best = max(routes, key=length)
+    return str(best.get("type", "unicast"))
+
+
 def route_out_of_lab(namespaces: list[str], start: str, target: str) -> str | None:
     """Follow `ip route get target` hop by hop through the lab from `start`.
 
@@ -124,6 +140,9 @@ def route_out_of_lab(namespaces: list[str], start: str, target: str) -> str | No
         if proc.returncode != 0:
             if "unreachable" in proc.stderr.lower() or "prohibit" in proc.stderr.lower():
                 return None
+            if "invalid argument" in proc.stderr.lower() and _longest_match_type(ns, target) in (
+                    "blackhole", "unreachable", "prohibit"):
+                return None  # the kernel answers EINVAL when the lookup hits a blackhole
             return f"{ns}: ip route get {target}: {proc.stderr.strip()}"
         (route,) = json.loads(proc.stdout)
         if route.get("type") in ("blackhole", "unreachable", "prohibit"):
@@ -142,6 +161,20 @@ def test_no_route_from_the_lab_to_the_machine(lab: Lab) -> None:
     for ns in namespaces:
         for target in targets:
             assert route_out_of_lab(namespaces, ns, target) is None
+
+
+def test_route_check_accepts_a_blackhole_and_only_a_blackhole(lab: Lab) -> None:
+    """`ip route get` answers EINVAL for a blackhole route (the ISP's default after a deploy):
+    that is no route out; the same address through an on-link route is one."""
+    target = _machine_addresses()[0]
+    client = lab.ns("client")
+    netns.run(["ip", "-n", client, "route", "add", "blackhole", f"{target}/32"])
+    try:
+        assert route_out_of_lab(lab.topology.namespaces, client, target) is None
+        netns.run(["ip", "-n", client, "route", "replace", f"{target}/32", "dev", "eth0"])
+        assert route_out_of_lab(lab.topology.namespaces, client, target) is not None
+    finally:
+        netns.run(["ip", "-n", client, "route", "del", f"{target}/32"], check=False)
 
 
 def test_route_check_reports_a_route_out(lab: Lab) -> None:
