@@ -188,53 +188,61 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
                           result={"dry_run": dry_run, "actions": []})
 
         actions: list[str] = []
-        # Keep every file this run replaces as `<path>.na-prev` before anything changes (FRR's
-        # frr-reload rewrites frr.conf with `write`): the file as it was before this deploy, or
-        # no `.na-prev` when there was none (a stale one from an earlier run would restore the
-        # wrong file).
-        replaced = [*changed_files,
-                    *([frr_conf] if frr_conf is not None and frr_delta
-                      and frr_conf not in changed_files else [])]
-        for f in replaced:
-            q = shlex.quote(f.path)
-            log.files.append((f.path, f.current is not None))
-            shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; else rm -f {q}{PREV}; fi")
-        for c in net_changes:
-            log.net.append((c.diff, c.undo))
-            shell.check(c.command)
-            actions.append(c.diff)
-        if frr_conf is not None and frr_delta:
-            # The running configuration as it is now, as a plain file frr-reload accepts.
-            saved = frr_conf.path + PREV_RUNNING
-            shell.check(f"umask 077; vtysh -c 'show running-config' | grep -v -e "
-                        f"'^Building configuration' -e '^Current configuration' "
-                        f"> {shlex.quote(saved)}")
-            log.frr_prev_running = saved
-            shell.check(f"{FRR_RELOAD} --reload --log-level error "
-                        f"{shlex.quote(frr_conf.path + NEW)}",
-                        read_timeout=180)
-            actions.append("frr-reload applied")
-            if frr_conf not in changed_files:
-                changed_files.append(frr_conf)
-        for path in stale:
-            log.moved.append((path, path + PREV))
-            shell.check(f"mv -f {shlex.quote(path)} {shlex.quote(path + PREV)}")
-            actions.append(f"removed {path}")
-        for path in removals:
-            aside = _aside(path)
-            log.moved.append((path, aside))
-            shell.check(f"mkdir -p {shlex.quote(aside.rsplit('/', 1)[0])} && "
-                        f"mv -f {shlex.quote(path)} {shlex.quote(aside)}")
-            actions.append(f"moved aside {path} to {aside}")
-        for f in changed_files:
-            shell.check(f"mv -f {shlex.quote(f.path + NEW)} {shlex.quote(f.path)}")
-            staged.remove(f.path + NEW)
-            actions.append(f"wrote {f.path}")
-        if me.platform == "frr":
-            log.nft_table_before = shell.run(f"nft list table ip {NFT_TABLE}").ok
-        actions += _run_services(shell, me, service_actions, gate, log)
-        return Result(host=task.host, diff=diff, changed=True,
-                      result={"dry_run": False, "actions": actions})
+        mutating = False  # set once a step that changes the host has been sent
+        try:
+            # Keep every file this run replaces as `<path>.na-prev` before anything changes (FRR's
+            # frr-reload rewrites frr.conf with `write`): the file as it was before this deploy, or
+            # no `.na-prev` when there was none (a stale one from an earlier run would restore the
+            # wrong file).
+            replaced = [*changed_files,
+                        *([frr_conf] if frr_conf is not None and frr_delta
+                          and frr_conf not in changed_files else [])]
+            for f in replaced:
+                q = shlex.quote(f.path)
+                log.files.append((f.path, f.current is not None))
+                shell.check(f"if [ -e {q} ]; then cp -p {q} {q}{PREV}; else rm -f {q}{PREV}; fi")
+            mutating = True
+            for c in net_changes:
+                log.net.append((c.diff, c.undo))
+                shell.check(c.command)
+                actions.append(c.diff)
+            if frr_conf is not None and frr_delta:
+                # The running configuration as it is now, as a plain file frr-reload accepts.
+                saved = frr_conf.path + PREV_RUNNING
+                shell.check(f"umask 077; vtysh -c 'show running-config' | grep -v -e "
+                            f"'^Building configuration' -e '^Current configuration' "
+                            f"> {shlex.quote(saved)}")
+                log.frr_prev_running = saved
+                shell.check(f"{FRR_RELOAD} --reload --log-level error "
+                            f"{shlex.quote(frr_conf.path + NEW)}",
+                            read_timeout=180)
+                actions.append("frr-reload applied")
+                if frr_conf not in changed_files:
+                    changed_files.append(frr_conf)
+            for path in stale:
+                log.moved.append((path, path + PREV))
+                shell.check(f"mv -f {shlex.quote(path)} {shlex.quote(path + PREV)}")
+                actions.append(f"removed {path}")
+            for path in removals:
+                aside = _aside(path)
+                log.moved.append((path, aside))
+                shell.check(f"mkdir -p {shlex.quote(aside.rsplit('/', 1)[0])} && "
+                            f"mv -f {shlex.quote(path)} {shlex.quote(aside)}")
+                actions.append(f"moved aside {path} to {aside}")
+            for f in changed_files:
+                shell.check(f"mv -f {shlex.quote(f.path + NEW)} {shlex.quote(f.path)}")
+                staged.remove(f.path + NEW)
+                actions.append(f"wrote {f.path}")
+            if me.platform == "frr":
+                log.nft_table_before = shell.run(f"nft list table ip {NFT_TABLE}").ok
+            actions += _run_services(shell, me, service_actions, gate, log)
+            return Result(host=task.host, diff=diff, changed=True,
+                          result={"dry_run": False, "actions": actions})
+        except Exception as exc:
+            # Failed half-way: the host may already differ from before, so say so (changed) and
+            # carry the error; what was done is in `actions` (and in the rollback journal).
+            return Result(host=task.host, diff=diff, changed=mutating, failed=True,
+                          exception=exc, result={"dry_run": False, "actions": actions})
     finally:
         for path in staged:
             shell.run(f"rm -f {shlex.quote(path)}")
