@@ -211,7 +211,7 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
     lowered = _apply(nr, design, host, "lowered")
     report.changed = True
     before, after = lowered["since_before"], lowered["since_after"]
-    report.session_kept = bool(before) and before == after
+    report.session_kept = same_sessions(before, after)
     clock.step("lowered preference", began,
                "exports with local_pref 0 and community 65535:0 (graceful shutdown), "
                f"birdc configure; BGP session {'kept' if report.session_kept else 'RESET'} "
@@ -239,6 +239,38 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
         report.edge_next_hops[svc.prefix] = _edge_hops(nr, design, svc, path)
 
 
+def _seconds_of_day(since: object) -> float | None:
+    """BIRD's `since` (`17:28:01.552`, possibly after a date) as seconds of the day."""
+    text = str(since).strip().split()[-1] if str(since).strip() else ""
+    parts = text.split(":")
+    if len(parts) != 3:
+        return None
+    try:
+        return int(parts[0]) * 3600 + int(parts[1]) * 60 + float(parts[2])
+    except ValueError:
+        return None
+
+
+def same_sessions(before: dict[str, object], after: dict[str, object],
+                  tolerance_s: float = 0.5) -> bool:
+    """True when every BGP session of `before` is still the same session in `after`.
+
+    BIRD prints a session's `since` from its monotonic clock converted to wall time, so the same
+    session can show a millisecond more or less from one read to the next; a reset session
+    shows the time it came up again, seconds later.
+    """
+    if not before or set(before) != set(after):
+        return False
+    for name, was in before.items():
+        a, b = _seconds_of_day(was), _seconds_of_day(after[name])
+        if a is None or b is None:
+            if str(was) != str(after[name]):
+                return False
+        elif min(abs(a - b), 86400 - abs(a - b)) > tolerance_s:
+            return False
+    return True
+
+
 def run_undrain(nr: Nornir, design: Design, host: str, *,
                 timeout: float = 30.0) -> DrainReport:
     """Announce `host` again, remove its drain marker, wait until the edge forwards to it (or,
@@ -256,7 +288,7 @@ def run_undrain(nr: Nornir, design: Design, host: str, *,
         result = _apply(nr, design, host, None)
         report.changed = bool(result["bird_conf_changed"]) or result["previous"] is not None
         before, after = result["since_before"], result["since_after"]
-        report.session_kept = bool(before) and before == after
+        report.session_kept = same_sessions(before, after)
         if result["previous"] is None and not result["bird_conf_changed"]:
             clock.step("not drained", began, f"{host} was not drained: nothing to do")
         else:

@@ -188,3 +188,18 @@ def verify_inventory(inventory: Path | str = "inventory", wait: float = 0.0) -> 
         return run_verify(nr, design, wait=wait)
     finally:
         nr.close_connections()
+
+
+def fresh_deployed_lab() -> Iterator[Lab]:
+    """For a module fixture: a fresh lab with the default inventory deployed and verified;
+    taken down and rebuilt fresh afterwards, also when a test failed."""
+    tear_down()
+    fresh = bring_up()
+    try:
+        assert deploy_inventory().ok
+        report = verify_inventory(wait=60)
+        assert report.ok, [c for c in report.checks if not c["passed"]]
+        yield fresh
+    finally:
+        tear_down()
+        bring_up()

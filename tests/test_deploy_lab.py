@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixtures import Lab, bring_up, deploy_inventory, tear_down, verify_inventory
+from lab_fixtures import (
+    Lab,
+    bring_up,
+    deploy_inventory,
+    fresh_deployed_lab,
+    verify_inventory,
+)
 
 from nornir_anycast import rendering
 from nornir_anycast.bgp_gate import BgpGate
@@ -48,16 +54,7 @@ def bird_conf(lab: Lab, host: str) -> str:
 @pytest.fixture(scope="module")
 def deployed(lab: Lab) -> Iterator[Lab]:
     """A fresh lab with the default inventory deployed and verified."""
-    tear_down()
-    fresh = bring_up()
-    try:
-        assert deploy().ok
-        report = verify(wait=60)
-        assert report.ok, [c for c in report.checks if not c["passed"]]
-        yield fresh
-    finally:
-        tear_down()
-        bring_up()
+    yield from fresh_deployed_lab()
 
 
 def test_dry_run_shows_the_diff_and_touches_nothing(deployed: Lab, tmp_path: Path) -> None:

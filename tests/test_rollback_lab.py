@@ -26,7 +26,11 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixtures import Lab, bring_up, deploy_inventory, tear_down, verify_inventory
+from lab_fixtures import (
+    Lab,
+    fresh_deployed_lab,
+    verify_inventory,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
@@ -73,16 +77,7 @@ def snapshot(lab: Lab) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def deployed(lab: Lab) -> Iterator[Lab]:
     """A fresh lab with the default inventory deployed and verified."""
-    tear_down()
-    fresh = bring_up()
-    try:
-        assert deploy_inventory().ok
-        report = verify_inventory(wait=60)
-        assert report.ok, [c for c in report.checks if not c["passed"]]
-        yield fresh
-    finally:
-        tear_down()
-        bring_up()
+    yield from fresh_deployed_lab()
 
 
 def test_nothing_to_roll_back_when_verify_passes(deployed: Lab, tmp_path: Path) -> None:

@@ -21,7 +21,12 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixtures import Lab, bring_up, deploy_inventory, tear_down, verify_inventory
+from lab_fixtures import (
+    Lab,
+    deploy_inventory,
+    fresh_deployed_lab,
+    verify_inventory,
+)
 
 from nornir_anycast import secrets
 from nornir_anycast.parsing import parse_output
@@ -38,16 +43,7 @@ PW = "Lab-md5-Secret-9"
 @pytest.fixture(scope="module")
 def deployed(lab: Lab) -> Iterator[Lab]:
     """A fresh lab with the default inventory deployed and verified; rebuilt after, always."""
-    tear_down()
-    fresh = bring_up()
-    try:
-        assert deploy_inventory().ok
-        report = verify_inventory(wait=60)
-        assert report.ok, [c for c in report.checks if not c["passed"]]
-        yield fresh
-    finally:
-        tear_down()
-        bring_up()
+    yield from fresh_deployed_lab()
 
 
 def vtysh(lab: Lab, host: str, command: str) -> dict[str, Any]:
