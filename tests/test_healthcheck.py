@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from designs import design_of, replace_host
 
 from nornir_anycast import checks, drain_state, healthcheck
 from nornir_anycast.checkers import check_file
-from nornir_anycast.design import build_design, derive_services, with_drained
+from nornir_anycast.design import build_design, with_drained
 from nornir_anycast.exceptions import ConfigCheckError, InventoryError, Problem
 from nornir_anycast.inventory import load_nornir
-from nornir_anycast.model import Design, HealthCheck, HostModel
+from nornir_anycast.model import HealthCheck
 from nornir_anycast.rendering import RenderedFile, render_host
 from nornir_anycast.validation import validate
 
@@ -31,15 +32,8 @@ HEALTHY = (CAPTURES / "anycast-prefixes.healthy.conf").read_text()
 WITHDRAWN = (CAPTURES / "anycast-prefixes.withdrawn.conf").read_text()
 
 
-def design_of(inventory: str = "inventory") -> Design:
-    return build_design(load_nornir(ROOT / inventory))
 
 
-def replace_host(design: Design, name: str, **update: object) -> Design:
-    hosts = dict(design.hosts)
-    raw = {**hosts[name].model_dump(exclude_unset=True), **update}
-    hosts[name] = HostModel.model_validate(raw)
-    return Design(hosts=hosts, services=derive_services(hosts))
 
 
 def with_include(f: RenderedFile, include: str) -> RenderedFile:

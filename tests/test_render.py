@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from designs import design_of, replace_host
 from nornir import InitNornir
 
 from nornir_anycast.checkers import (
@@ -19,10 +20,10 @@ from nornir_anycast.checkers import (
     check_nginx,
 )
 from nornir_anycast.cli.main import main
-from nornir_anycast.design import build_design, derive_services
+from nornir_anycast.design import build_design
 from nornir_anycast.exceptions import ConfigCheckError, InventoryError, TemplateError
 from nornir_anycast.inventory import load_nornir
-from nornir_anycast.model import Bfd, BgpTimers, Design, HostModel, Neighbor
+from nornir_anycast.model import Bfd, BgpTimers, HostModel, Neighbor
 from nornir_anycast.rendering import RenderedFile, render_host, render_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 INVENTORIES = ["inventory", "inventory/vyos-seed", "inventory/vyos-seed-dnat"]
 
 
-def design_of(inventory: str) -> Design:
-    return build_design(load_nornir(ROOT / inventory))
 
 
 def golden_lines(name: str) -> list[str]:
@@ -49,12 +48,6 @@ def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
     return all(any(h == n for h in it) for n in needle)
 
 
-def replace_host(design: Design, name: str, **update: object) -> Design:
-    """The design with one host's fields replaced (validated; services derived again)."""
-    hosts = dict(design.hosts)
-    raw = {**hosts[name].model_dump(exclude_unset=True), **update}
-    hosts[name] = HostModel.model_validate(raw)
-    return Design(hosts=hosts, services=derive_services(hosts))
 
 
 # ------------------------------------------------------------------ seed parity (golden files)

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
+from designs import design_of, replace_host
 
 from nornir_anycast import checks, secrets
 from nornir_anycast.checkers import check_file, check_frr
-from nornir_anycast.design import build_design, derive_services
+from nornir_anycast.design import build_design
 from nornir_anycast.inventory import load_nornir
-from nornir_anycast.model import Design, HostModel
+from nornir_anycast.model import Design
 from nornir_anycast.rendering import render_host
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,15 +27,8 @@ SECRET = "Md5-Test-pw-42"
 ENV = "NA_TEST_ROUTE_SAFETY_PW"
 
 
-def design_of(inventory: str = "inventory") -> Design:
-    return build_design(load_nornir(ROOT / inventory))
 
 
-def replace_host(design: Design, name: str, **update: object) -> Design:
-    hosts = dict(design.hosts)
-    raw = {**hosts[name].model_dump(exclude_unset=True), **update}
-    hosts[name] = HostModel.model_validate(raw)
-    return Design(hosts=hosts, services=derive_services(hosts))
 
 
 def captured(state: str, name: str) -> dict[str, Any]:
