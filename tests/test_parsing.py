@@ -338,3 +338,12 @@ def test_templates_open_with_a_doc_block() -> None:
         text = template_text(name[:-4])
         assert text.startswith("<doc>\nCommand: "), name
         assert "Written against:" in text and "Sample" in text, name
+
+
+def test_bird_protocol_table_with_a_second_header_is_a_parse_error() -> None:
+    """Found by tests/test_fuzz_parsing.py: a header line inside the table used to raise
+    KeyError. Real BIRD 2.0.12 capture with its header line repeated at the end."""
+    text = (CAPTURES / "bird2" / "two_equal" / "server-1__birdc_show_protocols.txt").read_text()
+    header = next(ln for ln in text.splitlines() if ln.startswith("Name"))
+    with pytest.raises(ParseError, match="not a protocol"):
+        parse_output("bird2", "show protocols", text + header + "\n")

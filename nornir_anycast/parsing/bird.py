@@ -66,6 +66,10 @@ def parse_protocols(ctx: Ctx, text: str) -> dict[str, Any]:
         raise ctx.error("no protocol table header (Name Proto Table State Since Info)",
                         first_text(lines))
     _check_all_recognised(ctx, lines, records)
+    stray = next((r for r in records[1:] if "name" not in r), None)
+    if stray is not None:  # e.g. a second header line: not one `show protocols` answer
+        raise ctx.error("a line in the protocol table that is not a protocol",
+                        " ".join(str(v) for v in stray.values()))
     return {"protocols": [_protocol(r) for r in records[1:]]}
 
 
