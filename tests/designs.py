@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from nornir_anycast.design import build_design, derive_services
 from nornir_anycast.inventory import load_nornir
@@ -22,3 +26,27 @@ def replace_host(design: Design, name: str, **update: object) -> Design:
     raw = {**hosts[name].model_dump(exclude_unset=True), **update}
     hosts[name] = HostModel.model_validate(raw)
     return Design(hosts=hosts, services=derive_services(hosts))
+
+
+def inventory_copy(source: str | Path, dest: Path,
+                   edit: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    """Copy inventory `source` (relative to the project root) to `dest`, applying
+    `edit(hosts_doc)` to hosts.yaml on the way."""
+    src = ROOT / source
+    dest.mkdir()
+    for f in ("config.yaml", "groups.yaml", "defaults.yaml"):
+        if (src / f).is_file():
+            (dest / f).write_text((src / f).read_text())
+    hosts = yaml.safe_load((src / "hosts.yaml").read_text())
+    if edit is not None:
+        edit(hosts)
+    (dest / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    return dest
+
+
+def edge_server_neighbors(hosts: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Both ends' neighbor entries of every edge-server session in a hosts.yaml document."""
+    for name, entry in hosts.items():
+        for nb in ((entry.get("data") or {}).get("bgp") or {}).get("neighbors", []):
+            if name.startswith("server") or nb["address"].startswith("10.12.12."):
+                yield nb

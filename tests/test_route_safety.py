@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from designs import design_of, replace_host
+from designs import design_of, edge_server_neighbors, inventory_copy, replace_host
 
 from nornir_anycast import checks, secrets
 from nornir_anycast.checkers import check_file, check_frr
@@ -89,19 +88,11 @@ def test_the_inventorys_maximum_prefix_replaces_the_computed_limit() -> None:
 
 def _protected(tmp: Path, source: str) -> Path:
     """`source` with password_env and ttl_security on both ends of every edge-server session."""
-    src = ROOT / source
-    d = tmp / "inv"
-    d.mkdir()
-    for f in ("config.yaml", "groups.yaml", "defaults.yaml"):
-        if (src / f).is_file():
-            (d / f).write_text((src / f).read_text())
-    hosts = yaml.safe_load((src / "hosts.yaml").read_text())
-    for name, entry in hosts.items():
-        for nb in ((entry.get("data") or {}).get("bgp") or {}).get("neighbors", []):
-            if name.startswith("server") or nb["address"].startswith("10.12.12."):
-                nb.update({"password_env": ENV, "ttl_security": True})
-    (d / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
-    return d
+    def protect(hosts: dict[str, Any]) -> None:
+        for nb in edge_server_neighbors(hosts):
+            nb.update({"password_env": ENV, "ttl_security": True})
+
+    return inventory_copy(source, tmp / "inv", protect)
 
 
 @pytest.fixture()

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from designs import edge_server_neighbors, inventory_copy
 from nornir.core.inventory import Host
 
 from nornir_anycast import secrets
@@ -50,23 +51,14 @@ def write_inventory(tmp: Path, source: str, *, password: dict[str, Any] | None =
                     edit: Any = None) -> Path:
     """Copy inventory `source`, give the edge-server sessions (both ends) `password` (a
     neighbor's password_env / password_file), and apply `edit(hosts_doc)`."""
-    src = ROOT / source
-    d = tmp / "inv"
-    d.mkdir()
-    for f in ("config.yaml", "groups.yaml", "defaults.yaml"):
-        if (src / f).is_file():
-            (d / f).write_text((src / f).read_text())
-    hosts = yaml.safe_load((src / "hosts.yaml").read_text())
-    if password is not None:
-        for name, entry in hosts.items():
-            data = entry.get("data") or {}
-            for nb in (data.get("bgp") or {}).get("neighbors", []):
-                if name.startswith("server") or nb["address"].startswith("10.12.12."):
-                    nb.update(password)
-    if edit is not None:
-        edit(hosts)
-    (d / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
-    return d
+    def change(hosts: dict[str, Any]) -> None:
+        if password is not None:
+            for nb in edge_server_neighbors(hosts):
+                nb.update(password)
+        if edit is not None:
+            edit(hosts)
+
+    return inventory_copy(source, tmp / "inv", change)
 
 
 @contextlib.contextmanager
