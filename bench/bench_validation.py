@@ -21,9 +21,9 @@ from nornir.core.inventory import Host
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nornir_anycast.design import build_design  # noqa: E402
-from nornir_anycast.inventory import load_nornir  # noqa: E402
-from nornir_anycast.validation import validate  # noqa: E402
+from nornir_anycast.design.build import build_design  # noqa: E402
+from nornir_anycast.design.validation import validate  # noqa: E402
+from nornir_anycast.inventory.loader import load_nornir  # noqa: E402
 
 
 def grow(nr: Nornir, servers: int) -> Nornir:

@@ -15,7 +15,7 @@ import pytest
 
 pytest_plugins = ["lab_fixtures"]  # the session-scoped `lab` fixture (tests/lab_fixtures.py)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the project root (tests/ is one level down)
 IS_ROOT = os.geteuid() == 0
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
-from nornir_anycast.design import build_design, derive_services
-from nornir_anycast.inventory import load_nornir
-from nornir_anycast.model import Design, HostModel
+from nornir_anycast.design.build import build_design, derive_services
+from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.inventory.loader import load_nornir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the project root (tests/ is one level down)
 
 
 def design_of(inventory: str | Path = "inventory") -> Design:

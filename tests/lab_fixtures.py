@@ -34,7 +34,7 @@ from nornir_anycast.lab import status as lab_status
 from nornir_anycast.lab.prefix import DEFAULT, ENV, LabPrefixError, lab_prefix, machine_lock
 from nornir_anycast.lab.topology import Topology
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the project root (tests/ is one level down)
 
 
 @contextmanager
@@ -164,9 +164,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def deploy_inventory(inventory: Path | str = "inventory", **kw: Any) -> Any:
     """`run_deploy` on a fresh Nornir of `inventory` (connections closed after)."""
-    from nornir_anycast.deploy import run_deploy
-    from nornir_anycast.design import load_design
-    from nornir_anycast.inventory import load_nornir
+    from nornir_anycast.deploy.runner import run_deploy
+    from nornir_anycast.design.build import load_design
+    from nornir_anycast.inventory.loader import load_nornir
 
     nr = load_nornir(inventory)
     design, _ = load_design(nr)
@@ -178,9 +178,9 @@ def deploy_inventory(inventory: Path | str = "inventory", **kw: Any) -> Any:
 
 def verify_inventory(inventory: Path | str = "inventory", wait: float = 0.0) -> Any:
     """`run_verify` on a fresh Nornir of `inventory` (connections closed after)."""
-    from nornir_anycast.design import load_design
-    from nornir_anycast.inventory import load_nornir
-    from nornir_anycast.verify import run_verify
+    from nornir_anycast.design.build import load_design
+    from nornir_anycast.inventory.loader import load_nornir
+    from nornir_anycast.verify.runner import run_verify
 
     nr = load_nornir(inventory)
     design, _ = load_design(nr)

@@ -14,14 +14,14 @@ from typing import TextIO
 
 from nornir.core import Nornir
 
-from nornir_anycast.design import load_design
+from nornir_anycast.design.build import load_design
+from nornir_anycast.design.model import Design
+from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.exceptions import InventoryError, Problem
-from nornir_anycast.inventory import load_nornir, select
-from nornir_anycast.model import Design
-from nornir_anycast.paths import default_inventory
-from nornir_anycast.rendering import check_secrets
-from nornir_anycast.secrets import redact
-from nornir_anycast.validation import check_inventory_files
+from nornir_anycast.inventory.loader import load_nornir, select
+from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render.core import check_secrets
+from nornir_anycast.settings import default_inventory
 
 
 def add_inventory_args(parser: argparse.ArgumentParser) -> None:

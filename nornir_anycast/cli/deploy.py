@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
-from nornir_anycast.deploy import DeployReport, run_deploy
-from nornir_anycast.rollback import RollbackRun, run_deploy_with_rollback
-from nornir_anycast.secrets import redact
+from nornir_anycast.deploy.rollback import RollbackRun, run_deploy_with_rollback
+from nornir_anycast.deploy.runner import DeployReport, run_deploy
+from nornir_anycast.inventory.secrets import redact
 
 
 def register(sub: Any) -> None:
@@ -109,8 +109,8 @@ def print_rollback(run_: RollbackRun, console: Console) -> None:
 
 
 def _run_with_rollback(args: argparse.Namespace, nr: Any, design: Any, console: Console) -> int:
-    from nornir_anycast.inventory import load_nornir
-    from nornir_anycast.paths import default_inventory
+    from nornir_anycast.inventory.loader import load_nornir
+    from nornir_anycast.settings import default_inventory
 
     everyone = (load_nornir(args.inventory or default_inventory())
                 if args.hosts or args.groups else None)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import load
-from nornir_anycast.drain import DrainReport, run_drain, run_undrain
+from nornir_anycast.drain.runner import DrainReport, run_drain, run_undrain
 
 
 def _common(p: argparse.ArgumentParser) -> None:

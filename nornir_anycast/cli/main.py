@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nornir_anycast.exceptions import AnycastError, InventoryError
-from nornir_anycast.secrets import redact
+from nornir_anycast.inventory.secrets import redact
 
 # Each module nornir_anycast.cli.<name> defines register(subparsers) and sets `func` on its parser
 # (cli.drain registers both `drain` and `undrain`).

@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.design.model import Design
 from nornir_anycast.exceptions import AnycastError
-from nornir_anycast.model import Design
-from nornir_anycast.paths import project_root
-from nornir_anycast.secrets import redact
+from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.settings import project_root
 from nornir_anycast.tasks.render_config import render_config
 
 

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
-from nornir_anycast.model import Design
-from nornir_anycast.verify import VerifyReport, run_verify
+from nornir_anycast.design.model import Design
+from nornir_anycast.verify.runner import VerifyReport, run_verify
 
 
 def register(sub: Any) -> None:
@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     # Drained servers are read from the whole inventory, also when -H/-g select a few hosts.
     everyone = None
     if args.hosts or args.groups:
-        from nornir_anycast.inventory import load_nornir
-        from nornir_anycast.paths import default_inventory
+        from nornir_anycast.inventory.loader import load_nornir
+        from nornir_anycast.settings import default_inventory
 
         everyone = load_nornir(args.inventory or default_inventory())
     try:

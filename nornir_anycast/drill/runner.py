@@ -22,13 +22,13 @@ from typing import Any
 
 from nornir.core import Nornir
 
-from nornir_anycast import services
+from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.device import services
 from nornir_anycast.drill import faults, measure
 from nornir_anycast.exceptions import InventoryError, LabError, Problem
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.model import AnycastService, Design, HostModel
-from nornir_anycast.paths import project_root
+from nornir_anycast.settings import project_root
 from nornir_anycast.tasks.verify_anycast import exports_anycast
 
 HERE = Path(__file__).resolve().parent
@@ -166,8 +166,8 @@ def restore(mode: str, me: HostModel, inventory: str | None) -> list[str]:
 
 def _verify(nr: Nornir, design: Design, me: HostModel,
             outcome: DrillOutcome, wait: float) -> None:
-    from nornir_anycast.deploy import run_deploy
-    from nornir_anycast.verify import run_verify
+    from nornir_anycast.deploy.runner import run_deploy
+    from nornir_anycast.verify.runner import run_verify
 
     try:
         report = run_verify(nr, design, wait=wait)

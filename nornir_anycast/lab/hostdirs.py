@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab.topology import LabHost
-from nornir_anycast.paths import lab_dir, project_root
+from nornir_anycast.settings import lab_dir, project_root
 
 #: (directory under .lab/hosts/<host>/, path it is bound over inside the host). /run last but one
 #: and /tmp last only for readability: hostinit opens every source before mounting any.

@@ -19,7 +19,7 @@ import yaml
 
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.lab.topology import natural_key
-from nornir_anycast.paths import lab_dir
+from nornir_anycast.settings import lab_dir
 
 MAX_SERVERS = 200
 

@@ -28,7 +28,7 @@ from nornir_anycast.lab import daemons, hostdirs, hosts, inventory_gen, netns, p
 from nornir_anycast.lab import state as lab_state
 from nornir_anycast.lab.prefix import ENV, machine_lock, ns_prefix, switch_prefix
 from nornir_anycast.lab.topology import LabHost, Segment, Topology, load_topology
-from nornir_anycast.paths import default_inventory, lab_dir, project_root
+from nornir_anycast.settings import default_inventory, lab_dir, project_root
 
 REQUIRED_COMMANDS = ("ip", "nsenter", "socat", "ssh", "ssh-keygen", "sysctl")
 REQUIRED_FILES = ("/usr/sbin/sshd",)

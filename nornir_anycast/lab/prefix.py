@@ -1,4 +1,5 @@
-"""Which lab this process works on: the namespace prefix, from $NORNIR_ANYCAST_LAB_PREFIX.
+"""Which lab this process works on: the namespace prefix (defined in nornir_anycast.settings),
+the switches' prefix and the machine-wide lock of a lab.
 
 Several labs can run on one machine at once (one per git worktree, a CI run beside an engineer's
 lab) when each uses its own prefix. Every lab-related name derives from it:
@@ -16,65 +17,31 @@ of exactly one prefix (`na-` is not the start of any `na2-` name, and the revers
 from __future__ import annotations
 
 import errno
-import os
-import re
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nornir_anycast.exceptions import InventoryError, LabError, Problem
+from nornir_anycast.exceptions import LabError
+from nornir_anycast.settings import (
+    DEFAULT,
+    ENV,
+    INVENTORY_PREFIX,
+    LabPrefixError,
+    check_prefix,
+    lab_dir_name,
+    lab_prefix,
+    ns_prefix,
+    runtime_hostname,
+)
 
-ENV = "NORNIR_ANYCAST_LAB_PREFIX"
-DEFAULT = "na"
-#: What lab hostnames start with in the inventory files.
-INVENTORY_PREFIX = f"{DEFAULT}-"
-_VALID = re.compile(r"^[a-z0-9]{1,8}$")
-_RULE = "must be 1 to 8 characters, each a-z or 0-9 (unset: na)"
-
-
-class LabPrefixError(InventoryError):
-    """$NORNIR_ANYCAST_LAB_PREFIX is not a usable prefix (bad input: the CLI exits 2)."""
-
-    def __init__(self, value: str) -> None:
-        super().__init__([Problem("-", ENV, value, _RULE)])
-        self.args = (f"{ENV}={value!r}: {_RULE}",)
-
-
-def check_prefix(value: str) -> str:
-    """`value` if it is a valid prefix, else LabPrefixError."""
-    if not _VALID.match(value):
-        raise LabPrefixError(value)
-    return value
-
-
-def lab_prefix() -> str:
-    """The prefix of this process's lab: $NORNIR_ANYCAST_LAB_PREFIX (validated), default `na`."""
-    value = os.environ.get(ENV)
-    return DEFAULT if value is None else check_prefix(value)
-
-
-def ns_prefix() -> str:
-    """What every namespace of this lab starts with: `<prefix>-`."""
-    return f"{lab_prefix()}-"
+__all__ = ["DEFAULT", "ENV", "INVENTORY_PREFIX", "LabPrefixError", "check_prefix", "lab_dir_name",
+           "lab_prefix", "machine_lock", "ns_prefix", "runtime_hostname", "switch_prefix"]
 
 
 def switch_prefix() -> str:
     """What the lab's switch namespaces start with: `<prefix>-sw-`."""
     return f"{ns_prefix()}sw-"
-
-
-def lab_dir_name() -> str:
-    """The lab's directory in the project root: `.lab` (prefix na) or `.lab-<prefix>`."""
-    prefix = lab_prefix()
-    return ".lab" if prefix == DEFAULT else f".lab-{prefix}"
-
-
-def runtime_hostname(hostname: str) -> str:
-    """A lab host's hostname for this process: `na-edge` -> `<prefix>-edge`; others unchanged."""
-    if hostname.startswith(INVENTORY_PREFIX):
-        return ns_prefix() + hostname[len(INVENTORY_PREFIX):]
-    return hostname
 
 
 @contextmanager

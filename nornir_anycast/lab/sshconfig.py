@@ -17,7 +17,7 @@ from nornir_anycast.lab.daemons import SSHD_CONFIG
 from nornir_anycast.lab.netns import run
 from nornir_anycast.lab.prefix import ns_prefix
 from nornir_anycast.lab.topology import LabHost
-from nornir_anycast.paths import lab_dir
+from nornir_anycast.settings import lab_dir
 
 
 def key_file() -> Path:

@@ -14,7 +14,7 @@ from typing import Any
 
 from nornir_anycast.lab.prefix import lab_prefix
 from nornir_anycast.lab.topology import LabHost, Port, Segment, Topology
-from nornir_anycast.paths import lab_dir
+from nornir_anycast.settings import lab_dir
 
 
 def state_file() -> Path:

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nornir_anycast.design import build_design
+from nornir_anycast.design.build import build_design
+from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import InventoryError, Problem
-from nornir_anycast.inventory import load_nornir
+from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.lab.prefix import ns_prefix, switch_prefix
-from nornir_anycast.model import Design, HostModel
 
 _NETNS_REST = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 _IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")

@@ -7,10 +7,11 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import drain_state, services
+from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.device import drain_marker as drain_state
+from nornir_anycast.device import services
+from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError, ParseError
-from nornir_anycast.model import Design, HostModel
-from nornir_anycast.remote import Shell
 from nornir_anycast.tasks.deploy_anycast import NEW, PREV, check_command
 
 CONNECTION_NAME = "netmiko"
@@ -48,7 +49,7 @@ def apply_drain(task: Task, *, design: Design, phase: str | None,
         "bird_conf_changed", "since_before", "since_after" (BGP protocol -> Since)},
         `changed` = True when the marker or bird.conf changed, `diff` of bird.conf.
     """
-    from nornir_anycast.rendering import render_host
+    from nornir_anycast.render.core import render_host
 
     me = design.hosts[task.host.name]
     if me.role != "server" or me.platform != "linux":

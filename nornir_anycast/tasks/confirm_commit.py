@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
+from nornir_anycast.deploy.journal import Journal
 from nornir_anycast.exceptions import DeviceError
-from nornir_anycast.journal import Journal
 from nornir_anycast.tasks.deploy_anycast import CONNECTION_NAME
 
 

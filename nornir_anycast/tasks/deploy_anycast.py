@@ -11,14 +11,16 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import drain_state, healthcheck, linux_net, services
-from nornir_anycast.bgp_gate import BgpGate
+from nornir_anycast.deploy.gate import BgpGate
+from nornir_anycast.deploy.journal import HostJournal, Journal
+from nornir_anycast.design import healthcheck
+from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.device import drain_marker as drain_state
+from nornir_anycast.device import linux_net, services
+from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
-from nornir_anycast.journal import HostJournal, Journal
-from nornir_anycast.model import Design, HostModel
-from nornir_anycast.remote import Shell
-from nornir_anycast.rendering import NFT_TABLE, nftables_wanted
-from nornir_anycast.secrets import redact
+from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render.core import NFT_TABLE, nftables_wanted
 
 CONNECTION_NAME = "netmiko"
 NEW = ".na-new"
@@ -472,14 +474,14 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
     announcing reconfigure BIRD one `gate` place at a time. VyOS: set commands, compare, commit.
 
     With `journal` (deploy --rollback-on-failure), every step is recorded in it before it is
-    taken (nornir_anycast.journal), for nornir_anycast.tasks.rollback_anycast; VyOS then commits
-    with `commit-confirm` and does not save.
+    taken (nornir_anycast.deploy.journal), for nornir_anycast.tasks.rollback_anycast; VyOS then
+    commits with `commit-confirm` and does not save.
 
     Servers with `healthcheck.enabled`: anycast-healthchecker's files (its BIRD include created
     only when missing, announcing nothing until the first checks pass), the daemon started, or
     restarted when its files changed; deploy fails before changing anything when the binary is
-    missing. A drained server (marker `paths.drain_marker`, see nornir_anycast.drain_state) is
-    rendered in its drain phase, so it stays drained.
+    missing. A drained server (marker `paths.drain_marker`, see
+    nornir_anycast.device.drain_marker) is rendered in its drain phase, so it stays drained.
 
     Returns:
         Result with `diff` (what changed or, with dry_run, would change; passwords shown as
@@ -487,7 +489,7 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
         `result` = {"dry_run": bool, "actions": [...], "drained": None or
         {"phase", "since", "by"}}.
     """
-    from nornir_anycast.rendering import render_host
+    from nornir_anycast.render.core import render_host
 
     me = design.hosts[task.host.name]
     dry = task.is_dry_run(dry_run)

@@ -1,12 +1,12 @@
-"""Nornir task: read a server's drain marker (nornir_anycast.drain_state)."""
+"""Nornir task: read a server's drain marker (nornir_anycast.device.drain_marker)."""
 
 from __future__ import annotations
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import drain_state
-from nornir_anycast.model import Design
-from nornir_anycast.remote import Shell
+from nornir_anycast.design.model import Design
+from nornir_anycast.device import drain_marker as drain_state
+from nornir_anycast.device.shell import Shell
 
 CONNECTION_NAME = "netmiko"
 

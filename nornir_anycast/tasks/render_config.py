@@ -7,10 +7,10 @@ from pathlib import Path
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast.checkers import check_file
-from nornir_anycast.model import Design
-from nornir_anycast.rendering import RenderedFile, render_host
-from nornir_anycast.secrets import redact
+from nornir_anycast.design.model import Design
+from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render.checkers import check_file
+from nornir_anycast.render.core import RenderedFile, render_host
 
 
 def _diff(path: Path, old: str | None, new: str) -> str:

@@ -6,13 +6,13 @@ import shlex
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import services
+from nornir_anycast.deploy.journal import Journal
+from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.device import services
+from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import DeviceError
-from nornir_anycast.journal import Journal
-from nornir_anycast.model import Design, HostModel
-from nornir_anycast.remote import Shell
-from nornir_anycast.rendering import NFT_TABLE
-from nornir_anycast.secrets import redact
+from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render.core import NFT_TABLE
 from nornir_anycast.tasks.deploy_anycast import CONNECTION_NAME, FRR_RELOAD, PREV
 
 #: How a service action deploy took is undone, once the previous files are back.

@@ -8,18 +8,20 @@ from typing import Any
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast import bfd_checks, healthcheck, services
-from nornir_anycast import checks as ck
-from nornir_anycast.device_commands import (
+from nornir_anycast.design import healthcheck
+from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.device import services
+from nornir_anycast.device.commands import (
     DeviceCommand,
     bird_command,
     linux_command,
     router_command,
 )
+from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
-from nornir_anycast.model import AnycastService, Design, HostModel
-from nornir_anycast.remote import Shell
 from nornir_anycast.tasks.send_parsed import device_error
+from nornir_anycast.verify import bfd as bfd_checks
+from nornir_anycast.verify import checks as ck
 
 CONNECTION_NAME = "netmiko"
 HTTP_PATH = "/file"

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from nornir.core.task import Result, Task
 
-from nornir_anycast.checks import _selected_paths
+from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError
-from nornir_anycast.model import Design, HostModel
-from nornir_anycast.remote import Shell
+from nornir_anycast.verify.checks import _selected_paths
 
 CONNECTION_NAME = "netmiko"
 

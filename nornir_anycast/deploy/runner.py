@@ -1,0 +1,88 @@
+"""Running deploy over a Nornir inventory: every host in parallel (Nornir's threaded runner),
+servers that must reload BGP taking turns through one shared BgpGate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nornir.core import Nornir
+
+from nornir_anycast.deploy.gate import BgpGate
+from nornir_anycast.deploy.journal import Journal
+from nornir_anycast.design.model import Design
+from nornir_anycast.inventory.secrets import redact, redact_data
+from nornir_anycast.tasks.deploy_anycast import deploy_anycast
+
+
+@dataclass
+class HostDeploy:
+    host: str
+    role: str
+    changed: bool
+    failed: bool
+    seconds: float
+    diff: str
+    error: str | None
+    actions: list[str]
+    drained: dict[str, Any] | None = None  # a drained server's marker (nornir_anycast.drain.runner)
+    # deploy --rollback-on-failure: {"restored": [...], "failed": bool, "error"} when rolled back
+    rollback: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        data = {"changed": self.changed, "failed": self.failed, "seconds": self.seconds,
+                "diff": self.diff, "error": self.error, "drained": self.drained}
+        if self.rollback is not None:
+            data["rollback"] = self.rollback
+        return dict(redact_data(data))
+
+
+@dataclass
+class DeployReport:
+    ok: bool
+    dry_run: bool
+    hosts: list[HostDeploy]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "hosts": {h.host: h.as_json() for h in self.hosts}}
+
+
+def _error_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 2000 else text[:2000] + "..."
+
+
+def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int = 1,
+               gate: BgpGate | None = None, journal: Journal | None = None) -> DeployReport:
+    """Deploy every host of `nr`; the others still complete when one fails.
+
+    Servers already announcing take turns through `gate` (default: a new BgpGate of `batch`
+    places) when their change reloads BGP; `gate.log` records who held a place when. With
+    `journal`, each host's steps are recorded there for a rollback (nornir_anycast.deploy.rollback).
+    """
+    from nornir_anycast.progress import ProgressProcessor
+
+    gate = gate or BgpGate(batch=batch)
+    proc = ProgressProcessor(label="deploy")
+    agg = nr.with_processors([proc]).run(task=deploy_anycast, design=design, dry_run=dry_run,
+                                         gate=gate, journal=journal, name="deploy_anycast")
+    hosts = []
+    for name, multi in agg.items():
+        res = multi[0]
+        exc = res.exception
+        error = _error_line(exc) if exc is not None else None
+        if error and name not in error.split(":", 1)[0]:
+            error = f"{name}: {error}"
+        result = res.result if isinstance(res.result, dict) else {}
+        # What is printed and written as a report never holds a secret
+        # (nornir_anycast.inventory.secrets):
+        # a diff of bird.conf shows its `password` line, a device may echo a command.
+        hosts.append(HostDeploy(
+            host=name, role=design.hosts[name].role, changed=bool(res.changed),
+            failed=multi.failed, seconds=round(proc.seconds.get(name, 0.0), 3),
+            diff=redact(res.diff or ""), error=redact(error) if error else None,
+            actions=[redact(str(a)) for a in result.get("actions", [])],
+            drained=result.get("drained"),
+        ))
+    return DeployReport(ok=not agg.failed, dry_run=dry_run,
+                        hosts=sorted(hosts, key=lambda h: h.host))

@@ -1,0 +1,170 @@
+"""Health-checked announcements with anycast-healthchecker (PyPI, 0.9.10).
+
+A server with `healthcheck.enabled` runs anycast-healthchecker beside BIRD. For each anycast
+prefix it runs a check (an HTTP GET by default) every `interval` seconds; after `fall` failures
+in a row it removes the prefix from a BIRD include file that it owns and runs
+`birdc -s <paths.bird_ctl> configure`, after `rise` successes it puts it back. The include holds
+one prefix set:
+
+    define ACAST_PS_ADVERTISE =
+        [
+            10.189.200.255/32,
+            10.13.13.1/32
+        ];
+
+and BIRD's export filter announces a prefix only when `net ~ ACAST_PS_ADVERTISE` (the first
+entry is anycast-healthchecker's dummy prefix: BIRD refuses an empty set; it matches no route
+of ours). Changing the include changes the export filter only, so BIRD re-exports without
+resetting the BGP session.
+
+Deploy writes the healthchecker's configuration (`anycast-healthchecker.conf` and one file per
+prefix under `anycast-healthchecker.d/`), creates the include when it is missing (announcing
+nothing but the dummy: a fresh server announces a prefix only after its check has passed `rise`
+times) and never touches it afterwards, and starts (or, on a changed configuration, restarts)
+the daemon. This module holds what rendering, deploy and verify share.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from nornir_anycast.design.model import AnycastPrefix, HealthCheck, HostModel
+from nornir_anycast.settings import project_root
+
+#: Logical name of the per-prefix files (render --out DIR/<host>/anycast-healthchecker.d/...).
+SERVICE_DIR = "anycast-healthchecker.d"
+SYSTEMD_UNIT = "/etc/systemd/system/anycast-healthchecker.service"
+OPENRC_SCRIPT = "/etc/init.d/anycast-healthchecker"
+#: The page the default check fetches (what nginx serves; verify fetches the same).
+DEFAULT_PATH = "/file"
+
+
+@dataclass(frozen=True)
+class PrefixCheck:
+    """One service check of anycast-healthchecker (one section, one file)."""
+
+    name: str  # section name and file name (without .conf)
+    prefix: str
+    check_cmd: str
+    interval: float
+    timeout: float
+    rise: int
+    fall: int
+    disabled: bool
+    on_disabled: str
+    ip_check_disabled: bool  # the prefix is not on `lo` as such (seed: 10.13.13.1/24)
+
+
+def enabled(host: HostModel) -> bool:
+    """Whether the host runs anycast-healthchecker (a server with `healthcheck.enabled`)."""
+    return host.role == "server" and host.healthcheck.enabled
+
+
+def binary(host: HostModel) -> str:
+    """The program's path on the server; a lab host's relative path is under the project root."""
+    path = host.healthcheck.binary
+    if host.lab and not path.startswith("/"):
+        return str(project_root() / path)
+    return path
+
+
+def reconfigure_command(host: HostModel) -> str:
+    """What anycast-healthchecker runs after changing the include: our BIRD's control socket."""
+    return f"birdc -s {host.paths.bird_ctl} configure"
+
+
+def section_name(prefix: str) -> str:
+    """`10.13.13.1/32` -> `anycast_10.13.13.1_32` (a section and file name without `/`)."""
+    return "anycast_" + prefix.replace("/", "_").replace(":", "-")
+
+
+def default_url(prefix: str) -> str:
+    ip = ipaddress.ip_network(prefix, strict=False).network_address
+    host = f"[{ip}]" if ip.version == 6 else str(ip)
+    return f"http://{host}{DEFAULT_PATH}"
+
+
+def curl_command(url: str, timeout: float) -> str:
+    """The check for a URL: curl, failing on HTTP errors, within the check's timeout."""
+    return (f"curl --fail --silent --show-error --output /dev/null --max-time {timeout:g} "
+            f"{shlex.quote(url)}")
+
+
+def _on_loopback(host: HostModel, prefix: str) -> bool:
+    """anycast-healthchecker looks for `prefix` verbatim in `ip address show dev lo`."""
+    try:
+        want = ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        return False
+    for text in host.loopback:
+        try:
+            itf = ipaddress.ip_interface(text)
+        except ValueError:
+            continue
+        if itf.ip == want.network_address and itf.network.prefixlen == want.prefixlen:
+            return True
+    return False
+
+
+def prefix_check(host: HostModel, anycast: AnycastPrefix) -> PrefixCheck:
+    """The check of one anycast prefix: the server's `healthcheck`, with the prefix's overrides."""
+    hc: HealthCheck = host.healthcheck
+    over = anycast.healthcheck
+
+    def pick(name: str) -> object:
+        value = getattr(over, name) if over is not None else None
+        return getattr(hc, name) if value is None else value
+
+    timeout = float(pick("timeout"))  # type: ignore[arg-type]
+    command = pick("command")
+    url = pick("url")
+    if command is None:
+        command = curl_command(str(url) if url is not None else default_url(anycast.prefix),
+                               timeout)
+    return PrefixCheck(
+        name=section_name(anycast.prefix), prefix=anycast.prefix, check_cmd=str(command),
+        interval=float(pick("interval")), timeout=timeout,  # type: ignore[arg-type]
+        rise=int(pick("rise")), fall=int(pick("fall")),  # type: ignore[call-overload]
+        disabled=bool(pick("disabled")), on_disabled=str(pick("on_disabled")),
+        ip_check_disabled=not _on_loopback(host, anycast.prefix),
+    )
+
+
+def prefix_checks(host: HostModel) -> list[PrefixCheck]:
+    return [prefix_check(host, a) for a in host.anycast]
+
+
+def service_file(host: HostModel, check: PrefixCheck) -> str:
+    """Where one prefix's check lives on the server."""
+    return f"{host.paths.healthchecker_dir.rstrip('/')}/{check.name}.conf"
+
+
+_PREFIX_LINE = re.compile(r"^\s*([0-9A-Fa-f:.]+/\d{1,3})\s*,?\s*$")
+_DEFINE = re.compile(r"^\s*define\s+(\S+)\s*=")
+
+
+def parse_include(text: str) -> tuple[str | None, list[str]]:
+    """The variable name and the prefixes of an include anycast-healthchecker wrote.
+
+    Comments (`# 10.189.200.255/32 is a dummy IP Prefix...`) are skipped; the dummy prefix is
+    returned like any other (callers drop it).
+    """
+    name = None
+    prefixes: list[str] = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        if name is None and (m := _DEFINE.match(line)):
+            name = m.group(1)
+            continue
+        if m := _PREFIX_LINE.match(line):
+            prefixes.append(m.group(1))
+    return name, prefixes
+
+
+def pid_dir(host: HostModel) -> str:
+    return str(Path(host.paths.healthchecker_pid).parent)

@@ -1,0 +1,265 @@
+"""The typed model of an anycast design, built from a Nornir inventory.
+
+Inventory keys (host `data`, inherited from groups and defaults the Nornir way, top level only)
+map one to one onto the fields below; README.md "Inventory keys" documents them for users.
+`build_design()` turns a Nornir inventory into a `Design`; `nornir_anycast.design.validation`
+checks it across hosts. Nothing here touches a device.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Role = Literal["isp", "edge", "server", "client"]
+Platform = Literal["frr", "vyos", "linux"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interface(_Strict):
+    """A data-plane interface: `addresses` are address/length (`172.16.42.3/31`) or `dhcp`."""
+
+    name: str
+    addresses: list[str] = Field(default_factory=list)
+    gateway: str | None = None
+    description: str | None = None
+
+    def interfaces(self) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
+        """The static addresses as ip_interface objects (`dhcp` left out)."""
+        return [ipaddress.ip_interface(a) for a in self.addresses if a != "dhcp"]
+
+
+class StaticRoute(_Strict):
+    prefix: str
+    next_hop: str | None = None
+    blackhole: bool = False
+
+
+class Neighbor(_Strict):
+    address: str
+    remote_as: int
+    update_source: str | None = None
+    description: str | None = None
+    route_map_in: str | None = None
+    route_map_out: str | None = None
+    password_env: str | None = None  # TCP-MD5 secret: the NAME of an environment variable
+    password_file: str | None = None  # ... or a file whose first line is the secret
+    ttl_security: bool = False
+
+
+class Bgp(_Strict):
+    neighbors: list[Neighbor] = Field(default_factory=list)
+    networks: list[str] = Field(default_factory=list)
+    maximum_paths_ibgp: int | None = None
+    maximum_prefix: int | None = None
+
+
+class BgpTimers(_Strict):
+    keepalive: int = 60
+    hold: int = 180
+    connect_retry: int = 120
+    error_wait: tuple[int, int] = (60, 300)
+    # BIRD only: seconds from protocol start to the first connect attempt (BIRD's default 5).
+    connect_delay: int = 5
+
+
+class Bfd(_Strict):
+    enabled: bool = False
+    interval_ms: int = 300
+    multiplier: int = 3
+
+
+class SourceNat(_Strict):
+    rule: int
+    outbound_interface: str
+    source_address: str
+    translation: str = "masquerade"
+
+
+class DestinationNat(_Strict):
+    rule: int
+    description: str | None = None
+    destination_address: str
+    destination_port: int
+    inbound_interface: str = "any"
+    protocol: Literal["tcp", "udp"] = "tcp"
+    translation_address: str
+
+
+class Nat(_Strict):
+    source: list[SourceNat] = Field(default_factory=list)
+    destination: list[DestinationNat] = Field(default_factory=list)
+
+
+class DnsForwarding(_Strict):
+    cache_size: int = 0
+    listen_on: list[str] = Field(default_factory=list)
+    name_servers: list[str] = Field(default_factory=list)
+
+
+class RouteMapRule(_Strict):
+    rule: int
+    action: Literal["permit", "deny"]
+    match_prefix: str | None = None
+
+
+class PrefixHealthCheck(_Strict):
+    """Per-prefix overrides of the server's `healthcheck` (unset fields: the server's value)."""
+
+    url: str | None = None
+    command: str | None = None
+    interval: float | None = None
+    timeout: float | None = None
+    rise: int | None = None
+    fall: int | None = None
+    disabled: bool | None = None
+    on_disabled: Literal["withdraw", "advertise"] | None = None
+
+
+class AnycastPrefix(_Strict):
+    """One anycast service prefix a server announces (a host route)."""
+
+    prefix: str
+    healthcheck: PrefixHealthCheck | None = None
+
+
+class HealthCheck(_Strict):
+    """anycast-healthchecker on a server: announce each anycast prefix only while its check
+    passes (nornir_anycast.design.healthcheck; README "Health-checked announcements").
+
+    `command` (exit 0 = healthy) wins over `url` (an HTTP GET that must answer 2xx); with
+    neither, the check is `GET http://<anycast address>/file` (the page nginx serves).
+    `binary` is the program's path on the server; a relative path is allowed for lab hosts
+    only and means the project root (the lab shares this machine's filesystem).
+    """
+
+    enabled: bool = False
+    binary: str = "/usr/local/bin/anycast-healthchecker"
+    url: str | None = None
+    command: str | None = None
+    interval: float = 10.0  # anycast-healthchecker's defaults
+    timeout: float = 2.0
+    rise: int = 2
+    fall: int = 2
+    disabled: bool = False
+    on_disabled: Literal["withdraw", "advertise"] = "withdraw"
+    # Always in the prefix set (BIRD refuses an empty set); must be used nowhere.
+    dummy_prefix: str = "10.189.200.255/32"
+    variable: str = "ACAST_PS_ADVERTISE"
+    loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
+
+
+class Paths(_Strict):
+    """Where files live on a host; defaults follow Debian, the seed's Alpine sets its own."""
+
+    bird_conf: str = "/etc/bird/bird.conf"
+    bird_ctl: str = "/run/bird/bird.ctl"
+    frr_conf: str = "/etc/frr/frr.conf"
+    nginx_site: str = "/etc/nginx/conf.d/anycast.conf"
+    web_root: str = "/var/www/anycast"
+    interfaces_file: str = "/etc/network/interfaces"
+    # Our own nftables table (NAT on Linux routers); Debian's /etc/nftables.conf does not load it.
+    nftables_conf: str = "/etc/nftables.d/nornir-anycast.nft"
+    # Files that must not exist for our site to be nginx's default server (Debian's own
+    # default site also claims `default_server` on port 80). Deploy moves them aside.
+    nginx_disable: list[str] = Field(
+        default_factory=lambda: ["/etc/nginx/sites-enabled/default"])
+    # anycast-healthchecker: its config, one file per prefix, the BIRD include it rewrites
+    # (the prefix set `define`), its pid file and log.
+    healthchecker_conf: str = "/etc/anycast-healthchecker.conf"
+    healthchecker_dir: str = "/etc/anycast-healthchecker.d"
+    healthchecker_include: str = "/var/lib/anycast-healthchecker/anycast-prefixes.conf"
+    healthchecker_pid: str = "/run/anycast-healthchecker/anycast-healthchecker.pid"
+    healthchecker_log: str = "/var/log/anycast-healthchecker/anycast-healthchecker.log"
+    # Present while the server is drained (`python tasks.py drain HOST`); deploy reads it.
+    drain_marker: str = "/etc/bird/nornir-anycast-drained"
+
+
+class HostModel(_Strict):
+    """One inventory host, typed. Field names are the inventory's data keys."""
+
+    name: str
+    hostname: str | None = None
+    platform: Platform
+    role: Role
+    lab: bool = False
+    os: Literal["debian", "alpine", "vyos"] | None = None
+    os_version: str | None = None
+    service_manager: Literal["systemd", "openrc", "lab", "none"] = "systemd"
+    bird_version: Literal[1, 2] = 2
+    asn: int | None = None
+    router_id: str | None = None
+    interfaces: list[Interface] = Field(default_factory=list)
+    loopback: list[str] = Field(default_factory=list)
+    static_routes: list[StaticRoute] = Field(default_factory=list)
+    bgp: Bgp = Field(default_factory=Bgp)
+    bgp_timers: BgpTimers = Field(default_factory=BgpTimers)
+    bfd: Bfd = Field(default_factory=Bfd)
+    anycast: list[AnycastPrefix] = Field(default_factory=list)
+    local_pref: int = 100
+    healthcheck: HealthCheck = Field(default_factory=HealthCheck)
+    nat: Nat = Field(default_factory=Nat)
+    dns_forwarding: DnsForwarding | None = None
+    route_maps: dict[str, list[RouteMapRule]] = Field(default_factory=dict)
+    multipath_layer4_hashing: bool | None = None
+    paths: Paths = Field(default_factory=Paths)
+    page: str | None = None  # content of the page the client fetches; default: the host name
+
+    @field_validator("anycast", mode="before")
+    @classmethod
+    def _anycast_shorthand(cls, value: object) -> object:
+        """Accept `anycast: [10.13.13.1/32]` as well as `anycast: [{prefix: ...}]`."""
+        if isinstance(value, list):
+            return [{"prefix": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    def addresses(self) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        """Every static interface address this host owns (not the loopback anycast ones)."""
+        return [i.ip for itf in self.interfaces for i in itf.interfaces()]
+
+    @property
+    def page_text(self) -> str:
+        return self.page if self.page is not None else self.name
+
+
+class ServerPath(_Strict):
+    """One server's announcement of an anycast prefix, as the edge should see it."""
+
+    host: str
+    next_hop: str
+    local_pref: int
+
+
+class AnycastService(_Strict):
+    """An anycast prefix and what the edge should do with it."""
+
+    prefix: str
+    edge: str
+    announcers: list[ServerPath]
+    ecmp: list[ServerPath]  # the best preference group, capped by maximum-paths
+    backups: list[ServerPath]  # valid paths that should not carry traffic
+    # Servers drained on purpose (`python tasks.py drain`): they announce nothing.
+    drained: list[ServerPath] = Field(default_factory=list)
+
+
+class Design(_Strict):
+    """The whole design: every host, plus the anycast services derived from them."""
+
+    hosts: dict[str, HostModel]
+    services: list[AnycastService]
+
+    def by_role(self, role: Role) -> list[HostModel]:
+        return [h for h in self.hosts.values() if h.role == role]
+
+    def owner_of(self, address: str) -> HostModel | None:
+        """The host that owns `address` on one of its interfaces, if any."""
+        ip = ipaddress.ip_address(address)
+        for h in self.hosts.values():
+            if ip in h.addresses():
+                return h
+        return None

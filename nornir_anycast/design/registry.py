@@ -1,0 +1,72 @@
+"""The design derived at load time, found again by the tasks that run on a filtered Nornir.
+
+`attach(nr, design)` remembers the design of a Nornir object's inventory; `design_for(task)`
+returns it for any task running on that Nornir or on anything filtered from it
+(`nr.filter(role="server")` keeps the same inventory `Defaults` object, which is the key).
+A task given `design=` explicitly uses that instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from nornir.core.inventory import Defaults, Inventory
+
+from nornir_anycast.design.model import Design
+from nornir_anycast.exceptions import AnycastError
+
+
+class NoDesignError(AnycastError):
+    """A task needs the design, and its inventory was not loaded by nornir_anycast."""
+
+
+# id(defaults) -> (defaults, design): Defaults has __slots__ and takes no weak reference; the
+# object is kept with its design so the id cannot be reused while the entry lives.
+_DESIGNS: dict[int, tuple[Defaults, Design]] = {}
+_LOCK = threading.Lock()
+
+
+def _defaults_of(target: Any) -> Defaults:
+    inventory = getattr(target, "inventory", target)
+    if isinstance(inventory, Inventory):
+        return inventory.defaults
+    if isinstance(target, Defaults):
+        return target
+    raise TypeError(f"not a Nornir, an Inventory or Defaults: {type(target).__name__}")
+
+
+def attach(target: Any, design: Design) -> None:
+    """Remember `design` for the inventory of `target` (a Nornir, an Inventory or its Defaults)."""
+    defaults = _defaults_of(target)
+    with _LOCK:
+        _DESIGNS[id(defaults)] = (defaults, design)
+
+
+def lookup(target: Any) -> Design | None:
+    """The design attached to `target`'s inventory, or None."""
+    defaults = _defaults_of(target)
+    with _LOCK:
+        entry = _DESIGNS.get(id(defaults))
+    return entry[1] if entry is not None and entry[0] is defaults else None
+
+
+def design_for(task: Any, design: Design | None = None) -> Design:
+    """`design` when given, else the design attached to the task's inventory.
+
+    Raises:
+        NoDesignError: neither (the inventory was not loaded with nornir_anycast's inventory
+            plugin or `load_nornir`, and no `design=` was passed).
+    """
+    if design is not None:
+        return design
+    host = getattr(task, "host", None)
+    found = lookup(host.defaults) if host is not None else None
+    if found is None and getattr(task, "nornir", None) is not None:
+        found = lookup(task.nornir)
+    if found is None:
+        raise NoDesignError(
+            "no anycast design for this inventory: load it with the AnycastInventory plugin "
+            "(inventory: {plugin: AnycastInventory} in config.yaml) or "
+            "nornir_anycast.inventory.load_nornir, or pass design=")
+    return found

@@ -1,0 +1,83 @@
+"""How services are checked, started and reloaded on each kind of host.
+
+`service_manager` in the inventory picks the row: `systemd` (Debian), `openrc` (the seed's
+Alpine), `lab` (the built-in lab: no init system, daemons started directly in the host's
+namespaces, exactly as an SSH session there would).
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from nornir_anycast.design import healthcheck
+from nornir_anycast.design.model import HostModel
+
+
+@dataclass(frozen=True)
+class ServiceCommands:
+    running: str  # exit 0 when the service runs
+    start: str
+    reload: str
+    stop: str
+
+
+def bird(host: HostModel) -> ServiceCommands:
+    conf = shlex.quote(host.paths.bird_conf)
+    ctl = shlex.quote(host.paths.bird_ctl)
+    configure = f"birdc -s {ctl} configure"
+    if host.service_manager == "systemd":
+        return ServiceCommands("systemctl is-active --quiet bird", "systemctl start bird",
+                               configure, "systemctl stop bird")
+    if host.service_manager == "openrc":
+        return ServiceCommands("rc-service bird status", "/etc/init.d/bird start", configure,
+                               "/etc/init.d/bird stop")
+    return ServiceCommands(
+        "pgrep -x bird >/dev/null",
+        f"mkdir -p \"$(dirname {ctl})\" && bird -c {conf} -s {ctl}",
+        configure,
+        f"birdc -s {ctl} down",
+    )
+
+
+def nginx(host: HostModel) -> ServiceCommands:
+    if host.service_manager == "systemd":
+        return ServiceCommands("systemctl is-active --quiet nginx", "systemctl start nginx",
+                               "systemctl reload nginx", "systemctl stop nginx")
+    if host.service_manager == "openrc":
+        return ServiceCommands("rc-service nginx status", "/etc/init.d/nginx start",
+                               "/etc/init.d/nginx reload", "/etc/init.d/nginx stop")
+    return ServiceCommands("pgrep -x nginx >/dev/null", "nginx", "nginx -s reload", "nginx -s quit")
+
+
+def healthchecker(host: HostModel) -> ServiceCommands:
+    """anycast-healthchecker: it has no reload (SIGHUP stops it), so `reload` restarts it.
+
+    Under `lab` it is started directly in the host's namespaces, detached from the SSH session
+    (`setsid -f`), its output (start-up errors) in `<log>.out`; `running` trusts the pid file
+    only when that process is an anycast-healthchecker.
+    """
+    if host.service_manager == "systemd":
+        unit = "anycast-healthchecker"
+        return ServiceCommands(f"systemctl is-active --quiet {unit}",
+                               f"systemctl daemon-reload && systemctl enable --now {unit}",
+                               f"systemctl daemon-reload && systemctl restart {unit}",
+                               f"systemctl stop {unit}")
+    if host.service_manager == "openrc":
+        script = healthcheck.OPENRC_SCRIPT
+        return ServiceCommands("rc-service anycast-healthchecker status >/dev/null 2>&1",
+                               f"rc-update add anycast-healthchecker default >/dev/null; "
+                               f"{script} start",
+                               f"{script} restart", f"{script} stop")
+    pid = shlex.quote(host.paths.healthchecker_pid)
+    log = host.paths.healthchecker_log
+    dirs = " ".join(shlex.quote(d) for d in (healthcheck.pid_dir(host), log.rsplit("/", 1)[0]))
+    running = (f"p=$(cat {pid} 2>/dev/null) && [ -n \"$p\" ] && "
+               f"grep -qa anycast-healthchecker /proc/$p/cmdline 2>/dev/null")
+    start = (f"mkdir -p {dirs} && setsid -f {shlex.quote(healthcheck.binary(host))} "
+             f"-f {shlex.quote(host.paths.healthchecker_conf)} "
+             f"-d {shlex.quote(host.paths.healthchecker_dir)} "
+             f"</dev/null >{shlex.quote(log + '.out')} 2>&1")
+    stop = (f"if {running}; then kill \"$p\"; "
+            f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
+    return ServiceCommands(running, start, f"{stop}; {start}", stop)

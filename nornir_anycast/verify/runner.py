@@ -1,0 +1,123 @@
+"""Running verification over a Nornir inventory: all hosts in parallel, retried until it passes
+or `wait` seconds have gone, with a report of every check."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from nornir.core import Nornir
+
+from nornir_anycast.design.model import Design
+from nornir_anycast.inventory.secrets import redact, redact_data
+from nornir_anycast.tasks.verify_anycast import verify_anycast
+
+
+@dataclass
+class HostOutcome:
+    host: str
+    role: str
+    failed: bool
+    seconds: float
+    error: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    """What verify found. `as_json()` is the `--json` report's shape."""
+
+    ok: bool
+    converged_after_s: float | None
+    checks: list[dict[str, Any]]
+    hosts: list[HostOutcome] = field(default_factory=list)
+    attempts: int = 1
+    drained: dict[str, dict[str, Any]] = field(default_factory=dict)  # server -> its marker
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "converged_after_s": self.converged_after_s,
+                "drained": self.drained, "checks": redact_data(self.checks)}
+
+
+def _drop_connection(nr: Nornir, host: str) -> None:
+    conns = nr.inventory.hosts[host].connections
+    if "netmiko" in conns:
+        try:
+            nr.inventory.hosts[host].close_connection("netmiko")
+        except Exception:  # a dead session may fail to close; drop it anyway
+            conns.pop("netmiko", None)
+
+
+def verify_once(nr: Nornir, design: Design) -> VerifyReport:
+    """Run verify_anycast on every host of `nr` once."""
+    from nornir_anycast.progress import ProgressProcessor
+
+    proc = ProgressProcessor(label="verify")
+    # on_failed: a host that failed an earlier attempt (or an earlier task of the runbook) is
+    # checked again; verify reports, it does not skip.
+    agg = nr.with_processors([proc]).run(task=verify_anycast, design=design,
+                                         name="verify_anycast", on_failed=True)
+    checks: list[dict[str, Any]] = []
+    hosts = []
+    for name, multi in agg.items():
+        res = multi[0]
+        error = None
+        if res.exception is not None:
+            error = redact(f"{type(res.exception).__name__}: {res.exception}")
+            _drop_connection(nr, name)  # reconnect on the next attempt
+            checks.append({"name": "host_reachable", "host": name, "passed": False,
+                           "expected": "host answers", "actual": error,
+                           "message": f"{name}: {error}"})
+        elif isinstance(res.result, list):
+            checks.extend(redact_data(res.result))  # device text may echo a secret
+        hosts.append(HostOutcome(host=name, role=design.hosts[name].role, failed=multi.failed,
+                                 seconds=round(proc.seconds.get(name, 0.0), 3), error=error))
+    ok = bool(checks) and all(c["passed"] for c in checks) and not agg.failed
+    return VerifyReport(ok=ok, converged_after_s=None, checks=checks, hosts=hosts)
+
+
+def read_drained(nr: Nornir, design: Design) -> dict[str, dict[str, Any]]:
+    """The drained servers among `nr`'s hosts, by name, with their marker ({"phase", ...}).
+
+    A server that cannot be read counts as not drained (verify reports it unreachable).
+    """
+    from nornir_anycast.tasks.read_drain_state import read_drain_state
+
+    servers = nr.filter(filter_func=lambda h: h.name in design.hosts
+                        and design.hosts[h.name].role == "server")
+    if not servers.inventory.hosts:
+        return {}
+    agg = servers.run(task=read_drain_state, design=design, name="read_drain_state",
+                      on_failed=True)
+    return {name: multi[0].result for name, multi in agg.items()
+            if not multi.failed and isinstance(multi[0].result, dict)}
+
+
+def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 0.5,
+               on_attempt: Any = None, everyone: Nornir | None = None) -> VerifyReport:
+    """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
+
+    `converged_after_s` is the time from the start to the first passing attempt (None if none).
+    Each attempt first reads which servers are drained (their marker,
+    nornir_anycast.device.drain_marker) from `everyone` (the whole inventory; default `nr`): a
+    drained server is expected out of the ECMP set, whichever hosts `nr` checks.
+    """
+    from nornir_anycast.design.build import with_drained
+
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        drained = read_drained(everyone if everyone is not None else nr, design)
+        report = verify_once(nr, with_drained(design, set(drained)))
+        report.drained = drained
+        report.attempts = attempt
+        elapsed = time.monotonic() - start
+        if report.ok:
+            report.converged_after_s = round(elapsed, 3)
+            return report
+        if on_attempt is not None:
+            on_attempt(attempt, report, elapsed)
+        if elapsed + interval > wait:
+            return report
+        time.sleep(interval)
