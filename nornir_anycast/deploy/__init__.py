@@ -8,6 +8,17 @@
 
 from __future__ import annotations
 
-from nornir_anycast.deploy.runner import DeployReport, HostDeploy, run_deploy
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DeployReport", "HostDeploy", "run_deploy"]
+if TYPE_CHECKING:
+    from nornir_anycast.deploy.runner import DeployReport, HostDeploy, run_deploy
+
+__all__ = ['DeployReport', 'HostDeploy', 'run_deploy']
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the runner imports the Nornir tasks, which import this stage's modules.
+    if name in __all__:
+        return getattr(importlib.import_module("nornir_anycast.deploy.runner"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,6 +7,17 @@
 
 from __future__ import annotations
 
-from nornir_anycast.verify.runner import VerifyReport, run_verify, verify_once
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["VerifyReport", "run_verify", "verify_once"]
+if TYPE_CHECKING:
+    from nornir_anycast.verify.runner import VerifyReport, run_verify, verify_once
+
+__all__ = ['VerifyReport', 'run_verify', 'verify_once']
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the runner imports the Nornir tasks, which import this stage's modules.
+    if name in __all__:
+        return getattr(importlib.import_module("nornir_anycast.verify.runner"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

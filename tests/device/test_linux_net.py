@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from paths import ROOT
+
 from nornir_anycast.design.build import build_design
+from nornir_anycast.design.model import Design
 from nornir_anycast.device.linux_net import NetState, desired_state, plan
 from nornir_anycast.inventory.loader import load_nornir
 
-INVENTORY = "inventory"
+INVENTORY = ROOT / "inventory"
 
 
-def _design():  # type: ignore[no-untyped-def]
+def _design() -> Design:
     return build_design(load_nornir(INVENTORY))
 
 

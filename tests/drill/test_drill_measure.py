@@ -46,7 +46,7 @@ def test_kernel_drop_needs_the_next_hop_before_the_fault() -> None:
 
 
 def test_long_lived_counts() -> None:
-    conns = [{"opened": True, "server": "server-2", "broken": True},
+    conns: list[dict[str, Any]] = [{"opened": True, "server": "server-2", "broken": True},
              {"opened": True, "server": "server-2", "broken": False},
              {"opened": True, "server": "server-1", "broken": True},
              {"opened": True, "server": "server-1", "broken": False},

@@ -85,7 +85,8 @@ def test_the_inventory_may_decide_and_keeps_its_other_extras(
     assert server["conn_timeout"] == 7  # inherited extras kept
     assert server["ssh_strict"] is True and server["system_host_keys"] is True
     # The group's own options are not changed: only each host's.
-    assert "ssh_strict" not in nr.inventory.groups["alpine"].connection_options["netmiko"].extras
+    assert "ssh_strict" not in (nr.inventory.groups["alpine"].connection_options["netmiko"].extras
+                                or {})
 
 
 def _lab_known_hosts(root: Path, names: list[str]) -> None:

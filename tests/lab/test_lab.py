@@ -44,7 +44,7 @@ def test_host_answers_over_ssh_with_netmiko(lab: Lab, host: str) -> None:
     conn = ConnectHandler(**lab.netmiko_params(host))
     try:
         assert conn.find_prompt() == f"root@{host}:~#"
-        assert conn.send_command("hostname").strip() == host
+        assert str(conn.send_command("hostname")).strip() == host
         if host in ROUTERS:
             out = conn.send_command("vtysh -c 'show version'")
             assert "FRRouting 8." in out, out
@@ -219,7 +219,7 @@ def test_lab_exec_sees_what_ssh_sees(lab: Lab) -> None:
     conn = ConnectHandler(**lab.netmiko_params("edge"))
     try:
         conn.send_command(f"echo {token} > /tmp/probe-{token}")
-        ssh_ps = conn.send_command("ps -o pid=,comm= -p 1").split()
+        ssh_ps = str(conn.send_command("ps -o pid=,comm= -p 1")).split()
     finally:
         conn.disconnect()
     try:

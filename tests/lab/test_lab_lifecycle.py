@@ -52,7 +52,7 @@ def test_up_repairs_what_is_missing_and_is_then_a_no_op(lab: Lab) -> None:
     assert netns.nsid_names(lab.ns("isp"))[isp_eth1["link_netnsid"]] == lab.ns("client")
     conn = ConnectHandler(**lab.netmiko_params("client"))
     try:
-        assert conn.send_command("hostname").strip() == "client"
+        assert str(conn.send_command("hostname")).strip() == "client"
     finally:
         conn.disconnect()
 
@@ -74,7 +74,7 @@ def test_servers_16_come_up_and_shrink_back(lab: Lab) -> None:
     assert ports == {"edge"} | {f"server-{k}" for k in range(1, 17)}
     conn = ConnectHandler(**big.netmiko_params("server-16"))
     try:
-        assert conn.send_command("hostname").strip() == "server-16"
+        assert str(conn.send_command("hostname")).strip() == "server-16"
     finally:
         conn.disconnect()
 

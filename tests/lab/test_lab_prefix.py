@@ -95,7 +95,7 @@ def test_only_lab_hosts_are_renamed(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     """A host that is not a lab host keeps its hostname, even one starting with na-."""
     monkeypatch.setenv(ENV, "nb")
     nr = load_nornir(INVENTORY / "vyos-seed")
-    assert all(not h.hostname.startswith("nb-") for h in nr.inventory.hosts.values())
+    assert all(not (h.hostname or "").startswith("nb-") for h in nr.inventory.hosts.values())
     inv = tmp_path / "inv"
     inv.mkdir()
     (inv / "hosts.yaml").write_text("r1:\n  hostname: na-r1\n  data: {lab: false}\n"
@@ -316,7 +316,7 @@ def test_two_labs_side_by_side(lab: Lab, second_lab: Lab) -> None:
     assert_nornir_reaches(second)
     conn = ConnectHandler(**second.netmiko_params("edge"))
     try:
-        assert conn.send_command("hostname").strip() == "edge"
+        assert str(conn.send_command("hostname")).strip() == "edge"
         assert "FRRouting" in conn.send_command("vtysh -c 'show version'")
     finally:
         conn.disconnect()

@@ -19,6 +19,7 @@ from nornir_anycast.exceptions import ParseError
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.parsing import parse_output
 from nornir_anycast.verify import bfd as bfd_checks
+from nornir_anycast.verify.checks import Check
 
 
 def parsed(platform: str, state: str, name: str, command: str) -> dict[str, Any]:
@@ -37,12 +38,12 @@ def with_bfd(d: Design, host: str, bfd: Bfd) -> Design:
     return d.model_copy(update={"hosts": hosts})
 
 
-def edge_checks(d: Design, state: str) -> dict[str, bfd_checks.Check]:
+def edge_checks(d: Design, state: str) -> dict[str, Check]:
     peers = parsed("frr", state, "edge__show_bfd_peers.txt", "show bfd peers")
     return {c.expected["server"]: c for c in bfd_checks.check_edge_bfd(d.hosts["edge"], d, peers)}
 
 
-def server_check(d: Design, state: str, server: str) -> bfd_checks.Check:
+def server_check(d: Design, state: str, server: str) -> Check:
     sessions = parsed("bird2", state, f"{server}__show_bfd_sessions.txt", "show bfd sessions")
     [c] = bfd_checks.check_server_bfd(d.hosts[server], d, sessions)
     return c
