@@ -20,7 +20,7 @@ from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast.render.core import check_secrets
+from nornir_anycast.render import check_secrets
 from nornir_anycast.settings import default_inventory
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nornir_anycast.exceptions import ConfigCheckError
-from nornir_anycast.render.core import RenderedFile
+from nornir_anycast.render.files import RenderedFile
 from nornir_anycast.settings import project_root
 
 CHECK_TIMEOUT_S = 30.0

@@ -49,7 +49,7 @@ def apply_drain(task: Task, *, design: Design, phase: str | None,
         "bird_conf_changed", "since_before", "since_after" (BGP protocol -> Since)},
         `changed` = True when the marker or bird.conf changed, `diff` of bird.conf.
     """
-    from nornir_anycast.render.core import render_host
+    from nornir_anycast.render import render_host
 
     me = design.hosts[task.host.name]
     if me.role != "server" or me.platform != "linux":

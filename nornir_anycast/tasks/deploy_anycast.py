@@ -20,7 +20,7 @@ from nornir_anycast.device import linux_net, services
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast.render.core import NFT_TABLE, nftables_wanted
+from nornir_anycast.render.nftables import NFT_TABLE, nftables_wanted
 
 CONNECTION_NAME = "netmiko"
 NEW = ".na-new"
@@ -489,7 +489,7 @@ def deploy_anycast(task: Task, *, design: Design, dry_run: bool | None = None,
         `result` = {"dry_run": bool, "actions": [...], "drained": None or
         {"phase", "since", "by"}}.
     """
-    from nornir_anycast.render.core import render_host
+    from nornir_anycast.render import render_host
 
     me = design.hosts[task.host.name]
     dry = task.is_dry_run(dry_run)

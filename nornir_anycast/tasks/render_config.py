@@ -9,8 +9,8 @@ from nornir.core.task import Result, Task
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render import RenderedFile, render_host
 from nornir_anycast.render.checkers import check_file
-from nornir_anycast.render.core import RenderedFile, render_host
 
 
 def _diff(path: Path, old: str | None, new: str) -> str:

@@ -12,7 +12,7 @@ from nornir_anycast.device import services
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import DeviceError
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast.render.core import NFT_TABLE
+from nornir_anycast.render.nftables import NFT_TABLE
 from nornir_anycast.tasks.deploy_anycast import CONNECTION_NAME, FRR_RELOAD, PREV
 
 #: How a service action deploy took is undone, once the previous files are back.

@@ -19,9 +19,9 @@ from lab_fixtures import (
 )
 from paths import ROOT
 
+from nornir_anycast import render as rendering
 from nornir_anycast.deploy.gate import BgpGate
 from nornir_anycast.deploy.runner import DeployReport
-from nornir_anycast.render import core as rendering
 from nornir_anycast.verify.runner import VerifyReport
 
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]

@@ -35,7 +35,7 @@ from nornir_anycast.design.build import load_design
 from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 
 INVENTORIES = {
     "default": ROOT / "inventory",

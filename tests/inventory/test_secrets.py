@@ -30,7 +30,7 @@ from nornir_anycast.design.build import load_design
 from nornir_anycast.exceptions import InventoryError
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 
 SECRET = "Zq9-s3cr3t-Kx7!"  # what TCP-MD5 allows: printable, no space, quote or backslash
 SSH_SECRET = "ssh-Pw-77#abc"

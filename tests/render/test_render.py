@@ -18,6 +18,7 @@ from nornir_anycast.design.build import build_design
 from nornir_anycast.design.model import Bfd, BgpTimers, HostModel, Neighbor
 from nornir_anycast.exceptions import ConfigCheckError, InventoryError, TemplateError
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.render import RenderedFile, render_host
 from nornir_anycast.render.checkers import (
     check_bird1,
     check_bird2,
@@ -25,7 +26,7 @@ from nornir_anycast.render.checkers import (
     check_frr,
     check_nginx,
 )
-from nornir_anycast.render.core import RenderedFile, render_host, render_template
+from nornir_anycast.render.environment import render_template
 
 INVENTORIES = ["inventory", "inventory/vyos-seed", "inventory/vyos-seed-dnat"]
 

@@ -26,7 +26,7 @@ from paths import ROOT
 from nornir_anycast.design.build import build_design, derive_services
 from nornir_anycast.design.model import Bfd, BgpTimers, Design, HostModel
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 
 pytestmark = pytest.mark.lab
 

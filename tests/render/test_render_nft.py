@@ -32,8 +32,9 @@ from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError, TemplateError
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.render import render_host
 from nornir_anycast.render.checkers import check_file, check_frr, check_nft
-from nornir_anycast.render.core import NFT_TABLE, render_host
+from nornir_anycast.render.nftables import NFT_TABLE
 from nornir_anycast.tasks.deploy_anycast import (
     FileToApply,
     _check_command,

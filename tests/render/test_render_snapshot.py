@@ -20,11 +20,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script too
 
-from designs import design_of, edge_server_neighbors, inventory_copy  # noqa: E402
-from paths import GOLDEN  # noqa: E402
+from designs import design_of, edge_server_neighbors, inventory_copy
+from paths import GOLDEN
 
-from nornir_anycast.inventory import secrets  # noqa: E402
-from nornir_anycast.render import render_host  # noqa: E402
+from nornir_anycast.inventory import secrets
+from nornir_anycast.render import render_host
 
 SNAPSHOT = GOLDEN / "render-sha256.json"
 INVENTORIES = ["inventory", "inventory/lab-dnat", "inventory/vyos-seed",

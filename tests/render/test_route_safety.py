@@ -18,8 +18,8 @@ from nornir_anycast.design.build import build_design
 from nornir_anycast.design.model import Design
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.render import render_host
 from nornir_anycast.render.checkers import check_file, check_frr
-from nornir_anycast.render.core import render_host
 from nornir_anycast.verify import checks
 
 CAPTURES = ROOT / "tests" / "captures" / "frr"

@@ -13,7 +13,7 @@ import pytest
 from test_render_frr_reload import FrrInstance, _design, _diff_lines, _variant, frr_instance
 
 from nornir_anycast.inventory import secrets
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 
 pytestmark = pytest.mark.lab
 __all__ = ["frr_instance"]  # the fixture, imported for use here

@@ -26,8 +26,8 @@ from nornir_anycast.design.validation import validate
 from nornir_anycast.device import drain_marker as drain_state
 from nornir_anycast.exceptions import ConfigCheckError, InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.render import RenderedFile, render_host
 from nornir_anycast.render.checkers import check_file
-from nornir_anycast.render.core import RenderedFile, render_host
 from nornir_anycast.verify import checks
 
 CAPTURES = CAPTURES_ROOT / "healthchecker"

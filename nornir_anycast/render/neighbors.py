@@ -1,0 +1,185 @@
+"""BGP facts every routing daemon's templates share: neighbors classified, and the policies
+(prefix lists, route-maps) as the templates write them.
+
+An FRR edge filters what each server may announce (`SERVERS-IN-<server>` permitting
+`ANYCAST-<server>`), and FRR 8.4 wants a policy on every eBGP session (`EBGP-IN`, `EBGP-OUT`):
+`neighbor_views(..., frr_policy=True)` fills those names in where the inventory names none
+(nornir_anycast.render.frr renders the policies themselves).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from nornir_anycast.design.model import BgpTimers, Design, HostModel, RouteMapRule
+from nornir_anycast.render.passwords import neighbor_password
+
+#: Names of the policies rendered for FRR when the inventory names none.
+ANYCAST_PREFIX_LIST = "ANYCAST"
+SERVERS_IN = "SERVERS-IN"
+#: Extra prefixes a server session on an edge may carry beyond the server's own anycast
+#: prefixes before FRR tears it down (`maximum-prefix N restart 1 force`, see README
+#: "Route safety"); the inventory's `bgp.maximum_prefix` replaces the computed limit.
+SERVER_MAXIMUM_PREFIX_MARGIN = 10
+#: Minutes FRR waits before re-opening a session torn down by maximum-prefix.
+SERVER_MAXIMUM_PREFIX_RESTART = 1
+EBGP_IN = "EBGP-IN"
+EBGP_OUT = "EBGP-OUT"
+
+
+@dataclass(frozen=True)
+class NeighborView:
+    """A BGP neighbor with what the templates need resolved."""
+
+    address: str
+    remote_as: int
+    update_source: str | None
+    description: str | None
+    ibgp: bool
+    to_server: bool
+    peer: str | None  # the inventory host that owns the address
+    route_map_in: str | None
+    route_map_out: str | None
+    password: str | None
+    ttl_security: bool
+    bird_name: str  # a BIRD protocol name
+    interface: str | None  # the local interface facing the neighbor (for BFD)
+    # FRR edge -> server sessions (route safety): keep what the server sent, rejected or not
+    # (`soft-reconfiguration inbound`), and the `maximum-prefix` arguments ("11 restart 1 force").
+    soft_reconfiguration: bool = False
+    maximum_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One rule of a rendered route-map; `prefix_list` is matched when set."""
+
+    seq: int
+    action: str
+    prefix_list: str | None = None
+
+
+@dataclass(frozen=True)
+class Policies:
+    """Prefix lists and route-maps a router's config defines, in rendering order."""
+
+    prefix_lists: dict[str, list[str]] = field(default_factory=dict)
+    route_maps: dict[str, list[PolicyRule]] = field(default_factory=dict)
+
+
+def _bird_identifier(text: str) -> str:
+    out = "".join(ch if ch.isalnum() else "_" for ch in text)
+    return out if out and out[0].isalpha() else f"p_{out}"
+
+
+def _interface_towards(host: HostModel, address: str) -> str | None:
+    ip = ipaddress.ip_address(address)
+    for itf in host.interfaces:
+        for i in itf.interfaces():
+            if i.version == ip.version and ip in i.network:
+                return itf.name
+    return None
+
+
+def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list[NeighborView]:
+    """The host's neighbors, classified; with `frr_policy`, default route-maps filled in.
+
+    FRR 8.4 refuses to exchange routes with an eBGP peer without policies in both directions,
+    and an edge must accept from its servers only the anycast prefixes: where the inventory
+    names no route-map, EBGP-IN / EBGP-OUT / SERVERS-IN are used (see
+    nornir_anycast.render.frr.frr_policies).
+    """
+    views: list[NeighborView] = []
+    used: set[str] = set()
+    for index, nb in enumerate(host.bgp.neighbors):
+        owner = design.owner_of(nb.address)
+        ibgp = host.asn is not None and nb.remote_as == host.asn
+        to_server = ibgp and owner is not None and owner.role == "server"
+        rm_in, rm_out = nb.route_map_in, nb.route_map_out
+        if frr_policy:
+            if not ibgp:
+                rm_in = rm_in or EBGP_IN
+                rm_out = rm_out or EBGP_OUT
+            elif to_server and host.role == "edge" and owner is not None:
+                rm_in = rm_in or server_route_map(owner.name)
+        base = _bird_identifier(owner.name if owner is not None else f"bgp_{nb.address}")
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name)
+        views.append(NeighborView(
+            address=nb.address, remote_as=nb.remote_as, update_source=nb.update_source,
+            description=nb.description, ibgp=ibgp, to_server=to_server,
+            peer=owner.name if owner is not None else None,
+            route_map_in=rm_in, route_map_out=rm_out,
+            password=neighbor_password(host, index, nb),
+            ttl_security=nb.ttl_security, bird_name=name,
+            interface=_interface_towards(host, nb.address),
+            soft_reconfiguration=frr_policy and to_server and host.role == "edge",
+            maximum_prefix=_maximum_prefix(host, owner if to_server else None, frr_policy),
+        ))
+    return views
+
+
+def server_route_map(server: str) -> str:
+    """The edge's import route-map for one server's session (`SERVERS-IN-<server>`)."""
+    return f"{SERVERS_IN}-{server}"
+
+
+def server_prefix_list(server: str) -> str:
+    """The edge's prefix-list of what one server may announce (`ANYCAST-<server>`)."""
+    return f"{ANYCAST_PREFIX_LIST}-{server}"
+
+
+def server_allowed_prefixes(server: HostModel) -> list[str]:
+    """What an edge accepts from `server`: its own anycast prefixes, as given by the inventory
+    (drained or not: draining changes what the server announces, never the edge's filter)."""
+    return sorted({a.prefix for a in server.anycast},
+                  key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
+
+
+def _maximum_prefix(host: HostModel, server: HostModel | None, frr_policy: bool) -> str | None:
+    """`maximum-prefix` arguments for one neighbor (None: no line).
+
+    The inventory's `bgp.maximum_prefix`, when set, applies to every neighbor as written. Else an
+    FRR edge limits each server session to the server's anycast prefixes plus
+    SERVER_MAXIMUM_PREFIX_MARGIN, counting rejected routes too (`force`: soft-reconfiguration
+    keeps them in memory), and re-opens a session torn down by the limit after
+    SERVER_MAXIMUM_PREFIX_RESTART minute(s): a flood drops that server's session, loudly (verify's
+    session checks fail, FRR logs it), instead of growing the edge's memory.
+    """
+    if host.bgp.maximum_prefix is not None:
+        return str(host.bgp.maximum_prefix)
+    if not frr_policy or server is None or host.role != "edge":
+        return None
+    limit = len(server_allowed_prefixes(server)) + SERVER_MAXIMUM_PREFIX_MARGIN
+    return f"{limit} restart {SERVER_MAXIMUM_PREFIX_RESTART} force"
+
+
+def edge_anycast_prefixes(host: HostModel, design: Design) -> list[str]:
+    """The anycast prefixes the servers behind this edge announce (sorted, unique)."""
+    prefixes = {s.prefix for s in design.services if s.edge == host.name}
+    return sorted(prefixes, key=lambda p: (ipaddress.ip_network(p).version,
+                                           ipaddress.ip_network(p)))
+
+
+def model_route_map(name: str, rules: list[RouteMapRule], policies: Policies) -> None:
+    """Add the inventory's route-map `name` (and a prefix list per matching rule) to
+    `policies`."""
+    out: list[PolicyRule] = []
+    for r in sorted(rules, key=lambda r: r.rule):
+        plist = None
+        if r.match_prefix is not None:
+            plist = f"{name}-{r.rule}"
+            policies.prefix_lists[plist] = [r.match_prefix]
+        out.append(PolicyRule(seq=r.rule, action=r.action, prefix_list=plist))
+    policies.route_maps[name] = out
+
+
+def timers_set(host: HostModel) -> dict[str, Any]:
+    """The BGP timers the inventory sets explicitly (unset ones keep the daemon's default)."""
+    t: BgpTimers = host.bgp_timers
+    return {k: getattr(t, k) for k in sorted(t.model_fields_set)}
