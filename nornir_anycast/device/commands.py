@@ -1,15 +1,92 @@
-"""How each platform is asked for state: the shell command to send and the parser to use.
+"""THE per-platform command table: how each platform is asked for state over SSH, and how its
+answer is parsed.
 
-FRR routers are Linux hosts: their CLI commands go through `vtysh -c`. BIRD is asked through
-`birdc -s <control socket>`. VyOS takes its operational commands as they are.
+FRR routers are Linux hosts: their CLI commands go through `vtysh -c '<command>'`. BIRD is
+asked through `birdc -s <control socket> <command>`. VyOS takes its operational commands as
+they are, and so does a Linux shell (`ip route show ...`). `CLIS` holds that, by parser
+platform (`frr`, `bird`, `bird2`, `vyos`, `linux`: see nornir_anycast.parsing); everything
+that sends a command (send_parsed, verify, deploy, drain, wait_edge_route) builds it here.
+
+The device's own error messages (`% Unknown command`, `Unable to connect to server`) are
+recognised here too (`device_error`), so a refused command is never parsed as output.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nornir_anycast.design.model import HostModel
+
+#: BIRD's control socket when the inventory names none (Debian's).
+DEFAULT_BIRD_CTL = "/run/bird/bird.ctl"
+
+
+def _vtysh(command: str, bird_ctl: str) -> str:
+    del bird_ctl
+    return f"vtysh -c {shlex.quote(command)}"
+
+
+def _birdc(command: str, bird_ctl: str) -> str:
+    return f"birdc -s {shlex.quote(bird_ctl)} {command}"
+
+
+def _as_is(command: str, bird_ctl: str) -> str:
+    del bird_ctl
+    return command
+
+
+@dataclass(frozen=True)
+class Cli:
+    """How one parser platform's commands are sent from a shell.
+
+    Attributes:
+        program: the CLI program commands go through (`vtysh`, `birdc`), or None (as they are).
+        wrap: `wrap(command, bird_ctl)` is the text sent over SSH.
+    """
+
+    program: str | None
+    wrap: Callable[[str, str], str]
+
+
+#: THE table: parser platform -> how its commands are sent.
+CLIS: dict[str, Cli] = {
+    "frr": Cli("vtysh", _vtysh),
+    "bird": Cli("birdc", _birdc),
+    "bird2": Cli("birdc", _birdc),
+    "vyos": Cli(None, _as_is),
+    "linux": Cli(None, _as_is),
+}
+
+#: Commands a Linux host answers with BIRD (`show protocols`, `show route`, ...).
+_BIRD_COMMAND_RE = re.compile(r"^(?:show (?:protocols|route|status|interfaces|symbols))\b")
+
+
+def wire(platform: str, command: str, *, bird_ctl: str = DEFAULT_BIRD_CTL) -> str:
+    """What goes over the wire for `command` parsed as `platform`: FRR through `vtysh -c`,
+    BIRD through `birdc -s <bird_ctl>`, everything else (VyOS, Linux, unknown) as it is."""
+    cli = CLIS.get(platform)
+    return cli.wrap(command, bird_ctl) if cli is not None else command
+
+
+def bird_platform(bird_version: int | str | None) -> str:
+    """The parser platform of a server's BIRD: `bird` for BIRD 1.x, `bird2` otherwise."""
+    return "bird" if str(bird_version) == "1" else "bird2"
+
+
+def parse_platform(host_platform: str | None, command: str,
+                   bird_version: int | str | None = 2) -> str:
+    """The parser platform for a command on a host of `host_platform` (its Nornir platform).
+
+    `frr` / `vyos` stay; on a `linux` host (or one without platform) a BIRD command
+    (`show protocols`, `show route`) is BIRD's (`bird_platform`), anything else Linux's.
+    """
+    platform = str(host_platform or "linux")
+    if platform == "linux" and _BIRD_COMMAND_RE.match(command):
+        return bird_platform(bird_version)
+    return platform
 
 
 @dataclass(frozen=True)
@@ -23,18 +100,45 @@ class DeviceCommand:
 
 def router_command(host: HostModel, command: str) -> DeviceCommand:
     """A routing-daemon CLI command on a router (`show ip bgp summary`)."""
-    if host.platform == "frr":
-        return DeviceCommand(f"vtysh -c {shlex.quote(command)}", "frr", command)
-    return DeviceCommand(command, host.platform, command)
+    return DeviceCommand(wire(host.platform, command), host.platform, command)
 
 
 def bird_command(host: HostModel, command: str) -> DeviceCommand:
-    """A BIRD CLI command on a server (`show protocols all`)."""
-    platform = "bird2" if host.bird_version == 2 else "bird"
-    send = f"birdc -s {shlex.quote(host.paths.bird_ctl)} {command}"
-    return DeviceCommand(send, platform, command)
+    """A BIRD CLI command on a server (`show protocols all`, `configure`)."""
+    platform = bird_platform(host.bird_version)
+    return DeviceCommand(wire(platform, command, bird_ctl=host.paths.bird_ctl), platform,
+                         command)
 
 
 def linux_command(command: str) -> DeviceCommand:
     """A Linux shell command whose output has a parser (`ip route show 10.13.13.1/32`)."""
-    return DeviceCommand(command, "linux", command)
+    return DeviceCommand(wire("linux", command), "linux", command)
+
+
+# Lines that mean the device refused the command: CLI errors (FRR, Quagga, VyOS), shells, BIRD.
+_DEVICE_ERRORS = (
+    r"% ?(?:Unknown command|Invalid input|Command incomplete|Ambiguous command"
+    r"|Incomplete command|Unknown|Can't|No such|Malformed)[^\n]*",  # FRR, Quagga, VyOS CLI
+    r"[^\n]*BGP instance not found",  # FRR without `router bgp`
+    r"Exiting: failed to connect to any daemons\.",  # vtysh without FRR running
+    r"Invalid command[^\n]*",  # VyOS
+    r"Unable to connect to server[^\n]*",  # birdc without BIRD running
+    r"(?:bird: )?[^\n]*syntax error[^\n]*",  # BIRD (birdc, and `bird: ...: syntax error`)
+    r"Command \"[^\"]*\" is unknown[^\n]*",  # iproute2
+    r"[^\n]*: command not found",  # shell
+    r"[^\n]*: No such file or directory",
+    r"[^\n]*Permission denied[^\n]*",
+    r"Error: [^\n]*",  # iproute2
+)
+_DEVICE_ERROR_RE = re.compile(r"^\s*(?:" + "|".join(_DEVICE_ERRORS) + r")$", re.MULTILINE)
+_VTYSH_CONF_RE = re.compile(r"^% Can't open configuration file \S*vtysh\.conf.*\n?",
+                            re.MULTILINE)
+
+
+def device_error(text: str) -> str | None:
+    """The device's own error message in `text`, if it printed one (`% Unknown command: ...`).
+
+    vtysh's warning about a missing vtysh.conf is not an answer to the command and is skipped.
+    """
+    m = _DEVICE_ERROR_RE.search(_VTYSH_CONF_RE.sub("", text))
+    return m.group(0).strip() if m else None

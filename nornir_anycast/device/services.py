@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import HostModel
+from nornir_anycast.device.commands import bird_command
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class ServiceCommands:
 def bird(host: HostModel) -> ServiceCommands:
     conf = shlex.quote(host.paths.bird_conf)
     ctl = shlex.quote(host.paths.bird_ctl)
-    configure = f"birdc -s {ctl} configure"
+    configure = bird_command(host, "configure").send
     if host.service_manager == "systemd":
         return ServiceCommands("systemctl is-active --quiet bird", "systemctl start bird",
                                configure, "systemctl stop bird")
@@ -36,7 +37,7 @@ def bird(host: HostModel) -> ServiceCommands:
         "pgrep -x bird >/dev/null",
         f"mkdir -p \"$(dirname {ctl})\" && bird -c {conf} -s {ctl}",
         configure,
-        f"birdc -s {ctl} down",
+        bird_command(host, "down").send,
     )
 
 

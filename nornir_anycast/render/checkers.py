@@ -1,4 +1,5 @@
-"""Checking rendered files with the platform's own parser, locally, before anything is pushed.
+"""THE checker table: each platform's own parser, run locally on a rendered file before anything
+is pushed (`check_file`), and on the target on the staged file (`target_check_command`).
 
 - `bird2`: `bird -p -c FILE` (Debian's bird2).
 - `bird1`: `<root>/.cache/bird1/usr/sbin/bird -p -c FILE` (BIRD 1.6, unpacked by install.sh).
@@ -16,10 +17,12 @@ and CheckerNotFoundError (a ConfigCheckError) when the checker is not installed.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nornir_anycast.exceptions import ConfigCheckError
@@ -126,13 +129,69 @@ def check_nft(text: str, label: str = "nftables.conf") -> str:
                                                    "nftables (nft -c)"))
 
 
-CHECKERS: dict[str, Callable[[str, str], str]] = {
-    "bird1": check_bird1,
-    "bird2": check_bird2,
-    "nginx": check_nginx,
-    "frr": check_frr,
-    "nft": check_nft,
+def _target_bird(path: str) -> str:
+    return f"bird -p -c {shlex.quote(path)}"
+
+
+def _target_frr(path: str) -> str:
+    return f"vtysh -C -f {shlex.quote(path)}"
+
+
+def _target_nft(path: str) -> str:
+    return f"nft -c -f {shlex.quote(path)}"
+
+
+def _target_nginx(path: str) -> str:
+    q = shlex.quote(path)
+    test = shlex.quote(path + ".test.conf")
+    main = f"pid {path}.test.pid; error_log stderr; events {{}} http {{ include %s; }}\\n"
+    return (f"printf '{main}' {q} > {test} && nginx -t -q -c {test}; rc=$?; "
+            f"rm -f {test}; [ $rc -eq 0 ]")
+
+
+@dataclass(frozen=True)
+class Checker:
+    """One platform's own parser, as run here and on the target.
+
+    Attributes:
+        program: what runs it (`bird`, `vtysh`); BIRD 1.6 runs from its unpacked binary here.
+        local: `local(text, label)` checks the text on this machine; returns the checker's
+            output, raises ConfigCheckError (CheckerNotFoundError when not installed).
+        target: `target(path)` is the shell command that checks a file staged at `path` on the
+            device (exit 0: accepted), with the device's own installed daemon.
+    """
+
+    program: str
+    local: Callable[[str, str], str]
+    target: Callable[[str], str]
+
+
+#: THE checker table: the name a RenderedFile carries -> how it is checked, here and on the
+#: target (deploy's staged-file check, apply_drain's).
+CHECKERS: dict[str, Checker] = {
+    "bird1": Checker("bird", check_bird1, _target_bird),
+    "bird2": Checker("bird", check_bird2, _target_bird),
+    "nginx": Checker("nginx", check_nginx, _target_nginx),
+    "frr": Checker("vtysh", check_frr, _target_frr),
+    "nft": Checker("nft", check_nft, _target_nft),
 }
+
+#: Older names the target check accepts (a server's BIRD is `bird` whatever its version).
+_ALIASES = {"bird": "bird2"}
+
+
+def target_check_command(checker: str, path: str) -> str:
+    """The shell command that checks the file staged at `path` on the target with `checker`'s
+    own parser (`bird -p -c PATH`, `vtysh -C -f PATH`, `nft -c -f PATH`, `nginx -t` on a
+    throw-away nginx.conf including the file); it exits 0 when the file is accepted.
+
+    Raises:
+        ValueError: `checker` is not in CHECKERS.
+    """
+    entry = CHECKERS.get(_ALIASES.get(checker, checker))
+    if entry is None:
+        raise ValueError(f"unknown checker {checker!r}")
+    return entry.target(path)
 
 
 def check_file(rendered: RenderedFile, label: str | None = None) -> str | None:
@@ -144,7 +203,7 @@ def check_file(rendered: RenderedFile, label: str | None = None) -> str | None:
     """
     if rendered.checker is None:
         return None
-    checker = CHECKERS[rendered.checker]
+    checker = CHECKERS[rendered.checker].local
     what = label or str(rendered.path)
     if not rendered.includes:
         return checker(rendered.content, what)

@@ -10,9 +10,12 @@ from nornir.core.task import Result, Task
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.device import drain_marker as drain_state
 from nornir_anycast.device import services
+from nornir_anycast.device.commands import bird_command
+from nornir_anycast.device.diff import unified_diff
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError, ParseError
-from nornir_anycast.tasks.deploy_anycast import NEW, PREV, check_command
+from nornir_anycast.render.checkers import target_check_command
+from nornir_anycast.tasks.deploy_anycast import NEW, PREV
 
 CONNECTION_NAME = "netmiko"
 
@@ -22,10 +25,10 @@ def bgp_since(shell: Shell, me: HostModel) -> dict[str, str | None]:
     name: unchanged across a step means the session was not reset."""
     from nornir_anycast.parsing import parse_output
 
-    platform = "bird2" if me.bird_version == 2 else "bird"
-    text = shell.run(f"birdc -s {shlex.quote(me.paths.bird_ctl)} show protocols").output
+    cmd = bird_command(me, "show protocols")
+    text = shell.run(cmd.send).output
     try:
-        parsed = parse_output(platform, "show protocols", text)
+        parsed = parse_output(cmd.parse_platform, cmd.parse_command, text)
     except ParseError:
         return {}
     return {str(p.get("name")): p.get("since") for p in parsed.get("protocols", [])
@@ -66,11 +69,9 @@ def apply_drain(task: Task, *, design: Design, phase: str | None,
         previous is not None and previous.phase != phase)
     diff = ""
     if conf_changed:
-        import difflib
-
-        diff = "".join(difflib.unified_diff(
-            (current or "").splitlines(keepends=True), rendered.content.splitlines(keepends=True),
-            fromfile=f"{me.paths.bird_conf} (running)", tofile=f"{me.paths.bird_conf} ({phase})"))
+        diff = unified_diff(current or "", rendered.content,
+                            fromfile=f"{me.paths.bird_conf} (running)",
+                            tofile=f"{me.paths.bird_conf} ({phase})")
     result: dict[str, Any] = {"phase": phase, "previous": previous.as_dict() if previous else None,
                               "bird_conf_changed": conf_changed}
     since_before = bgp_since(shell, me)
@@ -87,7 +88,7 @@ def apply_drain(task: Task, *, design: Design, phase: str | None,
         staged = me.paths.bird_conf + NEW
         shell.write_file(staged, rendered.content, mode=rendered.mode)
         try:
-            res = shell.run(check_command(rendered.checker or "bird2", staged))
+            res = shell.run(target_check_command(rendered.checker or "bird2", staged))
             if not res.ok:
                 raise ConfigCheckError(f"{me.name}: rendered {me.paths.bird_conf} rejected by "
                                        f"bird -p, nothing applied: {res.output.strip()[-500:]}")

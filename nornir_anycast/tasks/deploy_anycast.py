@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import shlex
 import time
 from collections.abc import Sequence
@@ -17,9 +16,12 @@ from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.device import drain_marker as drain_state
 from nornir_anycast.device import linux_net, services
+from nornir_anycast.device.commands import bird_command, router_command
+from nornir_anycast.device.diff import unified_diff
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError
 from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.render.checkers import target_check_command
 from nornir_anycast.render.nftables import NFT_TABLE, nftables_wanted
 
 CONNECTION_NAME = "netmiko"
@@ -40,30 +42,7 @@ class FileToApply:
 
 
 def _unified(path: str, old: str | None, new: str) -> str:
-    return "".join(difflib.unified_diff(
-        (old or "").splitlines(keepends=True), new.splitlines(keepends=True),
-        fromfile=f"{path} (running)" if old is not None else "/dev/null",
-        tofile=f"{path} (rendered)"))
-
-
-def _check_command(checker: str, path: str) -> str:
-    q = shlex.quote(path)
-    if checker in ("bird1", "bird2", "bird"):
-        return f"bird -p -c {q}"
-    if checker == "frr":
-        return f"vtysh -C -f {q}"
-    if checker == "nft":
-        return f"nft -c -f {q}"
-    if checker == "nginx":
-        test = shlex.quote(path + ".test.conf")
-        main = f"pid {path}.test.pid; error_log stderr; events {{}} http {{ include %s; }}\\n"
-        return (f"printf '{main}' {q} > {test} && nginx -t -q -c {test}; rc=$?; "
-                f"rm -f {test}; [ $rc -eq 0 ]")
-    raise ValueError(f"unknown checker {checker!r}")
-
-
-#: The on-target check of a staged file (also used by nornir_anycast.tasks.apply_drain).
-check_command = _check_command
+    return unified_diff(old, new, fromfile=f"{path} (running)", tofile=f"{path} (rendered)")
 
 
 def _frr_delta(shell: Shell, new_path: str) -> str:
@@ -95,7 +74,7 @@ def _frr_lines(config: str) -> list[str]:
 
 
 def _bird_established(shell: Shell, host: HostModel) -> bool:
-    res = shell.run(f"birdc -s {shlex.quote(host.paths.bird_ctl)} show protocols")
+    res = shell.run(bird_command(host, "show protocols").send)
     lines = [ln for ln in res.output.splitlines() if " BGP " in f" {ln} "]
     return res.ok and bool(lines) and all("Established" in ln for ln in lines)
 
@@ -148,7 +127,7 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
 
     # FRR in sync (running config and file both as rendered): nothing to stage or reload.
     if frr_conf is not None and frr_conf.current == frr_conf.content:
-        running = shell.run("vtysh -c 'show running-config'")
+        running = shell.run(router_command(me, "show running-config").send)
         if running.ok and _frr_lines(running.output) == _frr_lines(frr_conf.content):
             frr_conf = None
 
@@ -168,7 +147,7 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
                     check_path = f.path + NEW + ".check"
                     shell.write_file(check_path, text, mode="0600")
                     staged.append(check_path)
-                res = shell.run(_check_command(f.checker, check_path))
+                res = shell.run(target_check_command(f.checker, check_path))
                 if not res.ok:
                     raise ConfigCheckError(
                         f"{me.name}: rendered {f.path} rejected by {f.checker} check, nothing "
@@ -211,7 +190,8 @@ def _deploy_linux(task: Task, me: HostModel, design: Design, files: dict[str, An
             if frr_conf is not None and frr_delta:
                 # The running configuration as it is now, as a plain file frr-reload accepts.
                 saved = frr_conf.path + PREV_RUNNING
-                shell.check(f"umask 077; vtysh -c 'show running-config' | grep -v -e "
+                shell.check(f"umask 077; {router_command(me, 'show running-config').send}"
+                            " | grep -v -e "
                             f"'^Building configuration' -e '^Current configuration' "
                             f"> {shlex.quote(saved)}")
                 log.frr_prev_running = saved

@@ -2,71 +2,30 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 from typing import Any
 
 from nornir.core.inventory import Host
 from nornir.core.task import Result, Task
+from nornir_netmiko.connections import CONNECTION_NAME
 
+from nornir_anycast.device.commands import DEFAULT_BIRD_CTL, device_error, parse_platform, wire
 from nornir_anycast.exceptions import ParseError
 from nornir_anycast.parsing import normalise_command, parse_output
 
-CONNECTION_NAME = "netmiko"
-
-# Lines that mean the device refused the command: CLI errors (FRR, Quagga, VyOS), shells, BIRD.
-_DEVICE_ERRORS = (
-    r"% ?(?:Unknown command|Invalid input|Command incomplete|Ambiguous command"
-    r"|Incomplete command|Unknown|Can't|No such|Malformed)[^\n]*",  # FRR, Quagga, VyOS CLI
-    r"[^\n]*BGP instance not found",  # FRR without `router bgp`
-    r"Exiting: failed to connect to any daemons\.",  # vtysh without FRR running
-    r"Invalid command[^\n]*",  # VyOS
-    r"Unable to connect to server[^\n]*",  # birdc without BIRD running
-    r"(?:bird: )?[^\n]*syntax error[^\n]*",  # BIRD (birdc, and `bird: ...: syntax error`)
-    r"Command \"[^\"]*\" is unknown[^\n]*",  # iproute2
-    r"[^\n]*: command not found",  # shell
-    r"[^\n]*: No such file or directory",
-    r"[^\n]*Permission denied[^\n]*",
-    r"Error: [^\n]*",  # iproute2
-)
-_DEVICE_ERROR_RE = re.compile(r"^\s*(?:" + "|".join(_DEVICE_ERRORS) + r")$", re.MULTILINE)
-_VTYSH_CONF_RE = re.compile(r"^% Can't open configuration file \S*vtysh\.conf.*\n?",
-                            re.MULTILINE)
-_BIRD_COMMAND_RE = re.compile(r"^(?:show (?:protocols|route|status|interfaces|symbols))\b")
-
 
 def platform_for(host: Host, command: str) -> str:
-    """The parser platform for this host and command.
-
-    Host platform `frr` / `vyos` stay; on a `linux` host a BIRD command (`show protocols`,
-    `show route`) is BIRD's: `bird2`, or `bird` when the host's `bird_version` is 1.
-    """
-    host_platform = str(host.platform or "linux")
-    if host_platform == "linux" and _BIRD_COMMAND_RE.match(command):
-        return "bird" if str(host.get("bird_version", 2)) == "1" else "bird2"
-    return host_platform
+    """The parser platform for this host and command (nornir_anycast.device.commands'
+    `parse_platform` with the host's Nornir platform and `bird_version`)."""
+    return parse_platform(host.platform, command, host.get("bird_version", 2))
 
 
 def wire_command(host: Host, platform: str, command: str) -> str:
-    """What goes over the wire: FRR through `vtysh -c`, BIRD through `birdc -s <socket>`,
-    everything else (VyOS, Linux) as it is."""
-    if platform == "frr":
-        return f"vtysh -c {shlex.quote(command)}"
-    if platform in ("bird", "bird2"):
-        paths = host.get("paths") or {}
-        ctl = paths.get("bird_ctl", "/run/bird/bird.ctl") if isinstance(paths, dict) \
-            else "/run/bird/bird.ctl"
-        return f"birdc -s {shlex.quote(str(ctl))} {command}"
-    return command
-
-
-def device_error(text: str) -> str | None:
-    """The device's own error message in `text`, if it printed one (`% Unknown command: ...`).
-
-    vtysh's warning about a missing vtysh.conf is not an answer to the command and is skipped.
-    """
-    m = _DEVICE_ERROR_RE.search(_VTYSH_CONF_RE.sub("", text))
-    return m.group(0).strip() if m else None
+    """What goes over the wire (nornir_anycast.device.commands' `wire`): FRR through
+    `vtysh -c`, BIRD through `birdc -s <data.paths.bird_ctl>`, everything else as it is."""
+    paths = host.get("paths") or {}
+    ctl = paths.get("bird_ctl", DEFAULT_BIRD_CTL) if isinstance(paths, dict) \
+        else DEFAULT_BIRD_CTL
+    return wire(platform, command, bird_ctl=str(ctl))
 
 
 def send_parsed(task: Task, *, command: str, platform: str | None = None,

@@ -14,12 +14,12 @@ from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
     DeviceCommand,
     bird_command,
+    device_error,
     linux_command,
     router_command,
 )
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
-from nornir_anycast.tasks.send_parsed import device_error
 from nornir_anycast.verify import bfd as bfd_checks
 from nornir_anycast.verify import checks as ck
 

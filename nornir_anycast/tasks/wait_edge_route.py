@@ -9,6 +9,7 @@ from typing import Any, Literal
 from nornir.core.task import Result, Task
 
 from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.device.commands import router_command
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError
 from nornir_anycast.verify.checks import _selected_paths
@@ -33,8 +34,8 @@ def edge_next_hops(shell: Shell, edge: HostModel, prefix: str,
                 for h in r.get("next_hops", []) if h.get("via")]
         return hops, hops
     command = f"show ip bgp {prefix}"
-    send = f"vtysh -c {shlex.quote(command)}" if edge.platform == "frr" else command
-    parsed = parse_output(edge.platform, command, shell.run(send).output)
+    cmd = router_command(edge, command)
+    parsed = parse_output(cmd.parse_platform, command, shell.run(cmd.send).output)
     paths = [p for r in parsed.get("routes", []) if r.get("prefix") == prefix
              for p in r.get("paths", [])]
     cap = edge.bgp.maximum_paths_ibgp or 1

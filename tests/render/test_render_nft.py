@@ -6,7 +6,7 @@
 - The real `nft`: `nft -c -f` accepts the file and rejects a broken one; `nft -f` twice in a
   throw-away network namespace (`cap-nft-<pid>`, deleted afterwards) gives the same table both
   times and leaves another table alone.
-- The deploy task's nftables steps (`_check_command`, `_service_actions`, `_run_services`) run
+- The deploy task's nftables steps (`target_check_command`, `_service_actions`, `_run_services`) run
   through `nornir_anycast.device.shell.Shell` with real commands in that namespace; only the SSH
   hop is replaced by a local shell (the lab tests go through SSH).
 - The lab-dnat edge's frr.conf (AS65500-OUT deny) is stable under frr-reload against real FRR.
@@ -33,11 +33,15 @@ from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError, TemplateError
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.render import render_host
-from nornir_anycast.render.checkers import check_file, check_frr, check_nft
+from nornir_anycast.render.checkers import (
+    check_file,
+    check_frr,
+    check_nft,
+    target_check_command,
+)
 from nornir_anycast.render.nftables import NFT_TABLE
 from nornir_anycast.tasks.deploy_anycast import (
     FileToApply,
-    _check_command,
     _run_services,
     _service_actions,
 )
@@ -266,9 +270,9 @@ def test_deploy_steps_apply_the_table_when_changed_or_missing(netns: str,
 
     # staged file checked on the target with the command the deploy task uses
     Path(path + ".na-new").write_text(content)
-    assert shell.run(_check_command("nft", path + ".na-new")).ok
+    assert shell.run(target_check_command("nft", path + ".na-new")).ok
     Path(path + ".na-new").write_text(content.replace("masquerade", "masq"))
-    res = shell.run(_check_command("nft", path + ".na-new"))
+    res = shell.run(target_check_command("nft", path + ".na-new"))
     assert not res.ok and "masq" in res.output
 
     # the file changed: apply
@@ -293,10 +297,10 @@ def test_deploy_steps_apply_the_table_when_changed_or_missing(netns: str,
     # `nft -c` passes a masquerade in a prerouting chain, the kernel refuses it at commit: the
     # deploy fails, the running table stays, and the previous file is put back
     bad = content.replace("tcp dport 80 dnat to 10.13.13.1", "masquerade")
-    assert shell.run(_check_command("nft", path)).ok
+    assert shell.run(target_check_command("nft", path)).ok
     Path(path + ".na-prev").write_text(content)
     Path(path).write_text(bad)
-    assert shell.run(_check_command("nft", path)).ok  # what the staged check would say
+    assert shell.run(target_check_command("nft", path)).ok  # what the staged check would say
     actions = _service_actions(shell, edge, [FileToApply(path, bad, "nft", content)])
     with pytest.raises(DeviceError, match=r"^edge: 'nft -f .*' failed \(exit 1\), previous NAT "
                                           r"table and file kept: .*Operation not supported"):
