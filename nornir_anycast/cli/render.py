@@ -43,7 +43,7 @@ def print_summary(result: AggregatedResult, design: Design, out: Path, check: bo
             table.add_row(name, h.platform, h.role, "-", "[red]FAILED[/red]", "-")
             continue
         files = multi[0].result
-        checked = sum(1 for f in files.values() if f.checker)
+        checked = sum(1 for f in files.values() if f["checker"])
         status = (f"[green]ok[/green] ({checked})" if check and checked else "-")
         table.add_row(name, h.platform, h.role, ", ".join(files) or "(none)", status,
                       "yes" if multi[0].changed else "no")

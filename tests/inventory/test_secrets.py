@@ -10,6 +10,7 @@ version (deploy over SSH to BIRD and FRR) is the lead's.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -151,7 +152,8 @@ def test_a_checker_quoting_the_password_line_is_redacted(tmp_path: Path,
         raise ConfigCheckError(f"{label}: rejected by FRR (vtysh -C) (exit 2): line 40: "
                                f"% Unknown command: {line.strip()}")
 
-    monkeypatch.setitem(checkers.CHECKERS, "frr", reject)
+    monkeypatch.setitem(checkers.CHECKERS, "frr",
+                        dataclasses.replace(checkers.CHECKERS["frr"], local=reject))
     inv = write_inventory(tmp_path, "inventory", password={"password_env": ENV})
     with captured() as out:
         rc = main(["render", "--inventory", str(inv), "--out", str(tmp_path / "out"), "-H",

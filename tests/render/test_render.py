@@ -390,7 +390,8 @@ def test_render_config_task_writes_and_reports_changes(tmp_path: Path) -> None:
     res = nr.run(task=render_config, design=d, out_dir=out, check=True, dry_run=False)
     assert not res.failed
     assert res["edge"][0].changed and not res["client"][0].changed
-    assert (out / "edge" / "frr.conf").read_text() == res["edge"][0].result["frr.conf"].content
+    rendered = next(r for r in res["edge"] if r.name == "template_file: frr.conf")
+    assert (out / "edge" / "frr.conf").read_text() == rendered.result
     assert (out / "server-1" / "page").read_text() == "server-1\n"
 
     again = nr.run(task=render_config, design=d, out_dir=out, dry_run=False)
