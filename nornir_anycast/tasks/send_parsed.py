@@ -12,6 +12,8 @@ from nornir_anycast.device.commands import DEFAULT_BIRD_CTL, device_error, parse
 from nornir_anycast.exceptions import ParseError
 from nornir_anycast.parsing import normalise_command, parse_output
 
+__all__ = ["device_error", "platform_for", "send_parsed", "wire_command"]
+
 
 def platform_for(host: Host, command: str) -> str:
     """The parser platform for this host and command (nornir_anycast.device.commands'
