@@ -12,6 +12,10 @@ is pushed (`check_file`), and on the target on the staged file (`target_check_co
 
 Each check raises ConfigCheckError with the checker's own message when the file is rejected,
 and CheckerNotFoundError (a ConfigCheckError) when the checker is not installed.
+
+On the target the same parsers run on the staged file with the device's own daemons:
+`bird -p -c PATH` (BIRD 1.6 or 2, whichever the server runs), `vtysh -C -f PATH`,
+`nft -c -f PATH`, and `nginx -t` on a throw-away nginx.conf that includes PATH.
 """
 
 from __future__ import annotations
