@@ -12,10 +12,12 @@ drain: the project's `drain` command.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import time
 from collections.abc import Sequence
 
+from nornir_anycast.device.commands import wire
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import state as lab_state
 from nornir_anycast.lab import status as lab_status
@@ -90,7 +92,7 @@ def restore_link(host: str) -> bool:
 
 def stop_bird(host: str, ctl: str) -> float:
     t = time.time()
-    run_on(host, ["birdc", "-s", ctl, "down"])
+    run_on(host, shlex.split(wire("bird2", "down", bird_ctl=ctl)))  # birdc -s CTL down
     return t
 
 
