@@ -10,6 +10,7 @@ from nornir_netmiko.connections import CONNECTION_NAME
 
 from nornir_anycast.device.commands import DEFAULT_BIRD_CTL, device_error, parse_platform, wire
 from nornir_anycast.exceptions import ParseError
+from nornir_anycast.inventory.secrets import redact, redact_data
 from nornir_anycast.parsing import normalise_command, parse_output
 
 __all__ = ["device_error", "platform_for", "send_parsed", "wire_command"]
@@ -54,6 +55,8 @@ def send_parsed(task: Task, *, command: str, platform: str | None = None,
         message or with text that is not the command's output; then `result` is the message
         (the device's own words when it printed an error) and `exception` the ParseError.
         Attributes: `command` (as parsed), `sent` (as sent), `platform`, `raw` (the text).
+        Registered secrets (nornir_anycast.inventory.secrets) are redacted from every
+        attribute: a device echoing a BGP password shows `********`.
     """
     del dry_run  # read-only
     cmd = normalise_command(command)
@@ -63,17 +66,18 @@ def send_parsed(task: Task, *, command: str, platform: str | None = None,
     raw = str(conn.send_command(wire, read_timeout=read_timeout))
     result = Result(host=task.host, changed=False)
     result.command = cmd  # type: ignore[attr-defined]
-    result.sent = wire  # type: ignore[attr-defined]
+    result.sent = redact(wire)  # type: ignore[attr-defined]
     result.platform = plat  # type: ignore[attr-defined]
-    result.raw = raw  # type: ignore[attr-defined]
+    result.raw = redact(raw)  # type: ignore[attr-defined]
     try:
         parsed: dict[str, Any] = parse_output(plat, cmd, raw)
     except ParseError as exc:
         said = device_error(raw)
+        exc.args = tuple(redact(str(a)) for a in exc.args)
         result.failed = True
         result.exception = exc
-        result.result = (f"{task.host.name}: {wire!r} failed: {said}" if said
-                         else f"{task.host.name}: {exc}")
+        result.result = redact(f"{task.host.name}: {wire!r} failed: {said}" if said
+                               else f"{task.host.name}: {exc}")
         return result
-    result.result = parsed
+    result.result = redact_data(parsed)
     return result

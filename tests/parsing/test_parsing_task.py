@@ -187,3 +187,45 @@ def test_send_parsed_over_real_ssh(ssh_host: Nornir) -> None:
                            on_failed=True)["probe"]
     assert unknown.failed and isinstance(unknown.exception, UnsupportedCommandError)
     assert "show ip bgp summary" in str(unknown.exception)
+
+
+# ------------------------------------------------------------- secrets the device echoes
+
+class _EchoConnection:
+    """A netmiko stand-in answering every command with one text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sent: list[str] = []
+
+    def send_command(self, command: str, read_timeout: float = 30.0) -> str:
+        self.sent.append(command)
+        return self.text
+
+
+def test_a_secret_the_device_echoes_is_redacted(shipped: Nornir, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from nornir.core.inventory import Host
+    from nornir_utils.plugins.functions import print_result
+
+    from nornir_anycast.inventory import secrets
+
+    secret = "Ec-ho-s3cret!"
+    secrets.register(secret)
+    try:
+        conn = _EchoConnection(f"% Unknown command: neighbor 10.12.12.1 password {secret}\n")
+        monkeypatch.setattr(Host, "get_connection", lambda self, name, config: conn)
+        res = shipped.filter(name="edge").run(task=send_parsed, command="show ip bgp summary")
+        r = res["edge"][0]
+        assert r.failed
+        assert conn.sent == ["vtysh -c 'show ip bgp summary'"]
+        assert r.result == ("edge: \"vtysh -c 'show ip bgp summary'\" failed: % Unknown command: "
+                            "neighbor 10.12.12.1 password ********")
+        assert "password ********" in r.raw  # type: ignore[attr-defined]
+        print_result(res)
+        shown = capsys.readouterr().out
+        assert "password ********" in shown
+        for text in (shown, repr(vars(r)), str(r.exception), repr(res)):
+            assert secret not in text
+    finally:
+        secrets.forget_all()
