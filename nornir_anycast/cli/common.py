@@ -14,9 +14,8 @@ from typing import TextIO
 
 from nornir.core import Nornir
 
-from nornir_anycast.design.build import load_design
 from nornir_anycast.design.model import Design
-from nornir_anycast.design.validation import check_inventory_files
+from nornir_anycast.design.registry import lookup, warnings_for
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.inventory.secrets import redact
@@ -57,15 +56,10 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
     inventory = Path(getattr(args, "inventory", None) or default_inventory())
-    nr = load_nornir(inventory)
-    in_files = check_inventory_files(inventory if inventory.is_absolute()
-                                     else Path.cwd() / inventory)
-    try:
-        design, warnings = load_design(nr)
-    except InventoryError as exc:
-        raise InventoryError(in_files + exc.problems) from None
-    if in_files:
-        raise InventoryError(in_files)
+    nr = load_nornir(inventory)  # checked and validated; the design is attached to it
+    design = lookup(nr)
+    assert design is not None, "load_nornir attaches the design"
+    warnings = warnings_for(nr)
     missing = check_secrets(design)  # BGP passwords: read (and registered for redaction) now
     if missing:
         raise InventoryError(missing)

@@ -1,23 +1,23 @@
 """Turning a Nornir inventory into the typed `Design` (see nornir_anycast.design.model).
 
-`build_design()` only converts and derives; `nornir_anycast.design.validation.validate()` checks the
-result across hosts. `load_design()` does both and raises InventoryError on any problem.
+`build_design()` only converts and derives (the ECMP rule is nornir_anycast.design.ecmp);
+`nornir_anycast.design.validation.validate()` checks the result across hosts. `load_design()` does
+both and raises InventoryError on any problem.
 """
 
 from __future__ import annotations
 
 import difflib
-import ipaddress
-from collections.abc import Collection
 from typing import Any
 
 from nornir.core import Nornir
-from nornir.core.inventory import Host
+from nornir.core.inventory import Host, Inventory
 from pydantic import BaseModel, ValidationError
 
 from nornir_anycast.design import model as model_module
-from nornir_anycast.design.model import AnycastService, Design, HostModel, ServerPath
-from nornir_anycast.design.validation import interface_ips, parse_address
+from nornir_anycast.design.ecmp import derive_services
+from nornir_anycast.design.ecmp import with_drained as with_drained  # re-exported (verify, tests)
+from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import InventoryError, Problem
 
 # Data keys read from the inventory (resolved through groups and defaults).
@@ -59,16 +59,34 @@ _MISPLACED = {k: f"data.{k}" for k in ("name", "hostname", "platform")}
 
 def _origin(host: Host, key: str) -> str:
     """Where `key` of the host's data is set: the host, a group, or defaults."""
+    where = _inherited_from(host, key)
+    return "hosts.yaml" if key in host.data or where is None else where[1]
+
+
+def _inherited_from(host: Host, key: str) -> tuple[str, str] | None:
+    """(`group NAME`, "groups.yaml") or ("defaults", "defaults.yaml"): where the host's `key`
+    comes from when the host does not set it itself; None when it does, or nobody does."""
     if key in host.data:
-        return "hosts.yaml"
-    for group in host.extended_groups():
+        return None
+    for group in host.extended_groups():  # the order Nornir resolves data in
         if key in group.data:
-            return f"group {group.name}"
-    return "defaults.yaml"
+            return f"group {group.name}", "groups.yaml"
+    if key in host.defaults.data:
+        return "defaults", "defaults.yaml"
+    return None
+
+
+def _top_key(field: str) -> str:
+    """The data key a problem's field path starts with (`bgp.neighbors.0.address` -> `bgp`)."""
+    return field.removeprefix("data.").split(".", 1)[0]
 
 
 def host_model(host: Host) -> HostModel:
-    """One host as a HostModel; raises InventoryError naming host, field and value."""
+    """One host as a HostModel; raises InventoryError naming host, field and value.
+
+    A problem with a value the host inherits from a group or the defaults names that group
+    (`group servers`) or `defaults` instead of the host, and says which file holds it.
+    """
     raw = {"name": host.name, "hostname": host.hostname, "platform": host.platform,
            **host_data(host)}
     try:
@@ -78,12 +96,64 @@ def host_model(host: Host) -> HostModel:
         for err in exc.errors(include_url=False):
             problem = _problem(host.name, err)
             loc = err.get("loc", ())
-            if err.get("type") == "extra_forbidden" and len(loc) == 1:
-                key = str(loc[0]).removeprefix("data.")
+            where = _inherited_from(host, _top_key(str(loc[0]))) if loc else None
+            if where is not None:
+                problem = Problem(where[0], problem.field, problem.value,
+                                  f"{problem.message} (set in {where[1]})")
+            elif err.get("type") == "extra_forbidden" and len(loc) == 1:
                 problem = Problem(problem.host, problem.field, problem.value,
-                                  f"{problem.message} (set in {_origin(host, key)})")
+                                  f"{problem.message} (set in hosts.yaml)")
             problems.append(problem)
         raise InventoryError(problems) from None
+
+
+def _names(names: list[str], cap: int = 10) -> str:
+    shown = ", ".join(names[:cap])
+    return shown if len(names) <= cap else f"{shown} and {len(names) - cap} more"
+
+
+def _for_hosts(problem: Problem, hosts: list[str]) -> Problem:
+    """`problem` (`... (set in FILE)`) saying which hosts inherit the value."""
+    message = problem.message
+    if message.endswith(")") and " (set in " in message:
+        message = f"{message[:-1]}, for {_names(hosts)})"
+    return Problem(problem.host, problem.field, problem.value, message, problem.severity)
+
+
+def _problem_key(p: Problem) -> tuple[str, str, str, str, str]:
+    return (p.host, p.field, repr(p.value), p.message, p.severity)
+
+
+def fold_inherited(problems: list[Problem], hosts: dict[str, Host]) -> list[Problem]:
+    """Validation problems with a value set in a group or the defaults, reported once there.
+
+    A problem is moved to `group NAME` / `defaults` when every host that inherits the value
+    from there has the very same problem (field, value, message): then the value is wrong
+    wherever it is used. A problem only some of them have (it depends on the host) stays with
+    each host. Order: the first occurrence's place.
+    """
+    candidates: dict[tuple[str, str, str, str, str], list[Problem]] = {}
+    for p in problems:
+        host = hosts.get(p.host)
+        where = _inherited_from(host, _top_key(p.field)) if host is not None else None
+        if where is not None:
+            candidates.setdefault((where[0], p.field, repr(p.value), p.message, p.severity),
+                                  []).append(p)
+    moved: dict[int, Problem] = {}
+    dropped: set[int] = set()
+    for (owner, field, *_), same in candidates.items():
+        key = _top_key(field)
+        heirs = [n for n, h in hosts.items()
+                 if (w := _inherited_from(h, key)) is not None and w[0] == owner]
+        if sorted(p.host for p in same) != sorted(heirs):
+            continue
+        file = "defaults.yaml" if owner == "defaults" else "groups.yaml"
+        first = same[0]
+        moved[id(first)] = Problem(owner, first.field, first.value,
+                                   f"{first.message} (set in {file}, for {_names(heirs)})",
+                                   first.severity)
+        dropped.update(id(p) for p in same[1:])
+    return [moved.get(id(p), p) for p in problems if id(p) not in dropped]
 
 
 _SECRET_KEYS = frozenset({"password_env", "password_file", "password", "secret"})
@@ -137,93 +207,44 @@ def _problem(host: str, err: Any) -> Problem:
     return Problem(host, field, value, str(err.get("msg", "invalid")))
 
 
-def derive_services(hosts: dict[str, HostModel],
-                    drained: Collection[str] = ()) -> list[AnycastService]:
-    """For each anycast prefix: who announces it, which paths the edge should use (ECMP), which not.
+def _hosts_of(target: Nornir | Inventory) -> dict[str, Host]:
+    inventory = target if isinstance(target, Inventory) else target.inventory
+    return dict(inventory.hosts)
 
-    A server announces to the edge that owns its BGP neighbor address. The edge's best group is
-    the highest local_pref; it is capped by the edge's `maximum_paths_ibgp` (1 when unset), in
-    next-hop order (FRR and the kernel keep the lowest addresses first only by accident; the cap
-    is reported as a warning by validation, not guessed here beyond a stable order). Servers in
-    `drained` (taken out of service with `python tasks.py drain`) announce nothing: their paths
-    are in `drained`, neither ECMP nor backup.
+
+def build_design(nr: Nornir | Inventory) -> Design:
+    """Convert every host of `nr` (a Nornir or its Inventory; no cross-host validation: see
+    load_design).
+
+    A conversion problem with a value set in a group or the defaults is reported once, there
+    (`group servers: ...`, `defaults: ...`), with the hosts it concerns.
     """
-    owners: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, HostModel] = {}
-    for h in hosts.values():
-        for itf in interface_ips(h):  # addresses that do not parse are validation's to report
-            owners.setdefault(itf.ip, h)
-    per_prefix: dict[tuple[str, str], list[ServerPath]] = {}
-    for server in hosts.values():
-        if server.role != "server":
-            continue
-        src = interface_ips(server)
-        for nb in server.bgp.neighbors:
-            peer = parse_address(nb.address)
-            edge = owners.get(peer) if peer is not None else None
-            if peer is None or edge is None or edge.role != "edge":
-                continue
-            next_hop = _address_facing(src, peer, parse_address(nb.update_source))
-            for a in server.anycast:
-                per_prefix.setdefault((a.prefix, edge.name), []).append(
-                    ServerPath(host=server.name, next_hop=next_hop, local_pref=server.local_pref)
-                )
-    services = []
-    for (prefix, edge_name), every in sorted(per_prefix.items()):
-        every = sorted(every, key=_next_hop_key)
-        paths = [p for p in every if p.host not in drained]
-        best = max((p.local_pref for p in paths), default=0)
-        cap = hosts[edge_name].bgp.maximum_paths_ibgp or 1
-        group = [p for p in paths if p.local_pref == best]
-        ecmp = group[:cap]
-        backups = [p for p in paths if p not in ecmp]
-        services.append(AnycastService(prefix=prefix, edge=edge_name, announcers=paths,
-                                       ecmp=ecmp, backups=backups,
-                                       drained=[p for p in every if p.host in drained]))
-    return services
-
-
-def with_drained(design: Design, drained: Collection[str]) -> Design:
-    """The design with the servers in `drained` out of service (see derive_services)."""
-    if not drained and not any(s.drained for s in design.services):
-        return design
-    return Design(hosts=design.hosts, services=derive_services(design.hosts, drained))
-
-
-def _next_hop_key(path: ServerPath) -> tuple[int, int, str]:
-    ip = parse_address(path.next_hop)
-    return (ip.version, int(ip), path.host) if ip is not None else (9, 0, path.host)
-
-
-def _address_facing(
-    addresses: list[ipaddress.IPv4Interface | ipaddress.IPv6Interface],
-    peer: ipaddress.IPv4Address | ipaddress.IPv6Address,
-    update_source: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
-) -> str:
-    """The server's BGP next hop towards `peer`: update_source, else its address in the peer's
-    subnet, else its first address of the peer's family ("" when it has none)."""
-    if update_source is not None:
-        return str(update_source)
-    same = [a for a in addresses if a.version == peer.version]
-    facing = next((a for a in same if peer in a.network), same[0] if same else None)
-    return str(facing.ip) if facing is not None else ""
-
-
-def build_design(nr: Nornir) -> Design:
-    """Convert every host of `nr` (no cross-host validation; see load_design)."""
     problems: list[Problem] = []
+    heirs: dict[tuple[str, str, str, str, str], list[str]] = {}  # inherited problem -> hosts
     hosts: dict[str, HostModel] = {}
-    for name, host in nr.inventory.hosts.items():
+    for name, host in _hosts_of(nr).items():
         try:
             hosts[name] = host_model(host)
         except InventoryError as exc:
-            problems.extend(exc.problems)
+            for p in exc.problems:
+                if p.host != name:  # a group's or the defaults' value: once, there
+                    key = _problem_key(p)
+                    if key in heirs:
+                        heirs[key].append(name)
+                        continue
+                    heirs[key] = [name]
+                problems.append(p)
     if problems:
-        raise InventoryError(problems)
+        raise InventoryError([_for_hosts(p, heirs[k]) if (k := _problem_key(p)) in heirs else p
+                              for p in problems])
     return Design(hosts=hosts, services=derive_services(hosts))
 
 
-def load_design(nr: Nornir) -> tuple[Design, list[Problem]]:
-    """Build the design of every host of `nr` and validate it.
+def load_design(nr: Nornir | Inventory) -> tuple[Design, list[Problem]]:
+    """Build the design of every host of `nr` (a Nornir or its Inventory) and validate it.
+
+    A validation problem with a value set in a group or the defaults, found the same for every
+    host inheriting it, is reported once, there (see fold_inherited).
 
     Returns:
         the design and the warnings found (severity "warning").
@@ -234,7 +255,7 @@ def load_design(nr: Nornir) -> tuple[Design, list[Problem]]:
     from nornir_anycast.design.validation import validate
 
     design = build_design(nr)
-    problems = validate(design)
+    problems = fold_inherited(validate(design), _hosts_of(nr))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InventoryError(errors)

@@ -3,27 +3,29 @@
 `attach(nr, design)` remembers the design of a Nornir object's inventory; `design_for(task)`
 returns it for any task running on that Nornir or on anything filtered from it
 (`nr.filter(role="server")` keeps the same inventory `Defaults` object, which is the key).
-A task given `design=` explicitly uses that instead.
+A task given `design=` explicitly uses that instead. The validation warnings found when the
+design was derived are kept beside it (`warnings_for(nr)`), for the CLI to print.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from nornir.core.inventory import Defaults, Inventory
 
 from nornir_anycast.design.model import Design
-from nornir_anycast.exceptions import AnycastError
+from nornir_anycast.exceptions import AnycastError, Problem
 
 
 class NoDesignError(AnycastError):
     """A task needs the design, and its inventory was not loaded by nornir_anycast."""
 
 
-# id(defaults) -> (defaults, design): Defaults has __slots__ and takes no weak reference; the
-# object is kept with its design so the id cannot be reused while the entry lives.
-_DESIGNS: dict[int, tuple[Defaults, Design]] = {}
+# id(defaults) -> (defaults, design, warnings): Defaults has __slots__ and takes no weak
+# reference; the object is kept with its design so the id cannot be reused while the entry lives.
+_DESIGNS: dict[int, tuple[Defaults, Design, tuple[Problem, ...]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -36,11 +38,12 @@ def _defaults_of(target: Any) -> Defaults:
     raise TypeError(f"not a Nornir, an Inventory or Defaults: {type(target).__name__}")
 
 
-def attach(target: Any, design: Design) -> None:
-    """Remember `design` for the inventory of `target` (a Nornir, an Inventory or its Defaults)."""
+def attach(target: Any, design: Design, warnings: Sequence[Problem] = ()) -> None:
+    """Remember `design` (and the validation `warnings` found deriving it) for the inventory of
+    `target` (a Nornir, an Inventory or its Defaults)."""
     defaults = _defaults_of(target)
     with _LOCK:
-        _DESIGNS[id(defaults)] = (defaults, design)
+        _DESIGNS[id(defaults)] = (defaults, design, tuple(warnings))
 
 
 def lookup(target: Any) -> Design | None:
@@ -49,6 +52,14 @@ def lookup(target: Any) -> Design | None:
     with _LOCK:
         entry = _DESIGNS.get(id(defaults))
     return entry[1] if entry is not None and entry[0] is defaults else None
+
+
+def warnings_for(target: Any) -> list[Problem]:
+    """The validation warnings attached with the design of `target`'s inventory ([] if none)."""
+    defaults = _defaults_of(target)
+    with _LOCK:
+        entry = _DESIGNS.get(id(defaults))
+    return list(entry[2]) if entry is not None and entry[0] is defaults else []
 
 
 def design_for(task: Any, design: Design | None = None) -> Design:

@@ -1,4 +1,16 @@
-"""Loading an inventory directory into Nornir, and selecting hosts from the CLI's -H/-g."""
+"""Reading an inventory directory into Nornir: the one path behind the AnycastInventory plugin
+and `load_nornir`, and selecting hosts from the CLI's -H/-g.
+
+`read_inventory(files)` does, in order: the YAML files' shape (nornir_anycast.inventory.schema),
+SimpleInventory's reading, paths written in the inventory made absolute against the inventory's
+directory, lab hostnames, SSH passwords, host-key policy, and the design: derived once from the
+whole inventory, validated, and attached to it (nornir_anycast.design.registry) so tasks running
+on any filtered Nornir find it. Every problem raises one InventoryError naming host, field and
+value (the CLI exits 2).
+
+This is the one place the inventory stage reaches the design stage: the design is part of what
+loading an anycast inventory means (issue 10 §2). nornir_anycast.design imports nothing from here.
+"""
 
 from __future__ import annotations
 
@@ -10,64 +22,133 @@ import paramiko
 from nornir import InitNornir
 from nornir.core import Nornir
 from nornir.core.filter import OR, F
-from nornir.core.inventory import ConnectionOptions, Defaults, Group, Host
+from nornir.core.inventory import ConnectionOptions, Defaults, Group, Host, Inventory
+from nornir.plugins.inventory.simple import SimpleInventory
+from ruamel.yaml import YAML
 
+from nornir_anycast.design.build import load_design
+from nornir_anycast.design.registry import attach
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import secrets
-from nornir_anycast.inventory.schema import check_structure
+from nornir_anycast.inventory.schema import InventoryFiles, check_inventory_files, check_structure
 from nornir_anycast.settings import lab_dir, project_root, runtime_hostname
 
-_PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
+#: netmiko extras that hold a path (key, ssh_config, known_hosts).
+PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
+
+#: The plugin's name in config.yaml (`inventory: {plugin: AnycastInventory}`).
+PLUGIN_NAME = "AnycastInventory"
+
+
+def resolve_path(value: str, base: Path) -> str:
+    """A path written in an inventory, made absolute.
+
+    `.lab/...` is the lab's state directory (nornir_anycast.settings.lab_dir(), whatever the
+    lab prefix); `~` is the user's home; any other relative path is taken from `base` (the
+    inventory's directory). Absolute paths are unchanged.
+    """
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return str(path)
+    parts = path.parts
+    if parts and parts[0] == ".lab":
+        return str(lab_dir().joinpath(*parts[1:]))
+    return str(base / path)
+
+
+def read_inventory(files: InventoryFiles) -> Inventory:
+    """The inventory in `files`, checked, with its design attached.
+
+    Raises:
+        InventoryError: every problem (shape, unknown keys, secrets, design), nothing touched.
+    """
+    if not files.hosts.is_file():
+        raise InventoryError([Problem("-", "inventory", str(files.directory),
+                                      f"no {files.hosts.name} in this inventory directory")])
+    shape = check_structure(files)  # what would crash Nornir's loader, by host and attribute
+    if shape:
+        raise InventoryError(shape)
+    try:
+        inventory = SimpleInventory(host_file=str(files.hosts), group_file=str(files.groups),
+                                    defaults_file=str(files.defaults)).load()
+    except Exception as exc:  # what the shape checks did not foresee
+        raise InventoryError([Problem("-", "inventory", str(files.directory),
+                                      f"cannot load: {type(exc).__name__}: {exc}")]) from exc
+    _absolutise_paths(inventory, files.directory)
+    _lab_hostnames(inventory)  # before check_host_keys: .lab-<prefix>/known_hosts names <prefix>-*
+    resolve_passwords(inventory, files.directory)
+    check_host_keys(inventory)
+    in_files = check_inventory_files(files)
+    try:
+        design, warnings = load_design(inventory)
+    except InventoryError as exc:
+        raise InventoryError(in_files + exc.problems) from None
+    if in_files:
+        raise InventoryError(in_files)
+    attach(inventory, design, warnings)
+    return inventory
 
 
 def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir:
-    """InitNornir from an inventory directory (config.yaml, hosts/groups/defaults.yaml).
+    """InitNornir on an inventory directory (config.yaml, hosts/groups/defaults.yaml) with the
+    AnycastInventory plugin, whatever config.yaml names.
 
-    Relative file paths in netmiko extras (`.lab/ssh_config`) are made absolute against the
-    project root, so a runbook may run from any directory; `.lab/...` means this lab prefix's
-    directory (`.lab-<prefix>/...` under $NORNIR_ANYCAST_LAB_PREFIX). A lab host's (`lab: true`)
-    hostname `na-<name>` becomes `<prefix>-<name>` (see nornir_anycast.settings).
+    The same as `InitNornir(config_file="<dir>/config.yaml")` with a shipped config.yaml; a
+    directory without config.yaml gets the threaded runner (20 workers) and no logging. Paths
+    written in the inventory (key files, ssh_config, known_hosts, password files) are taken
+    from its directory; `.lab/...` means this lab prefix's directory (`.lab-<prefix>/...`
+    under $NORNIR_ANYCAST_LAB_PREFIX). A lab host's (`lab: true`) hostname `na-<name>` becomes
+    `<prefix>-<name>` (see nornir_anycast.settings). The design is derived and attached
+    (`nornir_anycast.design.design_for`).
 
     Args:
         inventory: the directory; default `<project root>/inventory`.
-        overrides: passed to InitNornir (for example `runner={...}`).
+        overrides: passed to InitNornir (for example `runner={...}`, `dry_run=True`).
+
+    Raises:
+        InventoryError: the inventory cannot be loaded or is invalid.
     """
     inv = Path(inventory) if inventory is not None else project_root() / "inventory"
     inv = inv if inv.is_absolute() else (Path.cwd() / inv)
-    if not (inv / "hosts.yaml").is_file():
-        raise InventoryError(
-            [Problem("-", "inventory", str(inv), "no hosts.yaml in this inventory directory")]
-        )
-    shape = check_structure(inv)  # what would crash Nornir's loader, by host and attribute
-    if shape:
-        raise InventoryError(shape)
     config_file = inv / "config.yaml"
-    options = {
-        "host_file": str(inv / "hosts.yaml"),
-        "group_file": str(inv / "groups.yaml"),
-        "defaults_file": str(inv / "defaults.yaml"),
-    }
-    kwargs: dict[str, Any] = {"inventory": {"plugin": "SimpleInventory", "options": options}}
+    options: dict[str, Any] = {}
+    if config_file.is_file():
+        section = _inventory_section(config_file)
+        if section.get("plugin") == PLUGIN_NAME and isinstance(section.get("options"), dict):
+            options.update(section["options"])
+    options["directory"] = str(inv)
+    kwargs: dict[str, Any] = {"inventory": {"plugin": PLUGIN_NAME, "options": options}}
     if config_file.is_file():
         kwargs["config_file"] = str(config_file)
     else:
         kwargs.update(runner={"plugin": "threaded", "options": {"num_workers": 20}},
                       logging={"enabled": False})
     kwargs.update(overrides)
+    from nornir_anycast.inventory.plugin import register
+
+    register()  # a checkout used without `pip install` has no entry point
     try:
-        nr = InitNornir(**kwargs)
-    except Exception as exc:  # YAML and schema errors from SimpleInventory
+        return InitNornir(**kwargs)
+    except InventoryError:
+        raise
+    except Exception as exc:  # config.yaml that Nornir rejects
         raise InventoryError(
             [Problem("-", "inventory", str(inv), f"cannot load: {type(exc).__name__}: {exc}")]
         ) from exc
-    _absolutise_paths(nr)
-    _lab_hostnames(nr)  # before check_host_keys: .lab-<prefix>/known_hosts names <prefix>-*
-    resolve_passwords(nr)
-    check_host_keys(nr)
-    return nr
 
 
-def check_host_keys(nr: Nornir) -> None:
+def _inventory_section(config_file: Path) -> dict[str, Any]:
+    """config.yaml's `inventory:` mapping ({} when it has none or the file is not a mapping:
+    check_structure reports that)."""
+    try:
+        data = YAML(typ="safe").load(config_file.read_text(encoding="utf-8"))
+    except Exception:  # reported by check_structure, with line and column
+        return {}
+    section = data.get("inventory") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+def check_host_keys(nr: Nornir | Inventory) -> None:
     """Make netmiko verify SSH host keys unless the inventory says otherwise (`ssh_strict` set
     in a host's, group's or the defaults' netmiko extras).
 
@@ -85,7 +166,7 @@ def check_host_keys(nr: Nornir) -> None:
     other hosts sharing a group are untouched.
     """
     known = _lab_known_hosts()
-    for host in nr.inventory.hosts.values():
+    for host in _inventory_of(nr).hosts.values():
         params = host.get_connection_parameters("netmiko")
         extras = dict(params.extras or {})
         if "ssh_strict" in extras:
@@ -115,20 +196,32 @@ def _lab_known_hosts() -> paramiko.HostKeys | None:
         return None
 
 
-def resolve_passwords(nr: Nornir) -> None:
+def _inventory_of(target: Nornir | Inventory) -> Inventory:
+    return target if isinstance(target, Inventory) else target.inventory
+
+
+def _owners(inventory: Inventory) -> list[tuple[str, Defaults | Group | Host]]:
+    """Where settings are written: `defaults`, `group NAME`, and each host, in that order."""
+    return [("defaults", inventory.defaults),
+            *((f"group {n}", g) for n, g in inventory.groups.items()),
+            *((n, h) for n, h in inventory.hosts.items())]
+
+
+def resolve_passwords(nr: Nornir | Inventory, base: Path | None = None) -> None:
     """Replace `password: {env: NAME}` / `{file: PATH}` (hosts, groups, defaults, and their
     connection_options) with the password, registered with nornir_anycast.inventory.secrets.
+
+    Args:
+        nr: the Nornir (or its inventory).
+        base: what a relative `{file: PATH}` is relative to (the inventory's directory;
+            default the project root).
 
     Raises:
         InventoryError: a variable is unset or a file unreadable (naming where, never a value).
     """
+    root = base if base is not None else project_root()
     problems: list[Problem] = []
-    owners: list[tuple[str, Defaults | Group | Host]] = [
-        ("defaults", nr.inventory.defaults),
-        *((f"group {n}", g) for n, g in nr.inventory.groups.items()),
-        *((n, h) for n, h in nr.inventory.hosts.items()),
-    ]
-    for owner, obj in owners:
+    for owner, obj in _owners(_inventory_of(nr)):
         places: list[tuple[str, Any]] = [("password", obj)]
         places += [(f"connection_options.{name}.password", opts)
                    for name, opts in obj.connection_options.items()]
@@ -141,34 +234,37 @@ def resolve_passwords(nr: Nornir) -> None:
             kind, where = next(iter(ref.items()))
             try:
                 target.password = (secrets.read_env(where) if kind == "env"
-                                   else secrets.read_file(where, project_root()))
+                                   else secrets.read_file(resolve_path(where, root)))
             except secrets.SecretError as exc:
                 problems.append(Problem(owner, f"{field}.{kind}", where, str(exc)))
     if problems:
         raise InventoryError(problems)
 
 
-def _lab_hostnames(nr: Nornir) -> None:
+def _lab_hostnames(inventory: Inventory) -> None:
     """`na-<name>` -> `<prefix>-<name>` for lab hosts (their namespace and ssh_config Host)."""
-    for host in nr.inventory.hosts.values():
+    for host in inventory.hosts.values():
         if host.get("lab") is True and host.hostname:
             host.hostname = runtime_hostname(host.hostname)
 
 
-def _absolutise_paths(nr: Nornir) -> None:
-    root = project_root()
-    targets: list[Defaults | Group | Host] = [
-        nr.inventory.defaults, *nr.inventory.groups.values(), *nr.inventory.hosts.values()]
-    for obj in targets:
+def _absolutise_paths(inventory: Inventory, base: Path) -> None:
+    """Paths written in the inventory, made absolute where they are written (see
+    resolve_path): netmiko extras' key_file, ssh_config_file, alt_key_file, and the BGP
+    neighbors' `password_file` in data."""
+    for _, obj in _owners(inventory):
         opts = obj.connection_options.get("netmiko")
-        if opts is None or not opts.extras:
-            continue
-        for key in _PATH_EXTRAS:
-            value = opts.extras.get(key)
-            if isinstance(value, str) and value and not Path(value).is_absolute():
-                parts = Path(value).parts
-                opts.extras[key] = str(lab_dir().joinpath(*parts[1:]) if parts[0] == ".lab"
-                                       else root / value)
+        if opts is not None and opts.extras:
+            for key in PATH_EXTRAS:
+                value = opts.extras.get(key)
+                if isinstance(value, str) and value.strip():
+                    opts.extras[key] = resolve_path(value, base)
+        bgp = obj.data.get("bgp")
+        neighbors = bgp.get("neighbors") if isinstance(bgp, dict) else None
+        for nb in neighbors if isinstance(neighbors, list) else []:
+            value = nb.get("password_file") if isinstance(nb, dict) else None
+            if isinstance(value, str) and value.strip() and value.isprintable():
+                nb["password_file"] = resolve_path(value, base)
 
 
 def select(nr: Nornir, hosts: Sequence[str] | None = None,

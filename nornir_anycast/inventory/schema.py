@@ -8,14 +8,23 @@ attribute and the value, so every command stops with exit code 2 before any devi
 
 Files are read with the loader Nornir uses (ruamel.yaml, safe), so both see the same values;
 a file that is not YAML is reported with its line and column and the entry it belongs to.
+
+`check_inventory_files` then reports what Nornir would silently ignore: unknown attributes of an
+entry, and netmiko extras that are not arguments of netmiko's ConnectHandler (`use_keyz`). Each
+problem is reported once, where it is written (a host, `group NAME` or `defaults`).
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 
 from nornir_anycast.exceptions import Problem
@@ -31,6 +40,30 @@ HIDDEN = "(hidden)"
 #: walks the data (validation, error messages) sees each use: `&a [*b, *b, ...]` ten levels deep
 #: is 10**10 values from a few lines ("billion laughs").
 MAX_VALUES = 200_000
+
+
+@dataclass(frozen=True)
+class InventoryFiles:
+    """The files of one inventory: the directory paths inside them are relative to, and its
+    hosts, groups and defaults files (absolute)."""
+
+    directory: Path
+    hosts: Path
+    groups: Path
+    defaults: Path
+
+    @classmethod
+    def in_directory(cls, directory: str | Path, hosts: str = "hosts.yaml",
+                     groups: str = "groups.yaml",
+                     defaults: str = "defaults.yaml") -> InventoryFiles:
+        """The files named `hosts`, `groups`, `defaults` (relative: inside `directory`)."""
+        base = Path(directory).absolute()
+        return cls(directory=base, hosts=base / hosts, groups=base / groups,
+                   defaults=base / defaults)
+
+
+def _files(where: str | Path | InventoryFiles) -> InventoryFiles:
+    return where if isinstance(where, InventoryFiles) else InventoryFiles.in_directory(where)
 
 
 def _kind(value: object) -> str:
@@ -76,9 +109,14 @@ def _too_many_values(data: Any) -> bool:
     return False
 
 
-def load_yaml_file(path: Path, problems: list[Problem]) -> tuple[bool, Any]:
-    """Read one file as Nornir would; on failure append a Problem and return (False, None)."""
+def load_yaml_file(path: Path, problems: list[Problem],
+                   role: str | None = None) -> tuple[bool, Any]:
+    """Read one file as Nornir would; on failure append a Problem and return (False, None).
+
+    `role` is what the file is (`hosts.yaml`, `groups.yaml`, `defaults.yaml`), default its name.
+    """
     file = path.name
+    role = role or file
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -110,8 +148,8 @@ def load_yaml_file(path: Path, problems: list[Problem]) -> tuple[bool, Any]:
         if mark is not None:
             line, column = int(mark.line) + 1, int(mark.column) + 1
         if mark is not None or isinstance(position, int):
-            host = _entry_at(text, line) if file != "defaults.yaml" else "defaults"
-            if host is not None and file == "groups.yaml":
+            host = _entry_at(text, line) if role != "defaults.yaml" else "defaults"
+            if host is not None and role == "groups.yaml":
                 host = f"group {host}"
             problems.append(Problem(host or "-", file, f"line {line}, column {column}",
                                     f"not valid YAML: {what}"))
@@ -260,20 +298,24 @@ def _group_cycles(groups: dict[Any, Any], problems: list[Problem]) -> None:
                     stack.append((parent, [*path, parent]))
 
 
-def check_structure(directory: str | Path) -> list[Problem]:
+def check_structure(directory: str | Path | InventoryFiles) -> list[Problem]:
     """Every problem with the shape of hosts.yaml, groups.yaml and defaults.yaml.
 
     An empty list means Nornir can load the files; what the data means is checked later
     (nornir_anycast.design.build and nornir_anycast.design.validation).
+
+    Args:
+        directory: the inventory directory (files by their usual names), or its files.
     """
-    inv = Path(directory)
+    files = _files(directory)
     problems: list[Problem] = []
     loaded: dict[str, Any] = {}
-    for file in ("hosts.yaml", "groups.yaml", "defaults.yaml", "config.yaml"):
-        path = inv / file
+    for file, path in (("hosts.yaml", files.hosts), ("groups.yaml", files.groups),
+                       ("defaults.yaml", files.defaults),
+                       ("config.yaml", files.directory / "config.yaml")):
         if not path.is_file():
             continue
-        ok, data = load_yaml_file(path, problems)
+        ok, data = load_yaml_file(path, problems, file)
         if ok:
             loaded[file] = data
         if ok and data is not None and not isinstance(data, dict):
@@ -301,3 +343,84 @@ def check_structure(directory: str | Path) -> list[Problem]:
                      is_defaults=True)
     _group_cycles(groups, problems)
     return problems
+
+
+# Attributes Nornir's SimpleInventory reads from an entry of hosts.yaml / groups.yaml /
+# defaults.yaml. It silently ignores anything else, so a misspelt `grups:` would drop the
+# host's groups (and with them its role and platform) without a word.
+_NORNIR_ATTRIBUTES = ("hostname", "port", "username", "password", "platform", "groups", "data",
+                      "connection_options")
+
+
+@functools.cache
+def netmiko_arguments() -> tuple[str, ...]:
+    """The keyword arguments netmiko's ConnectHandler takes (what `extras` may hold)."""
+    from netmiko.base_connection import BaseConnection
+
+    return tuple(name for name in inspect.signature(BaseConnection.__init__).parameters
+                 if name != "self")
+
+
+def check_inventory_files(directory: str | Path | InventoryFiles) -> list[Problem]:
+    """What Nornir (or netmiko) would silently ignore or choke on later, in the YAML files.
+
+    - an attribute of an entry Nornir does not read (`grups:`);
+    - a key of `connection_options.netmiko.extras` that is not an argument of netmiko's
+      ConnectHandler (`use_keyz: true`; netmiko would fail with a TypeError at connect time).
+
+    Returns one error per unknown key, where it is written: the host, `group NAME` or
+    `defaults` (once, not once per host inheriting it), with the key, its value and a "did you
+    mean" hint. Files that do not parse are left to the loader to report.
+    """
+    files = _files(directory)
+    problems: list[Problem] = []
+
+    def one(owner: str, entry: Any, allowed: tuple[str, ...], file: str) -> None:
+        if not isinstance(entry, dict):
+            return
+        for key, value in entry.items():
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else (
+                "; data keys go under 'data:'")
+            shown = HIDDEN if key in ("password", "secret") else value
+            problems.append(Problem(owner, str(key), shown,
+                                    f"unknown key '{key}' in {file} (Nornir would ignore it)"
+                                    f"{hint}"))
+        _netmiko_extras(owner, entry, file)
+
+    def _netmiko_extras(owner: str, entry: dict[Any, Any], file: str) -> None:
+        options = entry.get("connection_options")
+        netmiko = options.get("netmiko") if isinstance(options, dict) else None
+        extras = netmiko.get("extras") if isinstance(netmiko, dict) else None
+        if not isinstance(extras, dict):
+            return
+        known = netmiko_arguments()
+        for key, value in extras.items():
+            if key in known:
+                continue
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            shown = HIDDEN if key in ("password", "secret", "passphrase") else value
+            problems.append(Problem(owner, f"connection_options.netmiko.extras.{key}", shown,
+                                    f"unknown key '{key}' in {file} (not an argument of "
+                                    f"netmiko's ConnectHandler){hint}"))
+
+    for file, path, kind in (("hosts.yaml", files.hosts, "host"),
+                             ("groups.yaml", files.groups, "group")):
+        for name, entry in (_load_yaml(path) or {}).items():
+            owner = str(name) if kind == "host" else f"group {name}"
+            one(owner, entry, _NORNIR_ATTRIBUTES, file)
+    defaults = _load_yaml(files.defaults)
+    one("defaults", defaults, tuple(a for a in _NORNIR_ATTRIBUTES if a != "groups"),
+        "defaults.yaml")
+    return problems
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None

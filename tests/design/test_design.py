@@ -14,9 +14,9 @@ from paths import ROOT
 from nornir_anycast.cli import main as cli_main
 from nornir_anycast.cli.common import add_inventory_args, load
 from nornir_anycast.design.build import build_design, load_design
-from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.exceptions import InventoryError
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.inventory.schema import check_inventory_files
 
 DEFAULT = ROOT / "inventory"
 BAD = ROOT / "tests" / "inventories" / "bad"

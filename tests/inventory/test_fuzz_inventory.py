@@ -32,9 +32,9 @@ from paths import ROOT
 
 from nornir_anycast.cli.main import main
 from nornir_anycast.design.build import load_design
-from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.inventory.schema import check_inventory_files
 from nornir_anycast.render import render_host
 
 INVENTORIES = {

@@ -28,10 +28,10 @@ from test_render_frr_reload import FrrInstance, _diff_lines, frr_instance  # noq
 
 from nornir_anycast.design.build import build_design, derive_services, load_design
 from nornir_anycast.design.model import Design, HostModel
-from nornir_anycast.design.validation import check_inventory_files
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import ConfigCheckError, DeviceError, TemplateError
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.inventory.schema import check_inventory_files
 from nornir_anycast.render import render_host
 from nornir_anycast.render.checkers import (
     check_file,

@@ -1,0 +1,157 @@
+"""Cross-host and per-host checks of a `Design` (see nornir_anycast.design.model).
+
+`validate()` returns every problem found; errors stop a run before any device is touched,
+warnings are only reported. Each problem names the host, the dotted field path
+(`interfaces.0.addresses.1`, `bgp.neighbors.2.address`), the bad value, and says in words what
+is wrong. Type errors and unknown keys are caught earlier, when the inventory is converted
+(`nornir_anycast.design.build.host_model`), and come out as the same kind of Problem.
+
+The rules, one function each in the module of their area (`addressing`, `bgp`, `services`,
+`policy`, `platform`, `bfd`; shared helpers in `common`; README "Inventory keys" lists what
+they check):
+
+ 1. interface addresses are address/length, host addresses (`dhcp` only on VyOS)
+ 2. interface gateways are addresses inside a subnet of their interface
+ 3. AS numbers (own and remote) are in 1..4294967295
+ 4. router ids are IPv4 addresses, unique across hosts
+ 5. no interface address is configured twice (on one host or across hosts)
+ 6. BGP neighbors are addresses owned by another host of the inventory, listed once
+ 7. a neighbor's remote_as is the AS of the host that owns the address
+ 8. update_source is an address of this host, of the neighbor's family
+ 9. BGP sessions are configured on both ends
+10. anycast prefixes are host routes (/32, /128), only on servers
+11. each server holds each of its anycast addresses on loopback (`loopback` entries parse)
+12. local_pref is in 0..4294967295
+13. the edge's maximum_paths_ibgp covers the servers sharing the best preference (warning)
+14. role-required fields (servers, edges, ISP routers, clients)
+15. servers are in the AS of their edge (the design is iBGP multipath)
+16. route_map_in / route_map_out name a route map defined on the host; route maps parse
+17. BGP timers are sane (hold 0 or 3..65535, keepalive <= hold, ...)
+18. BFD interval and multiplier are in range
+19. NAT rules: addresses parse, ports and rule numbers in range, interfaces exist
+20. static routes: prefix parses, exactly one of next_hop / blackhole
+21. BGP networks are prefixes
+22. platform, os and role fit together (servers run BIRD on Linux; VyOS needs os_version)
+23. DNS forwarding: listen_on interfaces exist, name servers are addresses
+24. BFD on a server but not on its edge (warning)
+25. password_env is the name of an environment variable, password_file a path (one of them;
+    the password itself is never printed)
+26. names and text that end up in configuration files are single words or single lines
+    (host, interface and route-map names; descriptions; paths): nothing can inject a line
+27. what the templates can render: VyOS 1.1 / 1.2 syntax, BFD on VyOS 1.2+, NAT on FRR (Linux)
+    routers IPv4 only, DNS forwarding on VyOS only (caught here instead of failing at render)
+28. healthcheck (anycast-healthchecker): servers only; interval, timeout > 0, rise, fall >= 1
+    (server-wide and per prefix); url http(s), command and binary on one line; binary absolute
+    (relative only on lab hosts); IPv4 anycast prefixes only; the dummy prefix is an IPv4
+    prefix used nowhere; the variable is a BIRD name
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nornir_anycast.design.model import Design
+from nornir_anycast.design.validation.addressing import (
+    check_duplicate_addresses,
+    check_gateways,
+    check_interface_addresses,
+    check_router_ids,
+    check_static_routes,
+)
+from nornir_anycast.design.validation.bfd import (
+    check_bfd,
+    check_bfd_both_ends,
+)
+from nornir_anycast.design.validation.bgp import (
+    check_asns,
+    check_bgp_networks,
+    check_local_pref,
+    check_maximum_paths,
+    check_neighbor_owners,
+    check_neighbor_remote_as,
+    check_password_env,
+    check_server_as,
+    check_sessions_both_ends,
+    check_timers,
+    check_update_source,
+)
+from nornir_anycast.design.validation.common import (
+    IPAddress,
+    IPInterface,
+    IPNetwork,
+    Report,
+    interface_ips,
+    loopback_ips,
+    parse_address,
+    parse_interface,
+    parse_network,
+)
+from nornir_anycast.design.validation.platform import (
+    check_platform,
+    check_renderable,
+    check_role_fields,
+    check_text_fields,
+)
+from nornir_anycast.design.validation.policy import (
+    check_dns_forwarding,
+    check_nat,
+    check_route_maps,
+)
+from nornir_anycast.design.validation.services import (
+    check_anycast_on_loopback,
+    check_anycast_prefixes,
+    check_healthcheck,
+)
+from nornir_anycast.exceptions import Problem
+
+__all__ = ["RULES", "IPAddress", "IPInterface", "IPNetwork", "Report", "interface_ips",
+           "loopback_ips", "parse_address", "parse_interface", "parse_network", "validate"]
+
+RULES: tuple[Callable[[Design, Report], None], ...] = (
+    check_interface_addresses,
+    check_gateways,
+    check_asns,
+    check_router_ids,
+    check_duplicate_addresses,
+    check_neighbor_owners,
+    check_neighbor_remote_as,
+    check_update_source,
+    check_sessions_both_ends,
+    check_anycast_prefixes,
+    check_anycast_on_loopback,
+    check_local_pref,
+    check_maximum_paths,
+    check_role_fields,
+    check_server_as,
+    check_route_maps,
+    check_timers,
+    check_bfd,
+    check_nat,
+    check_static_routes,
+    check_bgp_networks,
+    check_platform,
+    check_dns_forwarding,
+    check_bfd_both_ends,
+    check_password_env,
+    check_text_fields,
+    check_renderable,
+    check_healthcheck,
+)
+
+
+def validate(design: Design) -> list[Problem]:
+    """Check the whole design with every rule in RULES.
+
+    Returns:
+        every problem found (Problem.severity is "error" or "warning"): errors first, then
+        warnings; each group by host in inventory order, then in rule order.
+    """
+    report = Report()
+    for rule in RULES:
+        rule(design, report)
+    order = {name: i for i, name in enumerate(design.hosts)}
+
+    def key(p: Problem) -> tuple[int, int]:
+        return (p.severity != "error", order.get(p.host, len(order)))
+
+    return sorted(report.problems, key=key)
