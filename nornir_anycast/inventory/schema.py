@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ class InventoryFiles:
                      groups: str = "groups.yaml",
                      defaults: str = "defaults.yaml") -> InventoryFiles:
         """The files named `hosts`, `groups`, `defaults` (relative: inside `directory`)."""
-        base = Path(directory).absolute()
+        base = Path(os.path.normpath(Path(directory).absolute()))  # `..` gone, symlinks kept
         return cls(directory=base, hosts=base / hosts, groups=base / groups,
                    defaults=base / defaults)
 

@@ -587,12 +587,14 @@ def test_unknown_key_at_host_level_names_the_key() -> None:
 
 
 def test_unknown_key_in_group_names_key_and_group() -> None:
+    """Reported once, where it is set (issue 10 §5; it was once per server of the group)."""
     nr = load_nornir(DEFAULT)
     nr.inventory.groups["servers"].data["localpref"] = 50
     ps = problems_of(nr)
-    for host in ("server-1", "server-2"):
-        assert_problem(ps, host, "localpref", 50, "unknown key 'localpref'",
-                       "did you mean 'local_pref'?", "set in group servers")
+    assert_problem(ps, "group servers", "localpref", 50, "unknown key 'localpref'",
+                   "did you mean 'local_pref'?", "set in groups.yaml, for server-1, server-2")
+    assert not [p for p in ps if p.host in ("server-1", "server-2")]
+    assert len(ps) == 1
 
 
 def test_unknown_nested_key_and_missing_required() -> None:
