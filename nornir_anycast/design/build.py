@@ -15,9 +15,10 @@ from nornir.core.inventory import Host, Inventory
 from pydantic import BaseModel, ValidationError
 
 from nornir_anycast.design import model as model_module
-from nornir_anycast.design.ecmp import derive_services
+from nornir_anycast.design.ecmp import derive_services as derive_services  # re-exported
 from nornir_anycast.design.ecmp import with_drained as with_drained  # re-exported (verify, tests)
 from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.design.registry import lookup, warnings_for
 from nornir_anycast.exceptions import InventoryError, Problem
 
 # Data keys read from the inventory (resolved through groups and defaults).
@@ -249,11 +250,19 @@ def load_design(nr: Nornir | Inventory) -> tuple[Design, list[Problem]]:
     Returns:
         the design and the warnings found (severity "warning").
 
+    A Nornir filtered from one loaded with the AnycastInventory plugin (or load_nornir) gets
+    the design of the whole inventory, derived at load time, and its warnings.
+
     Raises:
         InventoryError: with every error (conversion and validation), nothing touched.
     """
     from nornir_anycast.design.validation import validate
 
+    attached = lookup(nr)
+    if attached is not None and set(_hosts_of(nr)) < set(attached.hosts):
+        # A filtered Nornir (`nr.filter(role="server")`): its hosts alone are not a design
+        # (the servers' edge is missing); the whole inventory's was derived at load time.
+        return attached, warnings_for(nr)
     design = build_design(nr)
     problems = fold_inherited(validate(design), _hosts_of(nr))
     errors = [p for p in problems if p.severity == "error"]

@@ -31,7 +31,7 @@ from nornir_anycast.design.registry import attach
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.schema import InventoryFiles, check_inventory_files, check_structure
-from nornir_anycast.settings import lab_dir, project_root, runtime_hostname
+from nornir_anycast.settings import default_inventory, lab_dir, project_root, runtime_hostname
 
 #: netmiko extras that hold a path (key, ssh_config, known_hosts).
 PATH_EXTRAS = ("key_file", "ssh_config_file", "alt_key_file")
@@ -102,13 +102,13 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
     (`nornir_anycast.design.design_for`).
 
     Args:
-        inventory: the directory; default `<project root>/inventory`.
+        inventory: the directory; default nornir_anycast.settings.default_inventory().
         overrides: passed to InitNornir (for example `runner={...}`, `dry_run=True`).
 
     Raises:
         InventoryError: the inventory cannot be loaded or is invalid.
     """
-    inv = Path(inventory) if inventory is not None else project_root() / "inventory"
+    inv = Path(inventory) if inventory is not None else default_inventory()
     inv = inv if inv.is_absolute() else (Path.cwd() / inv)
     config_file = inv / "config.yaml"
     options: dict[str, Any] = {}

@@ -6,10 +6,16 @@ import importlib
 
 import pytest
 from designs import design_of
+from nornir import InitNornir
+from paths import ROOT
 
+from nornir_anycast.design.build import load_design
 from nornir_anycast.design.ecmp import expected_for, expected_paths
 from nornir_anycast.design.model import ServerPath
+from nornir_anycast.design.registry import lookup
 from nornir_anycast.design.validation import RULES
+from nornir_anycast.exceptions import InventoryError
+from nornir_anycast.inventory.loader import load_nornir
 
 
 def _path(host: str, next_hop: str, local_pref: int = 100) -> ServerPath:
@@ -61,3 +67,24 @@ def test_each_rule_lives_in_the_module_of_its_area() -> None:
     for area in areas:
         module = importlib.import_module(f"nornir_anycast.design.validation.{area}")
         assert [r for r in RULES if r.__module__ == module.__name__]
+
+
+def test_load_design_of_a_filtered_nornir_is_the_whole_inventorys() -> None:
+    """`load_design(nr.filter(role="server"))` failed with 4 problems (no edge among the
+    servers); a Nornir loaded with the plugin or load_nornir carries the whole design."""
+    nr = load_nornir(ROOT / "inventory")
+    servers = nr.filter(role="server")
+    design, warnings = load_design(servers)
+    assert design is lookup(nr)
+    assert sorted(design.hosts) == ["client", "edge", "isp", "server-1", "server-2"]
+    assert [p.host for p in design.services[0].ecmp] == ["server-1", "server-2"]
+    assert warnings == []
+    # Nornir's own SimpleInventory attaches nothing: the servers alone are all there is
+    plain = InitNornir(inventory={"plugin": "SimpleInventory", "options": {
+        f"{kind}_file": str(ROOT / "inventory" / f"{file}.yaml")
+        for kind, file in (("host", "hosts"), ("group", "groups"), ("defaults", "defaults"))}},
+        logging={"enabled": False})
+    with pytest.raises(InventoryError) as info:
+        load_design(plain.filter(role="server"))
+    assert len(info.value.problems) == 4
+    assert all("edge" in p.message or "10.12.12.254" in str(p) for p in info.value.problems)

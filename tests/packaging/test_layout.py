@@ -1,6 +1,6 @@
 """The package layout keeps its promises (issue 10 §4): every module imports on its own (no import
 cycle hidden by import order), nothing but the lab, the drills and the CLI imports `lab/`, and a
-lower stage never imports a higher one (inventory < design < render < device < deploy < verify <
+lower stage never imports a higher one (design < inventory < render < device < deploy < verify <
 drain)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ PACKAGE = ROOT / "nornir_anycast"
 #: Rank of each stage; a module may import modules of its own rank or lower.
 STAGES = {
     "exceptions": 0, "settings": 0, "progress": 0, "parsing": 0,
-    "inventory": 1, "design": 2, "render": 3, "device": 4,
+    "design": 1, "inventory": 2, "render": 3, "device": 4,
     "deploy": 5, "verify": 6, "drain": 7,
 }
 #: The thin Nornir task wrappers belong to the stage of what they wrap.

@@ -6,9 +6,9 @@ warnings are only reported. Each problem names the host, the dotted field path
 is wrong. Type errors and unknown keys are caught earlier, when the inventory is converted
 (`nornir_anycast.design.build.host_model`), and come out as the same kind of Problem.
 
-The rules, one function each in the module of their area (`addressing`, `bgp`, `services`,
-`policy`, `platform`, `bfd`; shared helpers in `common`; README "Inventory keys" lists what
-they check):
+The rules, one function `rule_<what>(design, report)` each, in the module of their area
+(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`; shared helpers in `common`;
+docs/your-network.md lists what they check):
 
  1. interface addresses are address/length, host addresses (`dhcp` only on VyOS)
  2. interface gateways are addresses inside a subnet of their interface
@@ -52,28 +52,28 @@ from collections.abc import Callable
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.validation.addressing import (
-    check_duplicate_addresses,
-    check_gateways,
-    check_interface_addresses,
-    check_router_ids,
-    check_static_routes,
+    rule_duplicate_addresses,
+    rule_gateways,
+    rule_interface_addresses,
+    rule_router_ids,
+    rule_static_routes,
 )
 from nornir_anycast.design.validation.bfd import (
-    check_bfd,
-    check_bfd_both_ends,
+    rule_bfd,
+    rule_bfd_both_ends,
 )
 from nornir_anycast.design.validation.bgp import (
-    check_asns,
-    check_bgp_networks,
-    check_local_pref,
-    check_maximum_paths,
-    check_neighbor_owners,
-    check_neighbor_remote_as,
-    check_password_env,
-    check_server_as,
-    check_sessions_both_ends,
-    check_timers,
-    check_update_source,
+    rule_asns,
+    rule_bgp_networks,
+    rule_local_pref,
+    rule_maximum_paths,
+    rule_neighbor_owners,
+    rule_neighbor_remote_as,
+    rule_password_env,
+    rule_server_as,
+    rule_sessions_both_ends,
+    rule_timers,
+    rule_update_source,
 )
 from nornir_anycast.design.validation.common import (
     IPAddress,
@@ -87,20 +87,20 @@ from nornir_anycast.design.validation.common import (
     parse_network,
 )
 from nornir_anycast.design.validation.platform import (
-    check_platform,
-    check_renderable,
-    check_role_fields,
-    check_text_fields,
+    rule_platform,
+    rule_renderable,
+    rule_role_fields,
+    rule_text_fields,
 )
 from nornir_anycast.design.validation.policy import (
-    check_dns_forwarding,
-    check_nat,
-    check_route_maps,
+    rule_dns_forwarding,
+    rule_nat,
+    rule_route_maps,
 )
 from nornir_anycast.design.validation.services import (
-    check_anycast_on_loopback,
-    check_anycast_prefixes,
-    check_healthcheck,
+    rule_anycast_on_loopback,
+    rule_anycast_prefixes,
+    rule_healthcheck,
 )
 from nornir_anycast.exceptions import Problem
 
@@ -108,34 +108,34 @@ __all__ = ["RULES", "IPAddress", "IPInterface", "IPNetwork", "Report", "interfac
            "loopback_ips", "parse_address", "parse_interface", "parse_network", "validate"]
 
 RULES: tuple[Callable[[Design, Report], None], ...] = (
-    check_interface_addresses,
-    check_gateways,
-    check_asns,
-    check_router_ids,
-    check_duplicate_addresses,
-    check_neighbor_owners,
-    check_neighbor_remote_as,
-    check_update_source,
-    check_sessions_both_ends,
-    check_anycast_prefixes,
-    check_anycast_on_loopback,
-    check_local_pref,
-    check_maximum_paths,
-    check_role_fields,
-    check_server_as,
-    check_route_maps,
-    check_timers,
-    check_bfd,
-    check_nat,
-    check_static_routes,
-    check_bgp_networks,
-    check_platform,
-    check_dns_forwarding,
-    check_bfd_both_ends,
-    check_password_env,
-    check_text_fields,
-    check_renderable,
-    check_healthcheck,
+    rule_interface_addresses,
+    rule_gateways,
+    rule_asns,
+    rule_router_ids,
+    rule_duplicate_addresses,
+    rule_neighbor_owners,
+    rule_neighbor_remote_as,
+    rule_update_source,
+    rule_sessions_both_ends,
+    rule_anycast_prefixes,
+    rule_anycast_on_loopback,
+    rule_local_pref,
+    rule_maximum_paths,
+    rule_role_fields,
+    rule_server_as,
+    rule_route_maps,
+    rule_timers,
+    rule_bfd,
+    rule_nat,
+    rule_static_routes,
+    rule_bgp_networks,
+    rule_platform,
+    rule_dns_forwarding,
+    rule_bfd_both_ends,
+    rule_password_env,
+    rule_text_fields,
+    rule_renderable,
+    rule_healthcheck,
 )
 
 

@@ -16,7 +16,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_interface_addresses(design: Design, r: Report) -> None:
+def rule_interface_addresses(design: Design, r: Report) -> None:
     """Interface addresses are address/length host addresses; `dhcp` only on VyOS."""
     for h in design.hosts.values():
         for i, itf in enumerate(h.interfaces):
@@ -43,7 +43,7 @@ def check_interface_addresses(design: Design, r: Report) -> None:
                             f"is the {which} address of {net}, not a host address")
 
 
-def check_gateways(design: Design, r: Report) -> None:
+def rule_gateways(design: Design, r: Report) -> None:
     """A gateway is an address inside the subnet of one of its interface's static addresses."""
     for h in design.hosts.values():
         for i, itf in enumerate(h.interfaces):
@@ -69,7 +69,7 @@ def check_gateways(design: Design, r: Report) -> None:
                         f"({join_names(dict.fromkeys(str(n.network) for n in nets))})")
 
 
-def check_router_ids(design: Design, r: Report) -> None:
+def rule_router_ids(design: Design, r: Report) -> None:
     """Router ids are IPv4 addresses, unique across all hosts."""
     seen: dict[ipaddress.IPv4Address, list[str]] = defaultdict(list)
     for h in design.hosts.values():
@@ -90,7 +90,7 @@ def check_router_ids(design: Design, r: Report) -> None:
                         "router ids must be unique")
 
 
-def check_duplicate_addresses(design: Design, r: Report) -> None:
+def rule_duplicate_addresses(design: Design, r: Report) -> None:
     """No interface address is configured twice, on one host or across hosts."""
     where: dict[IPAddress, list[tuple[str, str, str]]] = defaultdict(list)
     for h in design.hosts.values():
@@ -108,7 +108,7 @@ def check_duplicate_addresses(design: Design, r: Report) -> None:
                     f"address {ip} is also configured on {join_names(others)}")
 
 
-def check_static_routes(design: Design, r: Report) -> None:
+def rule_static_routes(design: Design, r: Report) -> None:
     """Static routes: the prefix parses, and exactly one of next_hop / blackhole is given."""
     for h in design.hosts.values():
         for k, s in enumerate(h.static_routes):

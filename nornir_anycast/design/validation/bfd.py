@@ -12,7 +12,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_bfd(design: Design, r: Report) -> None:
+def rule_bfd(design: Design, r: Report) -> None:
     """BFD interval and multiplier are in FRR's ranges (10..60000 ms, 2..255)."""
     for h in design.hosts.values():
         lo, hi = BFD_INTERVAL_MS
@@ -25,7 +25,7 @@ def check_bfd(design: Design, r: Report) -> None:
                     f"BFD multiplier must be {lo}..{hi}")
 
 
-def check_bfd_both_ends(design: Design, r: Report) -> None:
+def rule_bfd_both_ends(design: Design, r: Report) -> None:
     """BFD enabled on a server but not on its edge gives no fast failover (warning)."""
     owners = address_owners(design)
     for h in design.hosts.values():

@@ -21,7 +21,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_asns(design: Design, r: Report) -> None:
+def rule_asns(design: Design, r: Report) -> None:
     """AS numbers, own and remote, are in 1..4294967295."""
     for h in design.hosts.values():
         if h.asn is not None and not 1 <= h.asn <= ASN_MAX:
@@ -32,7 +32,7 @@ def check_asns(design: Design, r: Report) -> None:
                         f"AS number must be in 1..{ASN_MAX}")
 
 
-def check_neighbor_owners(design: Design, r: Report) -> None:
+def rule_neighbor_owners(design: Design, r: Report) -> None:
     """Every BGP neighbor is an address owned by another host of the inventory, listed once."""
     owners = address_owners(design)
     for h in design.hosts.values():
@@ -54,7 +54,7 @@ def check_neighbor_owners(design: Design, r: Report) -> None:
                 r.error(h.name, field, nb.address, "is this host's own address")
 
 
-def check_neighbor_remote_as(design: Design, r: Report) -> None:
+def rule_neighbor_remote_as(design: Design, r: Report) -> None:
     """A neighbor's remote_as is the AS of the host that owns the neighbor address."""
     owners = address_owners(design)
     for h in design.hosts.values():
@@ -69,7 +69,7 @@ def check_neighbor_remote_as(design: Design, r: Report) -> None:
                         f"neighbor {nb.address} is {peer.name}, whose asn is {peer.asn}")
 
 
-def check_update_source(design: Design, r: Report) -> None:
+def rule_update_source(design: Design, r: Report) -> None:
     """update_source is an address of this host (interface or loopback), of the peer's family."""
     for h in design.hosts.values():
         own = own_addresses(h)
@@ -92,7 +92,7 @@ def check_update_source(design: Design, r: Report) -> None:
                         f"is IPv{src.version} but neighbor {nb.address} is IPv{peer_ip.version}")
 
 
-def check_sessions_both_ends(design: Design, r: Report) -> None:
+def rule_sessions_both_ends(design: Design, r: Report) -> None:
     """A BGP session is configured on both ends: the peer lists this host's source address."""
     owners = address_owners(design)
     lists = {name: {ip for nb in h.bgp.neighbors if (ip := parse_address(nb.address))}
@@ -118,7 +118,7 @@ def check_sessions_both_ends(design: Design, r: Report) -> None:
                         "the session cannot come up")
 
 
-def check_local_pref(design: Design, r: Report) -> None:
+def rule_local_pref(design: Design, r: Report) -> None:
     """local_pref is in 0..4294967295."""
     for h in design.hosts.values():
         if not 0 <= h.local_pref <= LOCAL_PREF_MAX:
@@ -126,7 +126,7 @@ def check_local_pref(design: Design, r: Report) -> None:
                     f"local preference must be in 0..{LOCAL_PREF_MAX}")
 
 
-def check_maximum_paths(design: Design, r: Report) -> None:
+def rule_maximum_paths(design: Design, r: Report) -> None:
     """maximum_paths_ibgp is >= 1 and covers the servers sharing the best preference (warning)."""
     for h in design.hosts.values():
         mp = h.bgp.maximum_paths_ibgp
@@ -147,7 +147,7 @@ def check_maximum_paths(design: Design, r: Report) -> None:
                       "not carry traffic")
 
 
-def check_server_as(design: Design, r: Report) -> None:
+def rule_server_as(design: Design, r: Report) -> None:
     """Servers are in their edge's AS: the design is iBGP multipath (maximum-paths ibgp)."""
     owners = address_owners(design)
     for h in design.hosts.values():
@@ -165,7 +165,7 @@ def check_server_as(design: Design, r: Report) -> None:
                         f"design is iBGP so that maximum_paths_ibgp applies (neighbor {n})")
 
 
-def check_timers(design: Design, r: Report) -> None:
+def rule_timers(design: Design, r: Report) -> None:
     """BGP timers as FRR and BIRD accept them: hold 0 or 3..65535, keepalive <= hold, ..."""
     for h in design.hosts.values():
         t = h.bgp_timers
@@ -193,7 +193,7 @@ def check_timers(design: Design, r: Report) -> None:
                     "the first (minimum) error wait must not exceed the second (maximum)")
 
 
-def check_bgp_networks(design: Design, r: Report) -> None:
+def rule_bgp_networks(design: Design, r: Report) -> None:
     """BGP networks are prefixes with the host bits zero (`0.0.0.0/0`)."""
     for h in design.hosts.values():
         for k, text in enumerate(h.bgp.networks):
@@ -205,7 +205,7 @@ def check_bgp_networks(design: Design, r: Report) -> None:
                     f"must be in 1..{ASN_MAX}")
 
 
-def check_password_env(design: Design, r: Report) -> None:
+def rule_password_env(design: Design, r: Report) -> None:
     """password_env names an environment variable; it must not hold the secret itself.
     password_file is a path; a neighbor takes its password from one of the two."""
     for h in design.hosts.values():

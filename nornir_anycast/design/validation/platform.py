@@ -18,7 +18,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_role_fields(design: Design, r: Report) -> None:
+def rule_role_fields(design: Design, r: Report) -> None:
     """Fields each role needs: servers asn/anycast/an edge neighbor, routers asn/router_id, ..."""
     owners = address_owners(design)
     for h in design.hosts.values():
@@ -49,7 +49,7 @@ def check_role_fields(design: Design, r: Report) -> None:
 _VYOS_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?")
 
 
-def check_platform(design: Design, r: Report) -> None:
+def rule_platform(design: Design, r: Report) -> None:
     """Platform, os and role fit: servers run BIRD on Linux, routers FRR or VyOS, ..."""
     for h in design.hosts.values():
         if h.role == "server" and h.platform != "linux":
@@ -87,7 +87,7 @@ def _one_line(r: Report, host: str, field: str, text: str | None) -> None:
         r.error(host, field, text, 'must not contain a double quote (")')
 
 
-def check_text_fields(design: Design, r: Report) -> None:
+def rule_text_fields(design: Design, r: Report) -> None:
     """Names and free text that end up in configuration files cannot break out of their line."""
     for h in design.hosts.values():
         if not _HOST_NAME.match(h.name):
@@ -118,7 +118,7 @@ def check_text_fields(design: Design, r: Report) -> None:
 _VYOS_MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)")
 
 
-def check_renderable(design: Design, r: Report) -> None:
+def rule_renderable(design: Design, r: Report) -> None:
     """What the templates can render, so that render and deploy never refuse a valid inventory.
 
     VyOS: the `set` syntax of 1.1 and 1.2 only; BFD from 1.2 on. FRR (Linux) routers: NAT in an

@@ -12,7 +12,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_route_maps(design: Design, r: Report) -> None:
+def rule_route_maps(design: Design, r: Report) -> None:
     """Neighbors' route maps are defined on the host; route-map rules parse and are unique."""
     for h in design.hosts.values():
         for n, nb in enumerate(h.bgp.neighbors):
@@ -38,7 +38,7 @@ def check_route_maps(design: Design, r: Report) -> None:
                             "not a prefix such as 10.13.13.1/32 (host bits must be zero)")
 
 
-def check_nat(design: Design, r: Report) -> None:
+def rule_nat(design: Design, r: Report) -> None:
     """NAT rules: addresses parse, ports and rule numbers are in range, interfaces exist."""
     for h in design.hosts.values():
         ifnames = {i.name for i in h.interfaces}
@@ -87,7 +87,7 @@ def check_nat(design: Design, r: Report) -> None:
                         f"{join_names(sorted(ifnames)) or 'none'})")
 
 
-def check_dns_forwarding(design: Design, r: Report) -> None:
+def rule_dns_forwarding(design: Design, r: Report) -> None:
     """DNS forwarding listens on interfaces of the host and forwards to IP addresses."""
     for h in design.hosts.values():
         dns = h.dns_forwarding

@@ -15,7 +15,7 @@ from nornir_anycast.design.validation.common import (
 )
 
 
-def check_anycast_prefixes(design: Design, r: Report) -> None:
+def rule_anycast_prefixes(design: Design, r: Report) -> None:
     """Anycast prefixes are host routes (/32, /128), announced by servers only."""
     for h in design.hosts.values():
         for a, any_ in enumerate(h.anycast):
@@ -32,7 +32,7 @@ def check_anycast_prefixes(design: Design, r: Report) -> None:
                         f"only servers announce anycast prefixes (role is {h.role})")
 
 
-def check_anycast_on_loopback(design: Design, r: Report) -> None:
+def rule_anycast_on_loopback(design: Design, r: Report) -> None:
     """Each server holds each anycast address on loopback; loopback entries are address/length.
 
     An anycast /32 inside a loopback address's subnet counts as held: the seed puts
@@ -83,7 +83,7 @@ def _check_timing(r: Report, host: str, field: str, check: Any) -> None:
                 "must be one line: the command whose exit status 0 means healthy")
 
 
-def check_healthcheck(design: Design, r: Report) -> None:
+def rule_healthcheck(design: Design, r: Report) -> None:
     """anycast-healthchecker settings make sense and can be rendered (rule 28)."""
     anycast = {a.prefix for h in design.hosts.values() for a in h.anycast}
     for h in design.hosts.values():
