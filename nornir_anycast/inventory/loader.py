@@ -56,8 +56,14 @@ def resolve_path(value: str, base: Path) -> str:
     return str(base / path)
 
 
-def read_inventory(files: InventoryFiles) -> Inventory:
+def read_inventory(files: InventoryFiles, *, validate: bool = True) -> Inventory:
     """The inventory in `files`, checked, with its design attached.
+
+    Args:
+        files: the inventory's files.
+        validate: False: an inventory that is no valid anycast design (some hosts only, or
+            a work in progress) loads anyway, with no design attached (tasks then need
+            `design=`); its files' shape and secrets are still checked.
 
     Raises:
         InventoryError: every problem (shape, unknown keys, secrets, design), nothing touched.
@@ -82,14 +88,17 @@ def read_inventory(files: InventoryFiles) -> Inventory:
     try:
         design, warnings = load_design(inventory)
     except InventoryError as exc:
+        if not validate:
+            return inventory
         raise InventoryError(in_files + exc.problems) from None
-    if in_files:
+    if in_files and validate:
         raise InventoryError(in_files)
     attach(inventory, design, warnings)
     return inventory
 
 
-def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir:
+def load_nornir(inventory: str | Path | None = None, *, validate: bool = True,
+                **overrides: Any) -> Nornir:
     """InitNornir on an inventory directory (config.yaml, hosts/groups/defaults.yaml) with the
     AnycastInventory plugin, whatever config.yaml names.
 
@@ -103,6 +112,8 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
 
     Args:
         inventory: the directory; default nornir_anycast.settings.default_inventory().
+        validate: False: load an inventory that is not a valid design (the plugin's
+            `validate` option; see read_inventory).
         overrides: passed to InitNornir (for example `runner={...}`, `dry_run=True`).
 
     Raises:
@@ -117,6 +128,8 @@ def load_nornir(inventory: str | Path | None = None, **overrides: Any) -> Nornir
         if section.get("plugin") == PLUGIN_NAME and isinstance(section.get("options"), dict):
             options.update(section["options"])
     options["directory"] = str(inv)
+    if not validate:
+        options["validate"] = False
     kwargs: dict[str, Any] = {"inventory": {"plugin": PLUGIN_NAME, "options": options}}
     if config_file.is_file():
         kwargs["config_file"] = str(config_file)

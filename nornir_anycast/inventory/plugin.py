@@ -43,12 +43,16 @@ class AnycastInventory:
         defaults_file: the defaults file.
         directory: the inventory's directory; default the directory of InitNornir's
             config_file, else the current directory.
+        validate: False: an inventory that is not a valid anycast design loads anyway,
+            without a design (see nornir_anycast.inventory.loader.read_inventory).
     """
 
     def __init__(self, host_file: str = "hosts.yaml", group_file: str = "groups.yaml",
-                 defaults_file: str = "defaults.yaml", directory: str | None = None) -> None:
+                 defaults_file: str = "defaults.yaml", directory: str | None = None,
+                 validate: bool = True) -> None:
         base = Path(directory) if directory else _config_directory()
         self.files = InventoryFiles.in_directory(base, host_file, group_file, defaults_file)
+        self.validate = validate
 
     def load(self) -> Inventory:
         """Read, check and validate the inventory; attach its design.
@@ -56,7 +60,7 @@ class AnycastInventory:
         Raises:
             InventoryError: every problem found (nothing is loaded).
         """
-        return read_inventory(self.files)
+        return read_inventory(self.files, validate=self.validate)
 
 
 def _config_directory() -> Path:

@@ -19,7 +19,7 @@ from nornir.core.task import Result, Task
 from paths import ROOT, TESTS
 
 from nornir_anycast.cli.main import main
-from nornir_anycast.design.registry import design_for, lookup, warnings_for
+from nornir_anycast.design.registry import NoDesignError, design_for, lookup, warnings_for
 from nornir_anycast.exceptions import InventoryError
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir
@@ -313,3 +313,23 @@ def test_unset_password_variable_is_named_not_shown(tmp_path: Path,
         InitNornir(config_file=str(inv / "config.yaml"))
     assert _problems(info) == [
         f"group servers: password.env='{ENV}': environment variable {ENV} is not set"]
+
+
+def test_validate_false_loads_hosts_that_are_no_design(tmp_path: Path) -> None:
+    inv = tmp_path / "inv"
+    inv.mkdir()
+    (inv / "hosts.yaml").write_text("r1:\n  hostname: 192.0.2.1\n")
+    with pytest.raises(InventoryError):
+        InitNornir(inventory={"plugin": "AnycastInventory", "options": {"directory": str(inv)}},
+                   logging={"enabled": False})
+    nr = InitNornir(inventory={"plugin": "AnycastInventory",
+                               "options": {"directory": str(inv), "validate": False}},
+                    logging={"enabled": False})
+    assert list(nr.inventory.hosts) == ["r1"] and lookup(nr) is None
+    result = nr.run(task=_prefixes)
+    assert isinstance(result["r1"].exception, NoDesignError)
+    # the files' shape is still checked
+    (inv / "hosts.yaml").write_text("r1: [1]\n")
+    with pytest.raises(InventoryError) as info:
+        load_nornir(inv, validate=False)
+    assert [p.host for p in info.value.problems] == ["r1"]
