@@ -10,6 +10,7 @@ design was derived are kept beside it (`warnings_for(nr)`), for the CLI to print
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,34 @@ class NoDesignError(AnycastError):
     """A task needs the design, and its inventory was not loaded by nornir_anycast."""
 
 
-# id(defaults) -> (defaults, design, warnings): Defaults has __slots__ and takes no weak
-# reference; the object is kept with its design so the id cannot be reused while the entry lives.
-_DESIGNS: dict[int, tuple[Defaults, Design, tuple[Problem, ...]]] = {}
+class WeakDefaults(Defaults):
+    """Nornir's Defaults, weakly referable: a design attached to it is forgotten with it.
+
+    Nornir's Defaults has __slots__ and takes no weak reference. The AnycastInventory plugin
+    gives its inventories this class, so loading inventories over and over (a long-running
+    program, the fuzz tests) does not keep every design alive.
+    """
+
+    __slots__ = ("__weakref__",)
+
+
+# id(defaults) -> (holder, design, warnings). The holder is a weak reference to a WeakDefaults
+# (the entry goes when it dies), or a plain Defaults itself: kept with its design, so its id
+# cannot be reused while the entry lives.
+_Holder = weakref.ReferenceType[Defaults] | Defaults
+_DESIGNS: dict[int, tuple[_Holder, Design, tuple[Problem, ...]]] = {}
 _LOCK = threading.Lock()
+
+
+def _held(holder: _Holder) -> Defaults | None:
+    return holder() if isinstance(holder, weakref.ReferenceType) else holder
+
+
+def _forget(key: int, ref: weakref.ReferenceType[Defaults]) -> None:
+    with _LOCK:
+        entry = _DESIGNS.get(key)
+        if entry is not None and entry[0] is ref:
+            del _DESIGNS[key]
 
 
 def _defaults_of(target: Any) -> Defaults:
@@ -42,8 +67,12 @@ def attach(target: Any, design: Design, warnings: Sequence[Problem] = ()) -> Non
     """Remember `design` (and the validation `warnings` found deriving it) for the inventory of
     `target` (a Nornir, an Inventory or its Defaults)."""
     defaults = _defaults_of(target)
+    key = id(defaults)
+    holder: _Holder = defaults
+    if isinstance(defaults, WeakDefaults):
+        holder = weakref.ref(defaults, lambda ref: _forget(key, ref))
     with _LOCK:
-        _DESIGNS[id(defaults)] = (defaults, design, tuple(warnings))
+        _DESIGNS[key] = (holder, design, tuple(warnings))
 
 
 def lookup(target: Any) -> Design | None:
@@ -51,7 +80,7 @@ def lookup(target: Any) -> Design | None:
     defaults = _defaults_of(target)
     with _LOCK:
         entry = _DESIGNS.get(id(defaults))
-    return entry[1] if entry is not None and entry[0] is defaults else None
+    return entry[1] if entry is not None and _held(entry[0]) is defaults else None
 
 
 def warnings_for(target: Any) -> list[Problem]:
@@ -59,7 +88,7 @@ def warnings_for(target: Any) -> list[Problem]:
     defaults = _defaults_of(target)
     with _LOCK:
         entry = _DESIGNS.get(id(defaults))
-    return list(entry[2]) if entry is not None and entry[0] is defaults else []
+    return list(entry[2]) if entry is not None and _held(entry[0]) is defaults else []
 
 
 def design_for(task: Any, design: Design | None = None) -> Design:

@@ -27,7 +27,7 @@ from nornir.plugins.inventory.simple import SimpleInventory
 from ruamel.yaml import YAML
 
 from nornir_anycast.design.build import load_design
-from nornir_anycast.design.registry import attach
+from nornir_anycast.design.registry import WeakDefaults, attach
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.schema import InventoryFiles, check_inventory_files, check_structure
@@ -75,8 +75,9 @@ def read_inventory(files: InventoryFiles, *, validate: bool = True) -> Inventory
     if shape:
         raise InventoryError(shape)
     try:
-        inventory = SimpleInventory(host_file=str(files.hosts), group_file=str(files.groups),
-                                    defaults_file=str(files.defaults)).load()
+        inventory = _weak_defaults(SimpleInventory(
+            host_file=str(files.hosts), group_file=str(files.groups),
+            defaults_file=str(files.defaults)).load())
     except Exception as exc:  # what the shape checks did not foresee
         raise InventoryError([Problem("-", "inventory", str(files.directory),
                                       f"cannot load: {type(exc).__name__}: {exc}")]) from exc
@@ -94,6 +95,18 @@ def read_inventory(files: InventoryFiles, *, validate: bool = True) -> Inventory
     if in_files and validate:
         raise InventoryError(in_files)
     attach(inventory, design, warnings)
+    return inventory
+
+
+def _weak_defaults(inventory: Inventory) -> Inventory:
+    """The inventory with its Defaults as a WeakDefaults (its design is forgotten with it)."""
+    old = inventory.defaults
+    new = WeakDefaults(hostname=old.hostname, port=old.port, username=old.username,
+                       password=old.password, platform=old.platform, data=old.data,
+                       connection_options=old.connection_options)
+    for element in (*inventory.hosts.values(), *inventory.groups.values()):
+        element.defaults = new
+    inventory.defaults = new
     return inventory
 
 

@@ -7,8 +7,10 @@ from its directory, netmiko extras checked, and a group's or the defaults' probl
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +335,13 @@ def test_validate_false_loads_hosts_that_are_no_design(tmp_path: Path) -> None:
     with pytest.raises(InventoryError) as info:
         load_nornir(inv, validate=False)
     assert [p.host for p in info.value.problems] == ["r1"]
+
+
+def test_a_design_is_forgotten_with_its_inventory() -> None:
+    nr = load_nornir(ROOT / "inventory")
+    design = lookup(nr)
+    assert design is not None
+    gone = weakref.ref(design)
+    del nr, design
+    gc.collect()
+    assert gone() is None  # the registry held it only as long as the inventory lived
