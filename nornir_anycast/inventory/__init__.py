@@ -1,13 +1,26 @@
-"""Stage 1, the inventory: loading a SimpleInventory directory into Nornir, checking the shape of
-its YAML files, resolving secrets, and selecting hosts.
+"""The inventory stage: an anycast inventory directory loaded into Nornir, checked, validated,
+with its design attached.
 
-- `loader`: `load_nornir`, `select`, passwords and host keys;
-- `schema`: the YAML files' shape, checked before Nornir reads them;
+- `plugin`: the AnycastInventory plugin (`inventory: {plugin: AnycastInventory}` in config.yaml),
+  so `InitNornir(config_file="<any path>/config.yaml")` works from any directory;
+- `loader`: the one loading path (`read_inventory`), `load_nornir`, `select`, passwords, host
+  keys, and paths written in the inventory (relative to its directory);
+- `schema`: the YAML files' shape, checked before Nornir reads them, and the keys Nornir or
+  netmiko would ignore;
 - `secrets`: where passwords come from, and keeping them out of everything printed.
 """
 
 from __future__ import annotations
 
-from nornir_anycast.inventory.loader import check_host_keys, load_nornir, resolve_passwords, select
+from nornir_anycast.inventory.loader import (
+    check_host_keys,
+    load_nornir,
+    read_inventory,
+    resolve_passwords,
+    select,
+)
+from nornir_anycast.inventory.plugin import AnycastInventory
+from nornir_anycast.inventory.schema import InventoryFiles
 
-__all__ = ["check_host_keys", "load_nornir", "resolve_passwords", "select"]
+__all__ = ["AnycastInventory", "InventoryFiles", "check_host_keys", "load_nornir",
+           "read_inventory", "resolve_passwords", "select"]
