@@ -14,6 +14,7 @@ loading an anycast inventory means (issue 10 §2). nornir_anycast.design imports
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ def resolve_path(value: str, base: Path) -> str:
     lab prefix); `~` is the user's home; any other relative path is taken from `base` (the
     inventory's directory). Absolute paths are unchanged.
     """
-    path = Path(value).expanduser()
+    path = Path(value)
+    with contextlib.suppress(RuntimeError):  # `~nosuchuser/...`: left as written, under `base`
+        path = path.expanduser()
     if path.is_absolute():
         return str(path)
     parts = path.parts

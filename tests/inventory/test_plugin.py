@@ -345,3 +345,13 @@ def test_a_design_is_forgotten_with_its_inventory() -> None:
     del nr, design
     gc.collect()
     assert gone() is None  # the registry held it only as long as the inventory lived
+
+
+def test_resolve_path_rules(tmp_path: Path) -> None:
+    from nornir_anycast.inventory.loader import resolve_path
+
+    assert resolve_path("/etc/ssh/key", tmp_path) == "/etc/ssh/key"
+    assert resolve_path("keys/id", tmp_path) == str(tmp_path / "keys" / "id")
+    assert resolve_path(".lab/ssh_config", tmp_path) == str(lab_dir() / "ssh_config")
+    assert resolve_path("~/.ssh/config", tmp_path) == str(Path.home() / ".ssh" / "config")
+    assert resolve_path("~nosuchuser-na/x", tmp_path) == str(tmp_path / "~nosuchuser-na" / "x")
