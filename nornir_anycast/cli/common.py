@@ -16,10 +16,9 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import lookup, warnings_for
-from nornir_anycast.exceptions import InventoryError, Problem
+from nornir_anycast.exceptions import Problem
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast.render import check_secrets
 from nornir_anycast.settings import default_inventory
 
 
@@ -56,13 +55,11 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
     inventory = Path(getattr(args, "inventory", None) or default_inventory())
-    nr = load_nornir(inventory)  # checked and validated; the design is attached to it
+    # Checked, validated, BGP passwords read; the design is attached to it.
+    nr = load_nornir(inventory)
     design = lookup(nr)
     assert design is not None, "load_nornir attaches the design"
     warnings = warnings_for(nr)
-    missing = check_secrets(design)  # BGP passwords: read (and registered for redaction) now
-    if missing:
-        raise InventoryError(missing)
     print_warnings(warnings)
     hosts = getattr(args, "hosts", None) or None
     groups = getattr(args, "groups", None) or None

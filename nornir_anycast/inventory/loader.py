@@ -31,6 +31,7 @@ from nornir_anycast.design.build import load_design
 from nornir_anycast.design.registry import WeakDefaults, attach
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory import secrets
+from nornir_anycast.inventory.passwords import check_secrets
 from nornir_anycast.inventory.schema import InventoryFiles, check_inventory_files, check_structure
 from nornir_anycast.settings import default_inventory, lab_dir, project_root, runtime_hostname
 
@@ -97,6 +98,11 @@ def read_inventory(files: InventoryFiles, *, validate: bool = True) -> Inventory
         raise InventoryError(in_files + exc.problems) from None
     if in_files and validate:
         raise InventoryError(in_files)
+    # BGP passwords read (and registered for redaction) now: a runbook that only verifies or
+    # drains never renders, yet a device that echoes a password must still show ********.
+    missing = check_secrets(design)
+    if missing:
+        raise InventoryError(missing)
     attach(inventory, design, warnings)
     return inventory
 

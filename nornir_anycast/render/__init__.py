@@ -14,9 +14,9 @@ platforms' own checkers.
 
 from __future__ import annotations
 
+from nornir_anycast.inventory.passwords import check_secrets
 from nornir_anycast.render.files import RenderedFile, TemplateFile
 from nornir_anycast.render.host import plan_host, render_design, render_host
-from nornir_anycast.render.passwords import check_secrets
 
 __all__ = ["RenderedFile", "TemplateFile", "check_secrets", "plan_host", "render_design",
            "render_host"]

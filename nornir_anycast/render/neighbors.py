@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nornir_anycast.design.model import BgpTimers, Design, HostModel, RouteMapRule
-from nornir_anycast.render.passwords import neighbor_password
+from nornir_anycast.inventory.passwords import neighbor_password
 
 #: Names of the policies rendered for FRR when the inventory names none.
 ANYCAST_PREFIX_LIST = "ANYCAST"

@@ -375,3 +375,32 @@ def test_shipped_inventories_hold_no_password() -> None:
             if isinstance(entry, dict) and "password" in entry:
                 assert isinstance(entry["password"], dict), f
     assert os.environ.get(ENV) == SECRET
+
+
+# --- load time --------------------------------------------------------------------------------
+
+
+def test_initnornir_reads_bgp_passwords_at_load_so_verify_redacts_them(tmp_path: Path) -> None:
+    """A runbook that loads with InitNornir and never renders (verify, drain) still has every BGP
+    password registered: a device echoing one is shown as ********."""
+    from nornir import InitNornir
+
+    inv = write_inventory(tmp_path, "inventory", password={"password_env": ENV})
+    assert secrets.redact(f"neighbor x password {SECRET}") != "neighbor x password ********"
+    nr = InitNornir(config_file=str(inv / "config.yaml"))
+    try:
+        assert secrets.redact(f"neighbor x password {SECRET}") == "neighbor x password ********"
+    finally:
+        nr.close_connections()
+
+
+def test_initnornir_refuses_an_unset_bgp_password_variable(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from nornir import InitNornir
+
+    inv = write_inventory(tmp_path, "inventory", password={"password_env": ENV})
+    monkeypatch.delenv(ENV)
+    with pytest.raises(InventoryError) as info:
+        InitNornir(config_file=str(inv / "config.yaml"))
+    assert f"bgp.neighbors.0.password_env='{ENV}'" in str(info.value)
+    assert "is not set" in str(info.value) or "not set" in str(info.value)

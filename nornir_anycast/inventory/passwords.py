@@ -40,9 +40,9 @@ def neighbor_password(host: HostModel, index: int, nb: Neighbor) -> str | None:
 def check_secrets(design: Design) -> list[Problem]:
     """Read every BGP password the design refers to (registering it with
     nornir_anycast.inventory.secrets); one Problem per variable unset, file unreadable or
-    password the configs cannot hold. Commands call this at load time, so a missing secret is bad
-    input (exit 2) found before any device is touched, and verify redacts passwords it never
-    renders.
+    password the configs cannot hold. The inventory loader (plugin and load_nornir) calls this,
+    so a missing secret is bad input (exit 2) found before any device is touched, and verify
+    redacts passwords it never renders.
     """
     problems: list[Problem] = []
     for host in design.hosts.values():
