@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything nornir_anycast and its lab need on Debian 12, as root. Idempotent.
-#   bash scripts/install.sh         system packages, .venv with the package (editable) and dev tools
+#   bash scripts/install.sh         system packages, .venv with the package (editable) and dev tools,
+#                                   BIRD 1.6's parser and the lab's anycast-healthchecker under .cache/
+# A checkout keeps the lab's state and these caches in itself ($NORNIR_ANYCAST_HOME, see
+# nornir_anycast/settings.py); the Debian packages are also what `render` checks files with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,12 +47,16 @@ if ! .venv/bin/python -c 'import nornir_anycast, pytest, mypy' 2>/dev/null \
   touch .venv/.installed
 fi
 
-# anycast-healthchecker for the lab's servers (inventory: healthcheck.binary). Lab hosts mount a
-# /root of their own, so the project venv's interpreter (often under /root, e.g. pyenv) cannot
-# run inside them: this copy runs on Debian's /usr/bin/python3, which every lab host sees.
-HC_VERSION=0.9.10
-if ! .cache/healthchecker/bin/anycast-healthchecker --version 2>/dev/null | grep -qx "$HC_VERSION"; then
+# anycast-healthchecker for the lab's servers (inventory: healthcheck.binary), from the
+# requirement in pyproject's `lab` extra (it is a daemon for servers, not a dependency of the
+# control machine's package). Lab hosts mount a /root of their own, so the project venv's
+# interpreter (often under /root, e.g. pyenv) cannot run inside them: this copy runs on Debian's
+# /usr/bin/python3, which every lab host sees.
+HC_SPEC=$(/usr/bin/python3 -c 'import tomllib; print(*[r for r in tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["lab"] if r.startswith("anycast-healthchecker")])')
+if [ "$(cat .cache/healthchecker/.requirement 2>/dev/null)" != "$HC_SPEC" ] \
+   || ! .cache/healthchecker/bin/anycast-healthchecker --version >/dev/null 2>&1; then
   /usr/bin/python3 -m venv .cache/healthchecker
-  .cache/healthchecker/bin/python -m pip install -q "anycast-healthchecker==$HC_VERSION"
+  .cache/healthchecker/bin/python -m pip install -q "$HC_SPEC"
+  echo "$HC_SPEC" > .cache/healthchecker/.requirement
 fi
 echo "install.sh: ready (.venv/bin/python)"

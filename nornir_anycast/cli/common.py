@@ -16,7 +16,7 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import lookup, warnings_for
-from nornir_anycast.exceptions import Problem
+from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.settings import default_inventory
@@ -26,7 +26,8 @@ def add_inventory_args(parser: argparse.ArgumentParser) -> None:
     """Add `--inventory DIR`, `-H/--host HOST` (repeatable) and `-g/--group GROUP` (repeatable)."""
     parser.add_argument(
         "--inventory", "-i", metavar="DIR", default=None,
-        help="inventory directory (default: inventory/ in the project root)",
+        help="inventory directory, relative to the current directory (default: ./inventory "
+             "if it exists, else the checkout's inventory/ when run from a checkout)",
     )
     parser.add_argument(
         "-H", "--host", dest="hosts", action="append", default=[], metavar="HOST",
@@ -54,7 +55,12 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
     Raises:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
-    inventory = Path(getattr(args, "inventory", None) or default_inventory())
+    given = getattr(args, "inventory", None)
+    inventory = Path(given or default_inventory())
+    if not given and not (inventory / "hosts.yaml").is_file():
+        raise InventoryError([Problem("-", "--inventory", str(inventory),
+                                      "no inventory here: pass -i DIR, or write a starter one "
+                                      "with `nornir-anycast init DIR`")])
     # Checked, validated, BGP passwords read; the design is attached to it.
     nr = load_nornir(inventory)
     design = lookup(nr)

@@ -28,7 +28,6 @@ from nornir_anycast.drill import faults, measure
 from nornir_anycast.exceptions import InventoryError, LabError, Problem
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.settings import project_root
 from nornir_anycast.tasks.verify_anycast import exports_anycast
 
 HERE = Path(__file__).resolve().parent
@@ -120,7 +119,7 @@ def _finish(proc: subprocess.Popen[str], what: str, timeout: float) -> str:
 
 def _tasks_py(*argv: str) -> subprocess.CompletedProcess[str]:
     """Another command of this project (`drain`, `undrain`), as a user would run it."""
-    return subprocess.run([sys.executable, str(project_root() / "tasks.py"), *argv],
+    return subprocess.run([sys.executable, "-m", "nornir_anycast", *argv],
                           capture_output=True, text=True, timeout=300, check=False)
 
 

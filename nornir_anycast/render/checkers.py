@@ -2,7 +2,8 @@
 is pushed (`check_file`), and on the target on the staged file (`target_check_command`).
 
 - `bird2`: `bird -p -c FILE` (Debian's bird2).
-- `bird1`: `<root>/.cache/bird1/usr/sbin/bird -p -c FILE` (BIRD 1.6, unpacked by install.sh).
+- `bird1`: `<home>/.cache/bird1/usr/sbin/bird -p -c FILE` (BIRD 1.6 from Debian 12's `bird`
+  package, unpacked by scripts/install.sh; $NORNIR_ANYCAST_BIRD1 names another binary).
 - `nginx`: `nginx -t -p DIR -c DIR/nginx.conf -e DIR/error.log` on a throw-away nginx.conf that
   includes the site (no root, no sockets).
 - `frr`: `vtysh -C -f FILE`, FRR's dry run with every daemon's command tree, no daemon needed.
@@ -11,7 +12,10 @@ is pushed (`check_file`), and on the target on the staged file (`target_check_co
   machine's own ruleset is neither read nor touched.
 
 Each check raises ConfigCheckError with the checker's own message when the file is rejected,
-and CheckerNotFoundError (a ConfigCheckError) when the checker is not installed.
+and CheckerNotFoundError (a ConfigCheckError) when the checker is not installed; check_status()
+turns that into the `check` column of `render`: `checked`, `rejected (...)` or
+`not checked: bird not installed here`. Programs are looked up on $PATH and in the `sbin`
+directory beside each `bin` directory on it (a non-root PATH on Debian lacks /usr/sbin).
 
 On the target the same parsers run on the staged file with the device's own daemons:
 `bird -p -c PATH` (BIRD 1.6 or 2, whichever the server runs), `vtysh -C -f PATH`,
@@ -31,32 +35,99 @@ from pathlib import Path
 
 from nornir_anycast.exceptions import ConfigCheckError
 from nornir_anycast.render.files import RenderedFile
-from nornir_anycast.settings import project_root
+from nornir_anycast.settings import cache_dir
 
 CHECK_TIMEOUT_S = 30.0
 
-#: BIRD 1.6's parser, relative to the project root (unpacked by scripts/install.sh).
-BIRD1_RELATIVE = Path(".cache/bird1/usr/sbin/bird")
+#: BIRD 1.6's parser, relative to the cache directory (unpacked by scripts/install.sh).
+BIRD1_RELATIVE = Path("bird1/usr/sbin/bird")
+
+#: Which Debian package installs each checker program.
+DEBIAN_PACKAGES: dict[str, str] = {
+    "bird": "bird2",
+    "nginx": "nginx-light",
+    "vtysh": "frr",
+    "nft": "nftables",
+    "unshare": "util-linux",
+}
+
+CHECKED = "checked"
+NO_CHECKER = "-"
 
 
 class CheckerNotFoundError(ConfigCheckError):
-    """The checker program is not installed (run scripts/install.sh)."""
+    """The checker program is not installed on this machine.
+
+    Attributes:
+        program: what is missing (`bird`, `BIRD 1.6`).
+        hint: how to install it (Debian package names).
+    """
+
+    def __init__(self, program: str, hint: str) -> None:
+        self.program = program
+        self.hint = hint
+        super().__init__(f"{program} not installed here ({hint})")
+
+    @property
+    def status(self) -> str:
+        """The `check` column: `not checked: bird not installed here`."""
+        return f"not checked: {self.program} not installed here"
+
+
+class CheckRejectedError(ConfigCheckError):
+    """The checker ran and rejected the file (or did not finish).
+
+    Attributes:
+        reason: a few words for the `check` column (`bird -p, exit 1`); the message has the
+            checker's own output.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+    @property
+    def status(self) -> str:
+        """The `check` column: `rejected (bird -p, exit 1)`."""
+        return f"rejected ({self.reason})"
+
+
+class ChecksFailedError(ConfigCheckError):
+    """Some of one host's files were rejected (or, with checks required, not checked).
+
+    Attributes:
+        statuses: every file's `check` column, {logical name: status}, the good ones too.
+    """
+
+    def __init__(self, message: str, statuses: dict[str, str]) -> None:
+        self.statuses = statuses
+        super().__init__(message)
+
+
+def _search_path() -> str:
+    dirs = [d for d in os.environ.get("PATH", os.defpath).split(os.pathsep) if d]
+    sbins = [str(Path(d).parent / "sbin") for d in dirs if Path(d).name == "bin"]
+    return os.pathsep.join(dict.fromkeys(dirs + sbins))
 
 
 def _which(program: str) -> str:
-    found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/sbin:/usr/bin")
+    found = shutil.which(program, path=_search_path())
     if found is None:
-        raise CheckerNotFoundError(f"{program} not found: run scripts/install.sh")
+        package = DEBIAN_PACKAGES.get(program)
+        hint = f"Debian package {package}" if package else "install it"
+        raise CheckerNotFoundError(program, hint)
     return found
 
 
 def bird1_binary() -> Path:
-    """BIRD 1.6's binary: $NORNIR_ANYCAST_BIRD1, else .cache/bird1/usr/sbin/bird under the root."""
+    """BIRD 1.6's binary: $NORNIR_ANYCAST_BIRD1, else <home>/.cache/bird1/usr/sbin/bird."""
     override = os.environ.get("NORNIR_ANYCAST_BIRD1")
-    path = Path(override) if override else project_root() / BIRD1_RELATIVE
+    path = Path(override) if override else cache_dir() / BIRD1_RELATIVE
     if not path.is_file():
         raise CheckerNotFoundError(
-            f"BIRD 1.6 parser not found at {path}: run scripts/install.sh")
+            "BIRD 1.6",
+            f"no {path}: unpack Debian 12's bird package there (`apt-get download bird && "
+            f"dpkg -x bird_*.deb {cache_dir() / 'bird1'}`) or set NORNIR_ANYCAST_BIRD1")
     return path
 
 
@@ -65,11 +136,13 @@ def _run(argv: list[str], label: str, what: str) -> str:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
                               check=False)
     except subprocess.TimeoutExpired as exc:
-        raise ConfigCheckError(f"{label}: {what} timed out after {CHECK_TIMEOUT_S:.0f} s") from exc
+        raise CheckRejectedError(f"{label}: {what} timed out after {CHECK_TIMEOUT_S:.0f} s",
+                                 f"{what} timed out") from exc
     output = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0:
-        raise ConfigCheckError(
-            f"{label}: rejected by {what} (exit {proc.returncode}): {output or 'no message'}")
+        raise CheckRejectedError(
+            f"{label}: rejected by {what} (exit {proc.returncode}): {output or 'no message'}",
+            f"{what}, exit {proc.returncode}")
     return output
 
 
@@ -218,3 +291,50 @@ def check_file(rendered: RenderedFile, label: str | None = None) -> str | None:
             local.write_text(content)
             text = text.replace(f'include "{path}";', f'include "{local}";')
         return checker(text, what)
+
+
+def check_status(rendered: RenderedFile, label: str | None = None, *,
+                 require: bool = False) -> str:
+    """Check one file and say how it went, in the words of `render`'s `check` column.
+
+    Returns:
+        `checked`; `not checked: <program> not installed here` when the checker is missing
+        and `require` is not set; `-` when the file has no checker (a web page).
+
+    Raises:
+        CheckRejectedError: the checker rejected the file (`.status`: `rejected (...)`).
+        CheckerNotFoundError: the checker is missing and `require` is set.
+    """
+    try:
+        ran = check_file(rendered, label)
+    except CheckerNotFoundError as exc:
+        if require:
+            raise
+        return exc.status
+    return NO_CHECKER if ran is None else CHECKED
+
+
+def check_files(files: dict[str, RenderedFile], host: str, *,
+                require: bool = False) -> dict[str, str]:
+    """check_status() of every file of one host, all of them even when one fails.
+
+    Returns:
+        {logical name: status} when nothing was rejected (and, with `require`, nothing missed).
+
+    Raises:
+        ChecksFailedError: one line per failed file, with every file's status attached.
+    """
+    statuses: dict[str, str] = {}
+    errors: list[str] = []
+    for name, f in files.items():
+        try:
+            statuses[name] = check_status(f, f"{host}: {name}", require=require)
+        except CheckerNotFoundError as exc:
+            statuses[name] = exc.status
+            errors.append(f"{host}: {name}: {exc.status} ({exc.hint}) and checks are required")
+        except CheckRejectedError as exc:
+            statuses[name] = exc.status
+            errors.append(str(exc))
+    if errors:
+        raise ChecksFailedError("\n".join(errors), statuses)
+    return statuses

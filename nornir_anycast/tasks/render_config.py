@@ -18,13 +18,13 @@ from nornir_anycast.design.registry import design_for
 from nornir_anycast.exceptions import ConfigCheckError
 from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.render import RenderedFile, TemplateFile, plan_host
-from nornir_anycast.render.checkers import check_file
+from nornir_anycast.render.checkers import CHECKED, NO_CHECKER, check_files
 from nornir_anycast.render.environment import environment, finish, template_error
 
-#: The `check` of a file when checks were not asked for, and of a file without a checker.
+#: The `check` of a file when checks were not asked for (render.checkers: CHECKED, NO_CHECKER,
+#: `not checked: <program> not installed here`, `rejected (...)`).
 NOT_RUN = "not run"
-NO_CHECKER = "-"
-CHECKED = "checked"
+__all__ = ["CHECKED", "NOT_RUN", "NO_CHECKER", "render_config"]
 
 
 def _render_step(task: Task, me: HostModel, name: str, planned: TemplateFile,
@@ -71,20 +71,20 @@ def _write_step(task: Task, name: str, path: Path, f: RenderedFile, secret: bool
     return step
 
 
-def _check(name: str, f: RenderedFile, host: str) -> str:
-    """Run the file's local checker: `checked`, or `-` without one. A rejected file raises
-    ConfigCheckError (its message redacted: checkers quote the line they reject)."""
+def _check(files: dict[str, RenderedFile], host: str, require: bool) -> dict[str, str]:
+    """Every file's local check status (render.checkers.check_files). A rejected file (or,
+    with `require`, a missing checker) raises ChecksFailedError, a ConfigCheckError with every
+    file's status in `.statuses`, its message redacted: checkers quote the line they reject."""
     try:
-        ran = check_file(f, f"{host}: {name}")
+        return check_files(files, host, require=require)
     except ConfigCheckError as exc:
         exc.args = tuple(redact(str(a)) for a in exc.args)
         raise
-    return NO_CHECKER if ran is None else CHECKED
 
 
 def render_config(task: Task, *, design: Design | None = None,
                   out_dir: str | Path | None = None, check: bool = False,
-                  dry_run: bool | None = None) -> Result:
+                  require_checks: bool = False, dry_run: bool | None = None) -> Result:
     """Render the host's files from the typed design; optionally check and write them.
 
     Each file is rendered by a nornir_jinja2 `template_file` subtask (named
@@ -103,14 +103,18 @@ def render_config(task: Task, *, design: Design | None = None,
         out_dir: when set, write each file to `<out_dir>/<host>/<file>`; files holding a
             secret are created with mode 0600 before anything is written, the others get 0644.
         check: run each file's own checker locally (`bird -p`, `nginx -t`, `vtysh -C`,
-            `nft -c`) before anything is written; a rejected file raises ConfigCheckError
-            (secrets redacted from its message), which fails the host.
+            `nft -c`) before anything is written; a rejected file raises ChecksFailedError
+            (a ConfigCheckError with every file's status in `.statuses`; secrets redacted
+            from its message), which fails the host; a checker not installed here leaves the
+            file `not checked: <program> not installed here`.
+        require_checks: with `check`, a checker not installed here fails the host too.
         dry_run: with out_dir, compute the diff but write nothing (default: Nornir's dry_run).
 
     Returns:
         Result with `result` = {file: {"path": where it goes on the device (None: VyOS `set`
         commands), "checker": its checker's name or None, "check": "checked" | "-" (no
-        checker) | "not run" (check not asked), "mode": its mode on the device ("0644"),
+        checker) | "not checked: <program> not installed here" | "not run" (check not
+        asked), "mode": its mode on the device ("0644"),
         "create_only": bool, "secret": whether it holds a password, "lines": its line count,
         and with out_dir "file": the local path, "changed": whether it differs (was or, dry,
         would be written)}}, plain data, no content; `diff` = the `write_file` diffs of the
@@ -122,11 +126,12 @@ def render_config(task: Task, *, design: Design | None = None,
     severity = logging.INFO if out_dir is None else logging.DEBUG
     files = {name: _render_step(task, me, name, planned, severity)
              for name, planned in plan_host(me, the_design).items()}
+    checks = _check(files, me.name, require_checks) if check else {}
     summary: dict[str, dict[str, Any]] = {}
     for name, f in files.items():
         summary[name] = {
             "path": f.path, "checker": f.checker,
-            "check": (_check(name, f, me.name) if check else NOT_RUN),
+            "check": checks.get(name, NOT_RUN),
             "mode": f.mode, "create_only": f.create_only,
             "secret": redact(f.content) != f.content, "lines": len(f.content.splitlines()),
         }
