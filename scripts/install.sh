@@ -44,6 +44,9 @@ if ! .venv/bin/python -c 'import nornir_anycast, pytest, mypy' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
   .venv/bin/python -m pip install -q -e '.[dev]'
+  # setuptools leaves egg-info beside the sources; the venv's dist-info is the metadata, and a
+  # stale copy on sys.path (tasks.py puts the checkout there) would shadow it.
+  rm -rf nornir_anycast.egg-info
   touch .venv/.installed
 fi
 
