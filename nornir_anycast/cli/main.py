@@ -78,7 +78,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
                   soft_wrap=True)
         return EXIT_BAD_INPUT
     except AnycastError as exc:
-        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(redact(str(exc)))}", markup=True, highlight=False,
+                  soft_wrap=True)
         return EXIT_FAILED
     except KeyboardInterrupt:
         err.print("interrupted")
