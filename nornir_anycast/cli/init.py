@@ -120,7 +120,7 @@ def register(sub: Any) -> None:
                    f"(default: {DEFAULT_EXAMPLE})")
     p.add_argument("--force", action="store_true",
                    help="write into a non-empty DIR, overwriting the example's four files")
-    p.set_defaults(func=run, prog=p.prog.rsplit(" ", 1)[0])
+    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

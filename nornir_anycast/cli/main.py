@@ -68,6 +68,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    args.prog = parser.prog  # for hints that name a command to run next (`nornir-anycast ...`)
     func: Callable[[argparse.Namespace], int] = args.func
     err = Console(stderr=True)
     try:

@@ -122,8 +122,9 @@ def test_home_of_an_installed_package_is_the_xdg_state_dir(tmp_path: Path,
 
 def test_library_use_writes_nothing_into_the_cwd(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from nornir_anycast.design import build_design
+    from nornir_anycast.design import build_design, healthcheck
     from nornir_anycast.inventory import load_nornir
+    from nornir_anycast.render.checkers import bird1_binary
     from nornir_anycast.tasks.render_config import render_config
 
     monkeypatch.delenv("NORNIR_ANYCAST_ROOT", raising=False)
@@ -131,6 +132,10 @@ def test_library_use_writes_nothing_into_the_cwd(tmp_path: Path,
     nr = load_nornir(ROOT / "inventory")
     extras = nr.inventory.hosts["edge"].get_connection_parameters("netmiko").extras or {}
     assert extras["ssh_config_file"] == str(ROOT / ".lab" / "ssh_config")  # the home's lab
-    result = nr.run(task=render_config, design=build_design(nr), check=True)
+    design = build_design(nr)
+    assert healthcheck.binary(design.hosts["server-1"]) == str(
+        ROOT / ".cache/healthchecker/bin/anycast-healthchecker")  # the home's cache
+    assert bird1_binary() == ROOT / ".cache/bird1/usr/sbin/bird"
+    result = nr.run(task=render_config, design=design, check=True)
     assert not result.failed
     assert list(tmp_path.iterdir()) == []
