@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from nornir_anycast.cli.main import main
+from nornir_anycast.cli.main import main, typed_python
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m nornir_anycast"))
+    sys.exit(main(prog=f"{typed_python()} -m nornir_anycast"))

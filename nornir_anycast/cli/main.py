@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -35,6 +36,12 @@ SCRIPT = "nornir-anycast"
 def version_line() -> str:
     """What `--version` prints: `nornir-anycast <version>` (nornir_anycast.__version__)."""
     return f"{SCRIPT} {__version__}"
+
+
+def typed_python() -> str:
+    """The interpreter's name as the user typed it (`python3`), for `python -m ...` usage lines."""
+    orig = getattr(sys, "orig_argv", None) or [sys.executable]
+    return os.path.basename(orig[0]) or "python"
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -93,4 +100,4 @@ def console_script() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m nornir_anycast.cli.main"))
+    sys.exit(main(prog=f"{typed_python()} -m nornir_anycast.cli.main"))

@@ -34,10 +34,11 @@ def test_python_m_cli_main_no_longer_says_python_tasks_py(tmp_path: Path) -> Non
     assert "tasks.py" not in proc.stderr
 
 
-def test_python_m_nornir_anycast_is_the_cli(tmp_path: Path) -> None:
-    proc = _run([sys.executable, "-m", "nornir_anycast", "--help"], tmp_path)
+@pytest.mark.parametrize("python", ["python", "python3"])
+def test_python_m_nornir_anycast_is_the_cli(tmp_path: Path, python: str) -> None:
+    proc = _run([str(VENV_BIN / python), "-m", "nornir_anycast", "--help"], tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("usage: python -m nornir_anycast [-h] [--version] COMMAND")
+    assert proc.stdout.startswith(f"usage: {python} -m nornir_anycast [-h] [--version] COMMAND")
     for command in ("init", "render", "lab", "deploy", "verify", "drill", "drain"):
         assert command in proc.stdout
     assert "NORNIR_ANYCAST_HOME" in proc.stdout  # where the state lives is documented
