@@ -88,6 +88,7 @@ def test_no_inventory_anywhere_says_what_to_do(tmp_path: Path, monkeypatch: pyte
 def test_home_from_a_checkout_is_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NORNIR_ANYCAST_ROOT", raising=False)
     monkeypatch.delenv("NORNIR_ANYCAST_HOME", raising=False)
+    monkeypatch.delenv("NORNIR_ANYCAST_LAB_PREFIX", raising=False)
     assert settings.checkout_root() == ROOT
     assert settings.home() == ROOT
     assert settings.lab_dir() == ROOT / ".lab"
@@ -131,7 +132,8 @@ def test_library_use_writes_nothing_into_the_cwd(tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     nr = load_nornir(ROOT / "inventory")
     extras = nr.inventory.hosts["edge"].get_connection_parameters("netmiko").extras or {}
-    assert extras["ssh_config_file"] == str(ROOT / ".lab" / "ssh_config")  # the home's lab
+    lab = ROOT / settings.lab_dir_name()  # .lab, or .lab-<prefix> under a lab prefix
+    assert extras["ssh_config_file"] == str(lab / "ssh_config")  # the home's lab
     design = build_design(nr)
     assert healthcheck.binary(design.hosts["server-1"]) == str(
         ROOT / ".cache/healthchecker/bin/anycast-healthchecker")  # the home's cache
