@@ -19,9 +19,6 @@ USED_WITHOUT_IMPORT = {
     # Nornir loads its `netmiko` connection plugin by name (entry point), for every device task.
     "nornir-netmiko": "connection plugin",
 }
-#: Declared for code another change of issue 10 (§3) brings: render through nornir_jinja2,
-#: write and print through nornir_utils. Remove an entry once the package imports it.
-PENDING_IMPORT = {"nornir-jinja2", "nornir-utils"}
 
 
 def _name(requirement: str) -> str:
@@ -55,9 +52,10 @@ def test_declared_dependencies_are_the_imported_ones() -> None:
     imported = _imported_distributions()
     undeclared = {d: sorted(f) for d, f in imported.items() if d not in declared}
     assert undeclared == {}, "imported but not declared in [project] dependencies"
-    unused = declared - set(imported) - set(USED_WITHOUT_IMPORT) - PENDING_IMPORT
+    unused = declared - set(imported) - set(USED_WITHOUT_IMPORT)
     assert unused == set(), "declared but never imported"
-    assert "ruamel-yaml" in imported and "paramiko" in imported
+    for used in ("ruamel-yaml", "paramiko", "nornir-jinja2", "nornir-utils"):
+        assert used in imported
 
 
 def test_the_health_checker_is_an_extra_for_servers_and_the_lab() -> None:

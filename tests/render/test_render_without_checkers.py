@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from designs import replace_host
 from nornir.core.task import Result
-from nornir_anycast.render.core import render_host
 from paths import ROOT
 
 from nornir_anycast.cli.main import main
 from nornir_anycast.design import build_design
 from nornir_anycast.inventory import load_nornir
+from nornir_anycast.render import render_host
 from nornir_anycast.render.checkers import (
     CheckerNotFoundError,
     CheckRejectedError,
@@ -49,13 +49,13 @@ def _render_without_checkers(tmp_path: Path, *extra: str) -> subprocess.Complete
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def _rows(stdout: str) -> dict[tuple[str, str], str]:
-    """{(host, file): check} from the summary table."""
+def _rows(stdout: str, column: int = 4) -> dict[tuple[str, str], str]:
+    """{(host, file): cell} from the summary table: column 4 = check, 5 = changed."""
     rows = {}
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.strip("│ ").split("│")]
         if len(cells) == 6 and cells[0] not in ("host", ""):
-            rows[(cells[0], cells[3])] = cells[4]
+            rows[(cells[0], cells[3])] = cells[column]
     return rows
 
 
@@ -144,3 +144,8 @@ def test_cli_check_column_per_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert rows[("server-2", "bird.conf")] == "checked"
     assert rows[("server-2", "nginx-site.conf")] == "checked"
     assert rows[("server-2", "page")] == "-"
+    (tmp_path / "server-2" / "page").write_text("edited\n")
+    assert main(["render", "--out", str(tmp_path), "-g", "servers"]) == 0
+    changed = _rows(capsys.readouterr().out, column=5)
+    assert changed[("server-2", "page")] == "yes"
+    assert {v for k, v in changed.items() if k != ("server-2", "page")} == {"no"}
