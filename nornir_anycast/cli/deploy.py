@@ -15,6 +15,7 @@ from nornir_anycast.cli.common import add_inventory_args, load
 from nornir_anycast.deploy.rollback import RollbackRun, run_deploy_with_rollback
 from nornir_anycast.deploy.runner import DeployReport, run_deploy
 from nornir_anycast.inventory.secrets import redact
+from nornir_anycast.verify.runner import VerifyReport, run_verify
 
 
 def register(sub: Any) -> None:
@@ -76,7 +77,7 @@ def print_report(report: DeployReport, console: Console) -> None:
                       highlight=False)
 
 
-def print_rollback(run_: RollbackRun, console: Console) -> None:
+def print_rollback(run_: RollbackRun[VerifyReport], console: Console) -> None:
     """Verify's outcome after deploy and, when rolled back, what each host got back."""
     from nornir_anycast.cli.verify import print_report as print_verify
 
@@ -122,7 +123,8 @@ def _run_with_rollback(args: argparse.Namespace, nr: Any, design: Any, console: 
             inventory=args.previous_inventory, hosts=args.hosts, groups=args.groups))
         previous = (prev_nr, prev_design)
     try:
-        result = run_deploy_with_rollback(nr, design, wait=args.wait, batch=args.batch,
+        result = run_deploy_with_rollback(nr, design, verify=run_verify, wait=args.wait,
+                                          batch=args.batch,
                                           confirm_minutes=args.confirm_minutes,
                                           everyone=everyone, previous=previous)
     finally:

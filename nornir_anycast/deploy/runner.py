@@ -11,8 +11,8 @@ from nornir.core import Nornir
 from nornir_anycast.deploy.gate import BgpGate
 from nornir_anycast.deploy.journal import Journal
 from nornir_anycast.design.model import Design
+from nornir_anycast.design.registry import NoDesignError, lookup
 from nornir_anycast.inventory.secrets import redact, redact_data
-from nornir_anycast.tasks.deploy_anycast import deploy_anycast
 
 
 @dataclass
@@ -52,16 +52,41 @@ def _error_line(exc: BaseException) -> str:
     return text if len(text) < 2000 else text[:2000] + "..."
 
 
-def run_deploy(nr: Nornir, design: Design, *, dry_run: bool = False, batch: int = 1,
-               gate: BgpGate | None = None, journal: Journal | None = None) -> DeployReport:
+def design_of(nr: Nornir, design: Design | None) -> Design:
+    """`design`, or the one attached to `nr`'s inventory when it was loaded.
+
+    Raises:
+        NoDesignError: neither.
+    """
+    found = design if design is not None else lookup(nr)
+    if found is None:
+        raise NoDesignError("no anycast design for this inventory: load it with the "
+                            "AnycastInventory plugin or nornir_anycast.load_nornir, or pass "
+                            "the design")
+    return found
+
+
+def dry_run_of(nr: Nornir, dry_run: bool | None) -> bool:
+    """`dry_run`, or Nornir's own (`InitNornir(dry_run=True)`) when it is None."""
+    return bool(nr.data.dry_run) if dry_run is None else dry_run
+
+
+def run_deploy(nr: Nornir, design: Design | None = None, *, dry_run: bool | None = None,
+               batch: int = 1, gate: BgpGate | None = None,
+               journal: Journal | None = None) -> DeployReport:
     """Deploy every host of `nr`; the others still complete when one fails.
 
-    Servers already announcing take turns through `gate` (default: a new BgpGate of `batch`
-    places) when their change reloads BGP; `gate.log` records who held a place when. With
-    `journal`, each host's steps are recorded there for a rollback (nornir_anycast.deploy.rollback).
+    `design`: default the one attached at load time; `dry_run`: default Nornir's
+    (`InitNornir(dry_run=True)` makes this a dry run that changes nothing). Servers already
+    announcing take turns through `gate` (default: a new BgpGate of `batch` places) when their
+    change reloads BGP; `gate.log` records who held a place when. With `journal`, each host's
+    steps are recorded there for a rollback (nornir_anycast.deploy.rollback).
     """
     from nornir_anycast.progress import ProgressProcessor
+    from nornir_anycast.tasks.deploy_anycast import deploy_anycast  # see tasks/__init__
 
+    design = design_of(nr, design)
+    dry_run = dry_run_of(nr, dry_run)
     gate = gate or BgpGate(batch=batch)
     proc = ProgressProcessor(label="deploy")
     agg = nr.with_processors([proc]).run(task=deploy_anycast, design=design, dry_run=dry_run,

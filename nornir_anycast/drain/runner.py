@@ -16,6 +16,10 @@ before step 2, so deploy keeps the server drained and verify expects it out of t
 until `run_undrain`, which announces again, removes the marker and waits until the edge
 forwards to the server again (or, for a backup server, has its path again).
 
+A dry run (`dry_run=True`, or `InitNornir(dry_run=True)`) does the checks of step 1, reads the
+marker and the edge's routes, and reports the plan (each step as "would ...", with the
+bird.conf diff of the first phase); it writes nothing on any host and waits for nothing.
+
 With stateless ECMP the edge re-hashes the flows of a server that leaves the multipath set:
 connections open on it at that moment land on another server and break (new requests do not
 fail). The report says what was done, when, and whether the BGP session survived.
@@ -31,11 +35,9 @@ from typing import Any
 from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
 
+from nornir_anycast.deploy.runner import design_of, dry_run_of
 from nornir_anycast.design.model import AnycastService, Design, ServerPath
 from nornir_anycast.exceptions import AnycastError
-from nornir_anycast.tasks.apply_drain import apply_drain
-from nornir_anycast.tasks.read_drain_state import read_drain_state
-from nornir_anycast.tasks.wait_edge_route import wait_edge_route
 
 
 class DrainError(AnycastError):
@@ -59,6 +61,7 @@ class DrainReport:
 
     action: str  # "drain" or "undrain"
     host: str
+    dry_run: bool = False  # the plan only: nothing was changed
     ok: bool = False
     changed: bool = False
     seconds: float = 0.0
@@ -66,12 +69,14 @@ class DrainReport:
     session_kept: bool | None = None  # BGP session not reset by the preference step
     error: str | None = None
     edge_next_hops: dict[str, list[str]] = field(default_factory=dict)  # prefix -> at the end
+    diff: str = ""  # a dry run: bird.conf as the first step would change it (redacted)
 
     def as_json(self) -> dict[str, Any]:
-        return {"action": self.action, "host": self.host, "ok": self.ok,
+        return {"action": self.action, "host": self.host, "dry_run": self.dry_run,
+                "ok": self.ok,
                 "changed": self.changed, "seconds": self.seconds,
                 "session_kept": self.session_kept, "error": self.error,
-                "edge_next_hops": self.edge_next_hops,
+                "edge_next_hops": self.edge_next_hops, "diff": self.diff,
                 "steps": [asdict(s) for s in self.steps]}
 
 
@@ -127,6 +132,8 @@ def _server(design: Design, host: str) -> None:
 
 def _edge_hops(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath,
                table: str = "kernel") -> list[str]:
+    from nornir_anycast.tasks.wait_edge_route import wait_edge_route  # see tasks/__init__
+
     agg = _only(nr, svc.edge).run(task=wait_edge_route, design=design, prefix=svc.prefix,
                                   next_hop=path.next_hop, present=True, table=table, timeout=0,
                                   name="read_edge_route", on_failed=True)
@@ -136,15 +143,21 @@ def _edge_hops(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath
     return list(res.result["next_hops"])
 
 
-def _apply(nr: Nornir, design: Design, host: str, phase: str | None) -> dict[str, Any]:
-    agg = _only(nr, host).run(task=apply_drain, design=design, phase=phase,
+def _apply(nr: Nornir, design: Design, host: str, phase: str | None,
+           dry_run: bool = False) -> tuple[dict[str, Any], str]:
+    """apply_drain on `host`: (its result, its bird.conf diff)."""
+    from nornir_anycast.tasks.apply_drain import apply_drain  # see tasks/__init__
+
+    agg = _only(nr, host).run(task=apply_drain, design=design, phase=phase, dry_run=dry_run,
                               name=f"apply_drain[{phase}]", on_failed=True)
     result: dict[str, Any] = _one(agg, host, f"{host}: {phase or 'announce'}")
-    return result
+    return result, str(agg[host][0].diff or "")
 
 
 def _wait(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath, *, present: bool,
           table: str, timeout: float) -> dict[str, Any]:
+    from nornir_anycast.tasks.wait_edge_route import wait_edge_route  # see tasks/__init__
+
     agg = _only(nr, svc.edge).run(task=wait_edge_route, design=design, prefix=svc.prefix,
                                   next_hop=path.next_hop, present=present, table=table,
                                   timeout=timeout, name="wait_edge_route", on_failed=True)
@@ -161,17 +174,20 @@ def _wait(nr: Nornir, design: Design, svc: AnycastService, path: ServerPath, *, 
     return result
 
 
-def run_drain(nr: Nornir, design: Design, host: str, *, grace: float = 5.0,
-              timeout: float = 30.0, force: bool = False) -> DrainReport:
+def run_drain(nr: Nornir, design: Design | None, host: str, *, grace: float = 5.0,
+              timeout: float = 30.0, force: bool = False,
+              dry_run: bool | None = None) -> DrainReport:
     """Drain `host` (see the module docstring); `nr` must hold the server and its edge.
 
-    Raises nothing for a failed step: the report has `ok` False and `error` set, and the
-    server stays marked drained (run `run_undrain` to bring it back).
+    `design` None: the one attached at load time. `dry_run` (default Nornir's): report the
+    plan, change nothing. Raises nothing for a failed step: the report has `ok` False and
+    `error` set, and the server stays marked drained (run `run_undrain` to bring it back).
     """
-    report = DrainReport(action="drain", host=host)
+    dry = dry_run_of(nr, dry_run)
+    report = DrainReport(action="drain", host=host, dry_run=dry)
     clock = _Clock(report)
     try:
-        _drain(nr, design, host, grace, timeout, force, report, clock)
+        _drain(nr, design_of(nr, design), host, grace, timeout, force, report, clock, dry)
         report.ok = True
     except DrainError as exc:
         report.error = str(exc)
@@ -179,7 +195,9 @@ def run_drain(nr: Nornir, design: Design, host: str, *, grace: float = 5.0,
 
 
 def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, force: bool,
-           report: DrainReport, clock: _Clock) -> None:
+           report: DrainReport, clock: _Clock, dry: bool = False) -> None:
+    from nornir_anycast.tasks.read_drain_state import read_drain_state  # see tasks/__init__
+
     _server(design, host)
     paths = _paths_of(design, host)
     began = time.monotonic()
@@ -187,11 +205,13 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
                               on_failed=True)
     state = _one(agg, host, f"{host}: drain marker")
     if state and state.get("phase") == "withdrawn":
-        result = _apply(nr, design, host, "withdrawn")  # in sync, normally a no-op
-        report.changed = bool(result["bird_conf_changed"])
+        result, diff = _apply(nr, design, host, "withdrawn", dry)  # in sync, normally a no-op
+        report.changed = bool(result["bird_conf_changed"]) and not dry
+        report.diff = diff if dry else ""
+        redo = ("bird.conf would be re-rendered" if dry else "bird.conf re-rendered")
         clock.step("already drained", began,
                    f"{host} drained since {state.get('since')} by {state.get('by')}; "
-                   + ("bird.conf re-rendered" if report.changed else "nothing to do"))
+                   + (redo if result["bird_conf_changed"] else "nothing to do"))
         for svc, _ in paths:
             report.edge_next_hops[svc.prefix] = _edge_hops(nr, design, svc, paths[0][1])
         return
@@ -208,7 +228,10 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
         began = time.monotonic()
 
     began = time.monotonic()
-    lowered = _apply(nr, design, host, "lowered")
+    if dry:
+        _plan_drain(nr, design, host, paths, grace, report, clock, began)
+        return
+    lowered, _ = _apply(nr, design, host, "lowered")
     report.changed = True
     before, after = lowered["since_before"], lowered["since_after"]
     report.session_kept = same_sessions(before, after)
@@ -235,6 +258,30 @@ def _drain(nr: Nornir, design: Design, host: str, grace: float, timeout: float, 
     clock.step("grace period", began,
                f"nginx on {host} kept serving {grace:g} s for requests in flight; it carries "
                "no new traffic now")
+    for svc, path in paths:
+        report.edge_next_hops[svc.prefix] = _edge_hops(nr, design, svc, path)
+
+
+def _plan_drain(nr: Nornir, design: Design, host: str,
+                paths: list[tuple[AnycastService, ServerPath]], grace: float,
+                report: DrainReport, clock: _Clock, began: float) -> None:
+    """A drain's dry run after the checks: what each step would do; nothing written."""
+    lowered, diff = _apply(nr, design, host, "lowered", dry_run=True)
+    report.diff = diff
+    clock.step("would lower preference", began,
+               "would export with local_pref 0 and community 65535:0 (graceful shutdown) and "
+               "birdc configure; would write the drain marker"
+               + ("" if lowered["bird_conf_changed"] else " (bird.conf already so)"))
+    for svc, path in paths:
+        clock.step("would wait for the edge", time.monotonic(),
+                   f"until {svc.edge} no longer forwards {svc.prefix} to {path.next_hop}")
+    clock.step("would withdraw", time.monotonic(), "would export nothing, birdc configure")
+    for svc, path in paths:
+        clock.step("would wait for the edge", time.monotonic(),
+                   f"until {svc.edge}'s BGP table has no path for {svc.prefix} from "
+                   f"{path.next_hop}")
+    clock.step("would keep a grace period", time.monotonic(),
+               f"nginx on {host} would keep serving {grace:g} s for requests in flight")
     for svc, path in paths:
         report.edge_next_hops[svc.prefix] = _edge_hops(nr, design, svc, path)
 
@@ -271,13 +318,19 @@ def same_sessions(before: dict[str, object], after: dict[str, object],
     return True
 
 
-def run_undrain(nr: Nornir, design: Design, host: str, *,
-                timeout: float = 30.0) -> DrainReport:
+def run_undrain(nr: Nornir, design: Design | None, host: str, *,
+                timeout: float = 30.0, dry_run: bool | None = None) -> DrainReport:
     """Announce `host` again, remove its drain marker, wait until the edge forwards to it (or,
-    for a backup server, has its path) again."""
-    report = DrainReport(action="undrain", host=host)
+    for a backup server, has its path) again.
+
+    `design` None: the one attached at load time. `dry_run` (default Nornir's): report the
+    plan (and the bird.conf diff), change nothing.
+    """
+    dry = dry_run_of(nr, dry_run)
+    report = DrainReport(action="undrain", host=host, dry_run=dry)
     clock = _Clock(report)
     try:
+        design = design_of(nr, design)
         _server(design, host)
         began = time.monotonic()
         for svc, path in _paths_of(design, host):  # also opens the edge's session for the wait
@@ -285,7 +338,18 @@ def run_undrain(nr: Nornir, design: Design, host: str, *,
             clock.step("checked", began, f"{svc.edge} forwards {svc.prefix} to "
                        f"{', '.join(hops) or 'nobody'}")
             began = time.monotonic()
-        result = _apply(nr, design, host, None)
+        result, diff = _apply(nr, design, host, None, dry)
+        if dry:
+            report.diff = diff
+            if result["previous"] is None and not result["bird_conf_changed"]:
+                clock.step("not drained", began, f"{host} is not drained: nothing to do")
+            else:
+                clock.step("would announce", began,
+                           f"would export as the inventory says (local_pref "
+                           f"{design.hosts[host].local_pref}), birdc configure, and remove the "
+                           "drain marker; then wait until the edge forwards to it again")
+            report.ok = True
+            return report
         report.changed = bool(result["bird_conf_changed"]) or result["previous"] is not None
         before, after = result["since_before"], result["since_after"]
         report.session_kept = same_sessions(before, after)

@@ -7,9 +7,11 @@ import shlex
 from typing import Any
 
 from nornir.core.task import Result, Task
+from nornir_netmiko.connections import CONNECTION_NAME
 
 from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.design.registry import design_for
 from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
     DeviceCommand,
@@ -23,7 +25,6 @@ from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
 from nornir_anycast.verify import bfd as bfd_checks
 from nornir_anycast.verify import checks as ck
 
-CONNECTION_NAME = "netmiko"
 HTTP_PATH = "/file"
 
 
@@ -243,7 +244,8 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[ck.Check]:
     return out
 
 
-def verify_anycast(task: Task, *, design: Design) -> Result:
+def verify_anycast(task: Task, *, design: Design | None = None,
+                   dry_run: bool | None = None) -> Result:
     """Verify one host: run the checks its role calls for and report each with expected/actual.
 
     Servers: BGP session to the edge (with `since`) and the anycast prefixes exported (none
@@ -256,10 +258,15 @@ def verify_anycast(task: Task, *, design: Design) -> Result:
     internal prefixes). Client: HTTP to each
     anycast address (and each destination NAT rule) answered by exactly the expected servers.
 
+    `design` defaults to the one attached at load time (nornir_anycast.design.registry). It
+    only reads (show commands, files, HTTP requests), so a dry run verifies too.
+
     Returns:
         Result with `result` = list of check dicts (name, host, passed, expected, actual,
         message), `failed` = any check failed, `changed` = False (verify changes nothing).
     """
+    del dry_run  # read-only
+    design = design_for(task, design)
     me = design.hosts[task.host.name]
     if me.role == "server":
         found = _verify_server(task, me, design)

@@ -2,80 +2,30 @@
 
 from __future__ import annotations
 
-import shlex
-import time
-from typing import Any, Literal
-
 from nornir.core.task import Result, Task
+from nornir_netmiko.connections import CONNECTION_NAME
 
-from nornir_anycast.design.model import Design, HostModel
-from nornir_anycast.device.commands import router_command
+from nornir_anycast.design.model import Design
+from nornir_anycast.design.registry import design_for
 from nornir_anycast.device.shell import Shell
-from nornir_anycast.exceptions import AnycastError
-from nornir_anycast.verify.checks import _selected_paths
-
-CONNECTION_NAME = "netmiko"
+from nornir_anycast.drain.edge import Table, wait_route
 
 
-def edge_next_hops(shell: Shell, edge: HostModel, prefix: str,
-                   table: Literal["kernel", "bgp"] = "kernel") -> tuple[list[str], list[str]]:
-    """(next hops the edge uses for `prefix`, next hops of every valid BGP path).
-
-    `kernel`: a Linux (FRR) edge's kernel route (`ip route show <prefix>`), which is what
-    forwards the packets; `bgp`: the BGP table (`show ip bgp <prefix>`): best and multipath
-    paths, and every valid path.
-    """
-    from nornir_anycast.parsing import parse_output
-
-    if table == "kernel" and edge.platform == "frr":
-        text = shell.run(f"ip route show {shlex.quote(prefix)}").output
-        parsed = parse_output("linux", f"ip route show {prefix}", text)
-        hops = [str(h["via"]) for r in parsed.get("routes", []) if r.get("prefix") == prefix
-                for h in r.get("next_hops", []) if h.get("via")]
-        return hops, hops
-    command = f"show ip bgp {prefix}"
-    cmd = router_command(edge, command)
-    parsed = parse_output(cmd.parse_platform, command, shell.run(cmd.send).output)
-    paths = [p for r in parsed.get("routes", []) if r.get("prefix") == prefix
-             for p in r.get("paths", [])]
-    cap = edge.bgp.maximum_paths_ibgp or 1
-    used = [str(p["next_hop"]) for p in _selected_paths(paths, edge.platform, edge.os_version, cap)]
-    return used, [str(p["next_hop"]) for p in paths if p.get("valid")]
-
-
-def wait_edge_route(task: Task, *, design: Design, prefix: str, next_hop: str, present: bool,
-                    table: Literal["kernel", "bgp"] = "kernel", timeout: float = 30.0,
-                    interval: float = 0.01, dry_run: bool | None = None) -> Result:
+def wait_edge_route(task: Task, *, prefix: str, next_hop: str, present: bool,
+                    table: Table = "kernel", timeout: float = 30.0, interval: float = 0.01,
+                    design: Design | None = None, dry_run: bool | None = None) -> Result:
     """Poll the edge until `next_hop` is (`present`) or is not among the next hops it uses for
-    `prefix` (`table` "kernel": the kernel route; "bgp": any valid BGP path).
+    `prefix` (`table` "kernel": the kernel route; "bgp": any valid BGP path); see
+    nornir_anycast.drain.edge. It only reads, so a dry run polls too.
 
     Returns:
         Result with `result` = {"prefix", "next_hop", "present", "table", "seconds" (from the
-        first poll to the answer), "polls", "next_hops" (as last seen)}; `failed` when
+        first poll to the answer), "polls", "next_hops" (as last seen), "error"}; `failed` when
         `timeout` passed first; `changed` = False (it only reads).
     """
-    edge = design.hosts[task.host.name]
+    del dry_run  # read-only
+    edge = design_for(task, design).hosts[task.host.name]
     shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), edge.name)
-    start = time.monotonic()
-    polls = 0
-    hops: list[str] = []
-    error: str | None = None
-    while True:
-        polls += 1
-        try:
-            used, valid = edge_next_hops(shell, edge, prefix, table)
-            hops = used if table == "kernel" else valid
-            error = None
-        except AnycastError as exc:
-            error = str(exc)
-        if error is None and (next_hop in hops) == present:
-            break
-        if time.monotonic() - start > timeout:
-            break
-        time.sleep(interval)
-    seconds = round(time.monotonic() - start, 3)
-    done = error is None and (next_hop in hops) == present
-    result: dict[str, Any] = {"prefix": prefix, "next_hop": next_hop, "present": present,
-                              "table": table, "seconds": seconds, "polls": polls,
-                              "next_hops": hops, "error": error}
+    done, result = wait_route(shell, edge, prefix, next_hop, present=present, table=table,
+                              timeout=timeout, interval=interval)
     return Result(host=task.host, result=result, changed=False, failed=not done)

@@ -11,7 +11,6 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.inventory.secrets import redact, redact_data
-from nornir_anycast.tasks.verify_anycast import verify_anycast
 
 
 @dataclass
@@ -51,6 +50,7 @@ def _drop_connection(nr: Nornir, host: str) -> None:
 def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     """Run verify_anycast on every host of `nr` once."""
     from nornir_anycast.progress import ProgressProcessor
+    from nornir_anycast.tasks.verify_anycast import verify_anycast  # see tasks/__init__
 
     proc = ProgressProcessor(label="verify")
     # on_failed: a host that failed an earlier attempt (or an earlier task of the runbook) is

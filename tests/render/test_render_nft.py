@@ -26,6 +26,11 @@ from paths import GOLDEN as GOLDEN_DIR
 from paths import ROOT
 from test_render_frr_reload import FrrInstance, _diff_lines, frr_instance  # noqa: F401
 
+from nornir_anycast.deploy.linux import (
+    FileToApply,
+    _service_actions,
+)
+from nornir_anycast.deploy.linux import run_services as _run_services
 from nornir_anycast.design.build import build_design, derive_services, load_design
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.device.shell import Shell
@@ -40,11 +45,6 @@ from nornir_anycast.render.checkers import (
     target_check_command,
 )
 from nornir_anycast.render.nftables import NFT_TABLE
-from nornir_anycast.tasks.deploy_anycast import (
-    FileToApply,
-    _run_services,
-    _service_actions,
-)
 
 GOLDEN = GOLDEN_DIR / "lab-dnat_edge.nft"
 LAB_DNAT = ROOT / "inventory" / "lab-dnat"
