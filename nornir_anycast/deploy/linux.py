@@ -224,9 +224,10 @@ def stage_and_check(shell: Shell, p: LinuxPlan) -> None:
 
 def apply(shell: Shell, p: LinuxPlan, log: HostJournal) -> list[str]:
     """Put the staged files live: keep the old ones, change the network state, frr-reload, move
-    files aside; each step is recorded in `log` before it is taken. Returns what was done."""
+    files aside; each step is recorded in `log` before it is taken. Returns what was done
+    (also kept in `p.actions`, so a step that fails half-way still says what came before)."""
     me = p.me
-    actions: list[str] = []
+    actions = p.actions
     # Keep every file this run replaces as `<path>.na-prev` before anything changes (FRR's
     # frr-reload rewrites frr.conf with `write`): the file as it was before this deploy, or
     # no `.na-prev` when there was none (a stale one from an earlier run would restore the

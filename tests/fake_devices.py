@@ -1,0 +1,141 @@
+"""A recording fake netmiko connection to a Linux host, for deploy, drain and rollback tests.
+
+It answers the way nornir_anycast.device.shell.Shell expects (the `__NA_RC=` sentinel), keeps
+the files deploy writes in memory (so a test can check a file reached the "device" intact),
+and records every command. Services run once started (or from the start, `running=True`);
+any command matching a key of `fail` (a regular expression) exits 1 with that key's text as
+its output.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from nornir.core.inventory import Host
+
+_WRAPPED = re.compile(r"^\{ (.*) ; \} 2>&1; echo __NA_RC=\$\?$", re.S)
+_READ = re.compile(r"^if \[ -e (\S+) \]; then base64 -w0 \S+; echo; else echo __NA_ABSENT; fi$")
+_CHUNK = re.compile(r"^printf %s (\S+) >> (\S+)\.b64$")
+_FINISH = re.compile(r'^t=(\S+); touch "\$t\.b64" && base64 -d .* && mv -f "\$t" (\S+)$')
+_MV = re.compile(r"^mv -f (\S+) (\S+)$")
+_RM = re.compile(r"^rm -f (\S+)$")
+_KEEP = re.compile(r"^if \[ -e (\S+) \]; then cp -p \S+ (\S+); else rm -f \S+; fi$")
+
+#: Commands that change a host; a dry run may send these only for staging paths (`.na-new`).
+WRITES = ("mv ", "cp ", "rm ", "printf ", "t=", "mkdir ", "ip addr", "ip link", "ip route r",
+          "ip route a", "ip route d", "sysctl -qw", "nft -f", "nft delete", "birdc -s",
+          "frr-reload.py --reload", "systemctl start", "systemctl reload", "systemctl stop",
+          "nginx", "setsid", "kill", "rc-service", "/etc/init.d", "umask")
+
+
+def _unquote(word: str) -> str:
+    parts = shlex.split(word)
+    return parts[0] if parts else word
+
+
+class FakeLinux:
+    """Records commands like a netmiko connection to a Linux host and keeps its files."""
+
+    def __init__(self, files: dict[str, str] | None = None,
+                 fail: dict[str, str] | None = None, running: bool = False) -> None:
+        self.files: dict[str, str] = dict(files or {})
+        self.fail = dict(fail or {})
+        self.running = running  # BIRD, nginx, healthchecker
+        self.sent: list[str] = []
+        self.b64: dict[str, str] = {}
+        self.started: set[str] = set()
+
+    # netmiko's interface, as Shell and the VyOS code use it
+    def send_command(self, command: str, **_: Any) -> str:
+        m = _WRAPPED.match(command)
+        inner = m.group(1) if m else command
+        self.sent.append(inner)
+        rc, out = self.answer(inner)
+        return f"{out}\n__NA_RC={rc}" if m else out
+
+    def answer(self, cmd: str) -> tuple[int, str]:
+        for key, text in self.fail.items():
+            if re.search(key, cmd):
+                return 1, text
+        if m := _READ.match(cmd):
+            path = _unquote(m.group(1))
+            if path not in self.files:
+                return 0, "__NA_ABSENT"
+            return 0, base64.b64encode(self.files[path].encode()).decode()
+        if m := _CHUNK.match(cmd):
+            self.b64[_unquote(m.group(2))] = self.b64.get(_unquote(m.group(2)), "") + m.group(1)
+            return 0, ""
+        if m := _FINISH.match(cmd):
+            tmp, path = _unquote(m.group(1)), _unquote(m.group(2))
+            self.files[path] = base64.b64decode(self.b64.pop(tmp, "")).decode()
+            return 0, ""
+        if m := _KEEP.match(cmd):
+            src, dst = _unquote(m.group(1)), _unquote(m.group(2))
+            if src in self.files:
+                self.files[dst] = self.files[src]
+            return 0, ""
+        if m := _MV.match(cmd):
+            src, dst = _unquote(m.group(1)), _unquote(m.group(2))
+            if src in self.files:
+                self.files[dst] = self.files.pop(src)
+            return 0, ""
+        if m := _RM.match(cmd):
+            self.files.pop(_unquote(m.group(1)), None)
+            return 0, ""
+        if cmd.startswith(("ip -j addr show", "ip -j route show")):
+            return 0, "[]"
+        if cmd.startswith("sysctl -n"):
+            return 0, "1"
+        if cmd.startswith(("[ -e", "[ -x")):
+            path = _unquote(cmd.split()[2])
+            return (0 if path in self.files or cmd.startswith("[ -x") else 1), ""
+        for name, start in (("bird", " bird -c "), ("nginx", "nginx"),
+                            ("healthchecker", "setsid -f")):
+            if cmd == start or (start != "nginx" and start in cmd and "kill" not in cmd):
+                self.started.add(name)
+                return 0, ""
+        if cmd.startswith(("systemctl is-active", "pgrep", "rc-service", "p=$(cat")):
+            name = ("healthchecker" if cmd.startswith("p=$(cat") or "healthchecker" in cmd
+                    else "nginx" if "nginx" in cmd else "bird")
+            return (0 if self.running or name in self.started else 1), ""
+        if cmd.startswith("nft list table"):
+            return 1, ""
+        if "frr-reload.py --test" in cmd:
+            return 0, "\nLines To Delete\n===============\n\nLines To Add\n============\n" \
+                      "router bgp 65000\n"
+        if "birdc" in cmd and cmd.endswith(" configure"):
+            return 0, "Reconfigured"
+        return 0, ""
+
+    def writes(self) -> list[str]:
+        """The commands sent that change a host (see WRITES)."""
+        return [c for c in self.sent if c.startswith(WRITES)]
+
+    # what the VyOS path and close_connections may call
+    def config_mode(self) -> str:
+        return ""
+
+    def exit_config_mode(self) -> str:
+        return ""
+
+    def disconnect(self) -> None:
+        return None
+
+
+@pytest.fixture
+def fake_linux(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeLinux]]:
+    """Every host's netmiko connection is a FakeLinux (created on first use, by host name);
+    put one in the dict first to give a host its own."""
+    devices: dict[str, FakeLinux] = {}
+
+    def get_connection(self: Host, connection: str, configuration: Any) -> FakeLinux:
+        assert connection == "netmiko"
+        return devices.setdefault(self.name, FakeLinux())
+
+    monkeypatch.setattr(Host, "get_connection", get_connection)
+    yield devices
