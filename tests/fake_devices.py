@@ -4,7 +4,7 @@ It answers the way nornir_anycast.device.shell.Shell expects (the `__NA_RC=` sen
 the files deploy writes in memory (so a test can check a file reached the "device" intact),
 and records every command. Services run once started (or from the start, `running=True`);
 any command matching a key of `fail` (a regular expression) exits 1 with that key's text as
-its output.
+its output, and one matching a key of `answers` exits 0 with that text.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import re
 import shlex
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,9 +41,11 @@ class FakeLinux:
     """Records commands like a netmiko connection to a Linux host and keeps its files."""
 
     def __init__(self, files: dict[str, str] | None = None,
-                 fail: dict[str, str] | None = None, running: bool = False) -> None:
+                 fail: dict[str, str] | None = None, running: bool = False,
+                 answers: dict[str, str] | None = None) -> None:
         self.files: dict[str, str] = dict(files or {})
         self.fail = dict(fail or {})
+        self.answers = dict(answers or {})
         self.running = running  # BIRD, nginx, healthchecker
         self.sent: list[str] = []
         self.b64: dict[str, str] = {}
@@ -62,6 +63,9 @@ class FakeLinux:
         for key, text in self.fail.items():
             if re.search(key, cmd):
                 return 1, text
+        for key, text in self.answers.items():
+            if re.search(key, cmd):
+                return 0, text
         if m := _READ.match(cmd):
             path = _unquote(m.group(1))
             if path not in self.files:
@@ -79,6 +83,10 @@ class FakeLinux:
             if src in self.files:
                 self.files[dst] = self.files[src]
             return 0, ""
+        parts = [x for x in re.split(r"\s*(?:;|&&)\s*", cmd) if x]
+        if len(parts) > 1 and not cmd.startswith(("if ", "p=$(", "umask", "mkdir -p")):
+            answers = [self.answer(x) for x in parts]
+            return max(rc for rc, _ in answers), "\n".join(o for _, o in answers if o)
         if m := _MV.match(cmd):
             src, dst = _unquote(m.group(1)), _unquote(m.group(2))
             if src in self.files:
@@ -127,10 +135,9 @@ class FakeLinux:
         return None
 
 
-@pytest.fixture
-def fake_linux(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeLinux]]:
-    """Every host's netmiko connection is a FakeLinux (created on first use, by host name);
-    put one in the dict first to give a host its own."""
+def patch_connections(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeLinux]:
+    """Make every host's netmiko connection a FakeLinux (created on first use, by host name);
+    put one in the returned dict first to give a host its own."""
     devices: dict[str, FakeLinux] = {}
 
     def get_connection(self: Host, connection: str, configuration: Any) -> FakeLinux:
@@ -138,4 +145,4 @@ def fake_linux(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, FakeLinux]
         return devices.setdefault(self.name, FakeLinux())
 
     monkeypatch.setattr(Host, "get_connection", get_connection)
-    yield devices
+    return devices

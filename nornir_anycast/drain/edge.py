@@ -11,6 +11,7 @@ from nornir_anycast.design.model import HostModel
 from nornir_anycast.device.commands import router_command
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError
+from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.verify.checks import _selected_paths
 
 Table = Literal["kernel", "bgp"]
@@ -59,7 +60,7 @@ def wait_route(shell: Shell, edge: HostModel, prefix: str, next_hop: str, *, pre
             hops = used if table == "kernel" else valid
             error = None
         except AnycastError as exc:
-            error = str(exc)
+            error = redact(str(exc))  # the device's words may echo a secret
         if error is None and (next_hop in hops) == present:
             break
         if time.monotonic() - start > timeout:

@@ -22,6 +22,7 @@ from nornir_anycast.device.commands import (
 )
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
+from nornir_anycast.inventory.secrets import redact_data
 from nornir_anycast.verify import bfd as bfd_checks
 from nornir_anycast.verify import checks as ck
 
@@ -277,7 +278,7 @@ def verify_anycast(task: Task, *, design: Design | None = None,
     failed = [c for c in found if not c.passed]
     return Result(
         host=task.host,
-        result=[c.as_dict() for c in found],
+        result=redact_data([c.as_dict() for c in found]),  # a device may echo a secret
         failed=bool(failed),
         changed=False,
     )

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 import pytest
-from fake_devices import FakeLinux, fake_linux  # noqa: F401  (fixture)
+from fake_devices import FakeLinux, patch_connections
 from nornir.core.inventory import Host
 from nornir.core.task import AggregatedResult, MultiResult, Task
 from nornir_utils.plugins.functions import print_result
@@ -22,6 +22,11 @@ from nornir_anycast.render.core import render_host
 from nornir_anycast.tasks import deploy_anycast
 
 LINUX = ("edge", "isp", "server-1", "server-2", "client")
+
+
+@pytest.fixture
+def fake_linux(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeLinux]:
+    return patch_connections(monkeypatch)
 
 
 class Steps:
