@@ -27,7 +27,7 @@ _KEEP = re.compile(r"^if \[ -e (\S+) \]; then cp -p \S+ (\S+); else rm -f \S+; f
 
 #: Commands that change a host; a dry run may send these only for staging paths (`.na-new`).
 WRITES = ("mv ", "cp ", "rm ", "printf ", "t=", "mkdir ", "ip addr", "ip link", "ip route r",
-          "ip route a", "ip route d", "sysctl -qw", "nft -f", "nft delete", "birdc -s",
+          "ip route a", "ip route d", "sysctl -qw", "nft -f", "nft delete",
           "frr-reload.py --reload", "systemctl start", "systemctl reload", "systemctl stop",
           "nginx", "setsid", "kill", "rc-service", "/etc/init.d", "umask")
 
@@ -122,7 +122,8 @@ class FakeLinux:
 
     def writes(self) -> list[str]:
         """The commands sent that change a host (see WRITES)."""
-        return [c for c in self.sent if c.startswith(WRITES)]
+        return [c for c in self.sent if c.startswith(WRITES) or (
+            c.startswith("birdc") and re.search(r" (configure|down|disable|enable|restart)", c))]
 
     # what the VyOS path and close_connections may call
     def config_mode(self) -> str:
