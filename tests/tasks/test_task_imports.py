@@ -1,7 +1,7 @@
 """The tasks compose the Nornir way (issue 10 §3): `from nornir_anycast.tasks import ...` gives
 the task functions (re-exported with `__all__`, the nornir_netmiko way), the runners come from
 the package, there is one CONNECTION_NAME (nornir_netmiko's), every task takes `design=None`
-and `dry_run=None`, and no import order of the package's modules meets an import cycle."""
+and `dry_run=None` (import cycles: tests/packaging/test_layout.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import ast
 import importlib
 import inspect
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nornir_netmiko.connections
@@ -79,25 +77,3 @@ def test_the_runners_come_from_the_package() -> None:
             is None
     with pytest.raises(AttributeError):
         nornir_anycast.no_such_runner  # noqa: B018
-
-
-def test_no_module_import_order_meets_an_import_cycle() -> None:
-    """Each module imported first, in a fresh set of modules (one interpreter for all)."""
-    mods = sorted({"nornir_anycast", *(
-        m.name for m in pkgutil.walk_packages([str(PACKAGE)], prefix="nornir_anycast."))})
-    script = (
-        "import importlib, sys\n"
-        f"mods = {mods!r}\n"
-        "bad = []\n"
-        "for m in mods:\n"
-        "    for k in [k for k in sys.modules if k.split('.')[0] == 'nornir_anycast']:\n"
-        "        del sys.modules[k]\n"
-        "    try:\n"
-        "        importlib.import_module(m)\n"
-        "    except ImportError as exc:\n"
-        "        bad.append(f'{m}: {exc}')\n"
-        "print('\\n'.join(bad))\n"
-        "sys.exit(1 if bad else 0)\n")
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300)
-    assert res.returncode == 0, res.stdout + res.stderr[-2000:]
