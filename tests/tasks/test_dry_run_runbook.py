@@ -5,6 +5,8 @@ written; verify, retried, writes nothing at all."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fake_devices import FakeLinux, patch_connections
 from paths import CAPTURES
@@ -47,10 +49,10 @@ def test_a_dry_run_runbook_writes_nothing_but_staging_copies(
     journal = Journal()
     journal.host("server-2", "linux").files.append(("/etc/bird/bird.conf", True))
     journal.host("edge", "vyos").commit_confirm_minutes = 5
+    kwargs: dict[str, Any] = {"journal": journal}
     for task, kw in ((deploy_anycast, {}), (verify_anycast, {}), (read_drain_state, {}),
-                     (rollback_anycast, {"journal": journal}),
-                     (confirm_commit, {"journal": journal})):
-        agg = nr.run(task=task, on_failed=True, **kw)
+                     (rollback_anycast, kwargs), (confirm_commit, kwargs)):
+        agg = nr.run(task, on_failed=True, **kw)
         assert not any(m[0].changed for m in agg.values()), task.__name__
     servers = nr.filter(name="server-2")
     agg = servers.run(task=apply_drain, phase="withdrawn", on_failed=True)
