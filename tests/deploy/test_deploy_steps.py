@@ -18,7 +18,7 @@ from nornir_anycast.deploy.runner import run_deploy
 from nornir_anycast.design import registry
 from nornir_anycast.design.build import build_design
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 from nornir_anycast.tasks import deploy_anycast
 
 LINUX = ("edge", "isp", "server-1", "server-2", "client")

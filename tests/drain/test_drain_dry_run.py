@@ -12,7 +12,7 @@ from nornir_anycast.design import registry
 from nornir_anycast.design.build import build_design
 from nornir_anycast.drain.runner import run_drain, run_undrain
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 
 ROUTE = (CAPTURES / "linux" / "two_equal" / "edge__ip_route_show_10.13.13.1.txt").read_text()
 PROTOCOLS = (CAPTURES / "bird2" / "admin_down" / "server-2__birdc_show_protocols.txt"

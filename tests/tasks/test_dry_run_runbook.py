@@ -16,7 +16,7 @@ from nornir_anycast.deploy.journal import Journal
 from nornir_anycast.design import registry
 from nornir_anycast.design.build import build_design
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import render_host
+from nornir_anycast.render import render_host
 from nornir_anycast.tasks import (
     apply_drain,
     confirm_commit,

@@ -30,7 +30,7 @@ from nornir_anycast.design.build import build_design
 from nornir_anycast.design.model import Design
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir
-from nornir_anycast.render.core import RenderedFile, render_design, render_host
+from nornir_anycast.render import RenderedFile, render_design, render_host
 from nornir_anycast.tasks import (
     apply_drain,
     confirm_commit,
