@@ -11,6 +11,7 @@ from nornir.core.exceptions import NornirSubTaskError
 from nornir.core.task import Result, Task
 from nornir_netmiko.connections import CONNECTION_NAME
 
+from nornir_anycast import render as rendering
 from nornir_anycast.deploy import linux, vyos
 from nornir_anycast.deploy.gate import BgpGate
 from nornir_anycast.deploy.journal import HostJournal, Journal
@@ -18,7 +19,6 @@ from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.design.registry import design_for
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast import render as rendering
 from nornir_anycast.render import RenderedFile
 from nornir_anycast.tasks.read_drain_state import read_drain_state
 

@@ -40,8 +40,6 @@ def test_every_task_takes_design_and_dry_run_defaulting_to_none(name: str) -> No
     assert next(iter(params)) == "task"
     # send_parsed works on any host, from its Nornir data alone: it needs no design.
     for arg in ("dry_run",) if name == "send_parsed" else ("design", "dry_run"):
-        if name == "render_config" and arg == "design" and params[arg].default is not None:
-            pytest.xfail("render_config is core-render's: design=None lands there")
         assert arg in params, f"{name} has no {arg}="
         assert params[arg].default is None, f"{name}: {arg} defaults to {params[arg].default!r}"
         assert params[arg].kind is inspect.Parameter.KEYWORD_ONLY

@@ -234,9 +234,6 @@ def test_send_parsed_shows_no_secret(monkeypatch: pytest.MonkeyPatch,
     _assert_no_secret(text)
 
 
-@pytest.mark.xfail(strict=True, reason="core-render: render_config's result still holds "
-                   "RenderedFile objects with the content (issue 10 §3); remove this mark "
-                   "when that lands")
 def test_render_config_shows_no_secret(lab: tuple[Nornir, Design]) -> None:
     nr, _ = lab
     agg, text = _run(nr, ("edge", "server-1"), task=render_config)
