@@ -63,7 +63,7 @@ def _summary(files: Mapping[str, RenderedFile]) -> dict[str, dict[str, Any]]:
 
 
 @_step
-def render(task: Task, *, me: HostModel, design: Design, drain: str | None,
+def _render(task: Task, *, me: HostModel, design: Design, drain: str | None,
            out: dict[str, RenderedFile]) -> Result:
     """Step: render the host's files (in its drain phase) into `out`."""
     # Looked up at call time (a test replaces render_host to hand deploy a broken file).
@@ -74,7 +74,7 @@ def render(task: Task, *, me: HostModel, design: Design, drain: str | None,
 
 
 @_step
-def stage_and_check_linux(task: Task, *, shell: Shell, me: HostModel,
+def _stage_and_check_linux(task: Task, *, shell: Shell, me: HostModel,
                           files: Mapping[str, RenderedFile],
                           plans: list[linux.LinuxPlan]) -> Result:
     """Step: compare, stage `<path>.na-new` and check every changed file on the target."""
@@ -85,7 +85,7 @@ def stage_and_check_linux(task: Task, *, shell: Shell, me: HostModel,
 
 
 @_step
-def apply_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan,
+def _apply_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan,
                 log: HostJournal) -> Result:
     """Step: put the staged files live (old ones kept as `<path>.na-prev`), network, FRR."""
     actions = linux.apply(shell, plan, log)
@@ -93,7 +93,7 @@ def apply_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan,
 
 
 @_step
-def services_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan, gate: BgpGate | None,
+def _services_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan, gate: BgpGate | None,
                    log: HostJournal) -> Result:
     """Step: start, reload or stop what the new files need (BGP reloads take turns)."""
     done = linux.run_services(shell, plan.me, plan.service_actions, gate, log)
@@ -101,7 +101,7 @@ def services_linux(task: Task, *, shell: Shell, plan: linux.LinuxPlan, gate: Bgp
 
 
 @_step
-def stage_and_check_vyos(task: Task, *, session: vyos.Session, lines: list[str],
+def _stage_and_check_vyos(task: Task, *, session: vyos.Session, lines: list[str],
                          diffs: list[str]) -> Result:
     """Step: send the `set` lines into VyOS's candidate configuration and `compare`."""
     diff = session.stage_and_check(lines)
@@ -111,7 +111,7 @@ def stage_and_check_vyos(task: Task, *, session: vyos.Session, lines: list[str],
 
 
 @_step
-def apply_vyos(task: Task, *, session: vyos.Session, log: HostJournal | None,
+def _apply_vyos(task: Task, *, session: vyos.Session, log: HostJournal | None,
                confirm_minutes: int) -> Result:
     """Step: commit (and save), or commit-confirm when deploy may roll back."""
     actions = session.apply(log, confirm_minutes)
@@ -190,7 +190,7 @@ def deploy_anycast(task: Task, *, design: Design | None = None,
             drained = marker.result if isinstance(marker.result, dict) else None
         if files is None:
             rendered: dict[str, RenderedFile] = {}
-            task.run(task=render, name="render", me=me, design=d,
+            task.run(task=_render, name="render", me=me, design=d,
                      drain=drained["phase"] if drained else None, out=rendered)
             files = rendered
         log = journal.host(me.name, me.platform) if journal is not None else None
@@ -215,15 +215,15 @@ def _deploy_linux(task: Task, shell: Shell, me: HostModel, files: Mapping[str, R
     plans: list[linux.LinuxPlan] = []
     progress.changed = lambda: bool(plans) and plans[0].mutating
     try:
-        task.run(task=stage_and_check_linux, name="stage_and_check", shell=shell, me=me,
+        task.run(task=_stage_and_check_linux, name="stage_and_check", shell=shell, me=me,
                  files=files, plans=plans)
         p = plans[0]
         progress.diff = p.diff
         if dry or not progress.diff:
             return
         progress.actions = p.actions  # filled step by step, also when a step fails
-        task.run(task=apply_linux, name="apply", shell=shell, plan=p, log=log)
-        done = task.run(task=services_linux, name="services", shell=shell, plan=p, gate=gate,
+        task.run(task=_apply_linux, name="apply", shell=shell, plan=p, log=log)
+        done = task.run(task=_services_linux, name="services", shell=shell, plan=p, gate=gate,
                         log=log)
         p.actions += done.result["actions"]
     finally:
@@ -237,12 +237,12 @@ def _deploy_vyos(task: Task, conn: Any, files: Mapping[str, RenderedFile], dry: 
     progress.changed = lambda: session.committed
     diffs: list[str] = []
     try:
-        task.run(task=stage_and_check_vyos, name="stage_and_check", session=session,
+        task.run(task=_stage_and_check_vyos, name="stage_and_check", session=session,
                  lines=vyos.commands(files), diffs=diffs)
         progress.diff = diffs[0]
         if dry or not progress.diff:
             return
-        applied = task.run(task=apply_vyos, name="apply", session=session, log=log,
+        applied = task.run(task=_apply_vyos, name="apply", session=session, log=log,
                            confirm_minutes=confirm_minutes)
         progress.actions += applied.result["actions"]
     finally:
