@@ -14,7 +14,6 @@ from paths import CAPTURES
 from nornir_anycast import run_deploy, run_deploy_with_rollback, run_drain, run_undrain, run_verify
 from nornir_anycast.deploy.journal import Journal
 from nornir_anycast.design import registry
-from nornir_anycast.design.build import build_design
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.render import render_host
 from nornir_anycast.tasks import (
@@ -31,9 +30,9 @@ ROUTE = (CAPTURES / "linux" / "two_equal" / "edge__ip_route_show_10.13.13.1.txt"
 
 def test_a_dry_run_runbook_writes_nothing_but_staging_copies(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    nr = load_nornir("inventory", dry_run=True)
-    design = build_design(nr)
-    registry.attach(nr, design)
+    nr = load_nornir("inventory", dry_run=True)  # attaches the design: no design= below
+    design = registry.lookup(nr)
+    assert design is not None
     devices = patch_connections(monkeypatch)
     bird = render_host(design.hosts["server-2"], design)["bird.conf"]
     devices["server-2"] = FakeLinux(files={str(bird.path): bird.content}, running=True)
