@@ -12,7 +12,7 @@ from nornir_anycast.device.commands import router_command
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError
 from nornir_anycast.inventory.secrets import redact
-from nornir_anycast.verify.checks import _selected_paths
+from nornir_anycast.verify.checks.edge import selected_paths
 
 Table = Literal["kernel", "bgp"]
 
@@ -39,7 +39,7 @@ def edge_next_hops(shell: Shell, edge: HostModel, prefix: str,
     paths = [p for r in parsed.get("routes", []) if r.get("prefix") == prefix
              for p in r.get("paths", [])]
     cap = edge.bgp.maximum_paths_ibgp or 1
-    used = [str(p["next_hop"]) for p in _selected_paths(paths, edge.platform, edge.os_version, cap)]
+    used = [str(p["next_hop"]) for p in selected_paths(paths, edge.platform, edge.os_version, cap)]
     return used, [str(p["next_hop"]) for p in paths if p.get("valid")]
 
 

@@ -28,7 +28,7 @@ from nornir_anycast.drill import faults, measure
 from nornir_anycast.exceptions import InventoryError, LabError, Problem
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.tasks.verify_anycast import exports_anycast
+from nornir_anycast.verify.checks.isp import exports_anycast
 
 HERE = Path(__file__).resolve().parent
 LOAD_SCRIPT = HERE / "load.py"

@@ -20,7 +20,8 @@ from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.render import render_host
 from nornir_anycast.render.checkers import check_file, check_frr
-from nornir_anycast.verify import checks
+from nornir_anycast.verify.checks.isp import check_isp_no_leak, routes_from_edges
+from nornir_anycast.verify.checks.safety import check_rogue_announcements
 
 CAPTURES = ROOT / "tests" / "captures" / "frr"
 SECRET = "Md5-Test-pw-42"
@@ -142,7 +143,7 @@ def test_md5_and_gtsm_on_vyos_edge_and_bird1_servers(tmp_path: Path, secret_env:
 def test_rogue_server_is_named_with_each_prefix() -> None:
     d = design_of()
     edge, s1 = d.hosts["edge"], d.hosts["server-1"]
-    c = checks.check_rogue_announcements(
+    c = check_rogue_announcements(
         edge, s1, "10.12.12.1",
         captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.1_received-routes"),
         captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.1_routes"))
@@ -157,7 +158,7 @@ def test_rogue_server_is_named_with_each_prefix() -> None:
 
 def test_well_behaved_server_passes() -> None:
     d = design_of()
-    c = checks.check_rogue_announcements(
+    c = check_rogue_announcements(
         d.hosts["edge"], d.hosts["server-2"], "10.12.12.2",
         captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.2_received-routes"),
         captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.2_routes"))
@@ -167,7 +168,7 @@ def test_well_behaved_server_passes() -> None:
 
 def test_a_server_announcing_nothing_passes() -> None:
     d = design_of()
-    c = checks.check_rogue_announcements(
+    c = check_rogue_announcements(
         d.hosts["edge"], d.hosts["server-2"], "10.12.12.2",
         captured("nothing_received", "edge__show_ip_bgp_neighbors_10.12.12.2_received-routes"),
         captured("nothing_received", "edge__show_ip_bgp_neighbors_10.12.12.2_routes"))
@@ -179,7 +180,7 @@ def test_a_filter_that_lets_a_rogue_prefix_in_is_reported() -> None:
     # (what an edge without the per-server filter does)
     d = design_of()
     received = captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.1_received-routes")
-    c = checks.check_rogue_announcements(d.hosts["edge"], d.hosts["server-1"], "10.12.12.1",
+    c = check_rogue_announcements(d.hosts["edge"], d.hosts["server-1"], "10.12.12.1",
                                          received, received)
     assert not c.passed
     assert c.actual["accepted_rogue"] == ["0.0.0.0/0", "10.12.12.0/24", "10.13.13.2/32"]
@@ -189,10 +190,10 @@ def test_a_filter_that_lets_a_rogue_prefix_in_is_reported() -> None:
 def test_another_servers_prefix_is_rogue_for_this_one() -> None:
     d = replace_host(design_of(), "server-2", anycast=["10.13.13.1/32", "10.13.13.2/32"])
     received = captured("rogue_server", "edge__show_ip_bgp_neighbors_10.12.12.1_received-routes")
-    c = checks.check_rogue_announcements(d.hosts["edge"], d.hosts["server-1"], "10.12.12.1",
+    c = check_rogue_announcements(d.hosts["edge"], d.hosts["server-1"], "10.12.12.1",
                                          received, {"routes": []})
     assert "10.13.13.2/32" in c.actual["rogue"]  # server-2's, not server-1's
-    c2 = checks.check_rogue_announcements(d.hosts["edge"], d.hosts["server-2"], "10.12.12.2",
+    c2 = check_rogue_announcements(d.hosts["edge"], d.hosts["server-2"], "10.12.12.2",
                                           {"routes": [{"prefix": "10.13.13.2/32", "paths": []}]},
                                           {"routes": []})
     assert c2.passed
@@ -203,8 +204,8 @@ def test_another_servers_prefix_is_rogue_for_this_one() -> None:
 def test_isp_table_of_the_rogue_lab_holds_nothing_from_the_edge_but_anycast() -> None:
     d = design_of()
     isp = captured("rogue_server", "isp__show_ip_bgp")
-    assert checks.routes_from_edges(d, isp) == {}  # its own 0.0.0.0/0 has an empty AS path
-    c = checks.check_isp_no_leak(d.hosts["isp"], checks.routes_from_edges(d, isp))
+    assert routes_from_edges(d, isp) == {}  # its own 0.0.0.0/0 has an empty AS path
+    c = check_isp_no_leak(d.hosts["isp"], routes_from_edges(d, isp))
     assert c.passed
 
 
@@ -218,9 +219,9 @@ def test_rogue_prefixes_at_the_isp_through_the_edge_are_leaks() -> None:
         {"prefix": p, "paths": [dict(via_edge)]} for p in ("10.12.12.0/24", "10.13.13.2/32")]}
     table["routes"][0] = {**table["routes"][0],
                           "paths": table["routes"][0]["paths"] + [dict(via_edge)]}
-    leaked = checks.routes_from_edges(d, table)
+    leaked = routes_from_edges(d, table)
     assert sorted(leaked) == ["0.0.0.0/0", "10.12.12.0/24", "10.13.13.2/32"]
-    c = checks.check_isp_no_leak(d.hosts["isp"], leaked)
+    c = check_isp_no_leak(d.hosts["isp"], leaked)
     assert not c.passed
     assert c.message == ("internal prefixes leaked to the ISP: "
                          "0.0.0.0/0, 10.12.12.0/24, 10.13.13.2/32")

@@ -18,8 +18,8 @@ from nornir_anycast.design.model import Bfd, Design
 from nornir_anycast.exceptions import ParseError
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.parsing import parse_output
-from nornir_anycast.verify import bfd as bfd_checks
 from nornir_anycast.verify.checks import Check
+from nornir_anycast.verify.checks import bfd as bfd_checks
 
 
 def parsed(platform: str, state: str, name: str, command: str) -> dict[str, Any]:

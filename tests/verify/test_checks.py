@@ -16,7 +16,11 @@ from nornir_anycast.design.model import Design
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.lab.inventory_gen import write_scaled_inventory
 from nornir_anycast.parsing import parse_output
-from nornir_anycast.verify import checks as ck
+from nornir_anycast.verify.checks import Check
+from nornir_anycast.verify.checks.edge import check_edge_kernel, check_edge_multipath
+from nornir_anycast.verify.checks.http import check_http
+from nornir_anycast.verify.checks.isp import check_isp_learned, check_isp_no_leak, internal_prefixes
+from nornir_anycast.verify.checks.sessions import check_router_sessions, check_server_sessions
 
 
 def parsed(platform: str, state: str, name: str, command: str) -> dict[str, Any]:
@@ -37,16 +41,16 @@ def design(tmp_path: Path, servers: int = 2, max_paths: int | None = None,
     return d
 
 
-def multipath(d: Design, state: str) -> list[ck.Check]:
+def multipath(d: Design, state: str) -> list[Check]:
     detail = parsed("frr", state, "edge__show_ip_bgp_10.13.13.1_32.txt",
                     "show ip bgp 10.13.13.1/32")
-    return ck.check_edge_multipath(d.services[0], d.hosts["edge"], detail)
+    return check_edge_multipath(d.services[0], d.hosts["edge"], detail)
 
 
-def kernel(d: Design, state: str) -> ck.Check:
+def kernel(d: Design, state: str) -> Check:
     routes = parsed("linux", state, "edge__ip_route_show_10.13.13.1.txt",
                     "ip route show 10.13.13.1")
-    return ck.check_edge_kernel(d.services[0], d.hosts["edge"], routes)
+    return check_edge_kernel(d.services[0], d.hosts["edge"], routes)
 
 
 def test_two_equal_servers_pass(tmp_path: Path) -> None:
@@ -107,7 +111,7 @@ def test_session_down_names_the_server_everywhere(tmp_path: Path) -> None:
     summary = parsed("frr", "session_down", "edge__show_ip_bgp_summary.txt",
                      "show ip bgp summary")
     sessions = {c.expected["peer"]: c for c in
-                ck.check_router_sessions(d.hosts["edge"], d, summary)}
+                check_router_sessions(d.hosts["edge"], d, summary)}
     assert not sessions["server-3"].passed
     assert sessions["server-3"].message == "session to server-3 (10.12.12.3) is Active"
     assert all(c.passed for n, c in sessions.items() if n != "server-3")
@@ -117,7 +121,7 @@ def test_server_session_established_and_exporting(tmp_path: Path) -> None:
     d = design(tmp_path, 2)
     protocols = parsed("bird2", "two_equal", "server-1__birdc_show_protocols_all.txt",
                        "show protocols all")
-    checks = ck.check_server_sessions(d.hosts["server-1"], d, protocols)
+    checks = check_server_sessions(d.hosts["server-1"], d, protocols)
     assert [(c.name, c.passed) for c in checks] == [("server_bgp_session", True),
                                                     ("server_exports_anycast", True)]
 
@@ -126,7 +130,7 @@ def test_server_whose_session_is_shut_fails(tmp_path: Path) -> None:
     d = design(tmp_path, 2)
     protocols = parsed("bird2", "admin_down", "server-2__birdc_show_protocols_all.txt",
                        "show protocols all")
-    session, exports = ck.check_server_sessions(d.hosts["server-2"], d, protocols)
+    session, exports = check_server_sessions(d.hosts["server-2"], d, protocols)
     assert not session.passed and session.actual["state"] == "Active"
     assert session.message == "BGP session to edge (10.12.12.254) is Active"
     assert not exports.passed
@@ -137,16 +141,16 @@ def test_isp_learns_anycast_from_edge_and_nothing_internal(tmp_path: Path) -> No
     svc = d.services[0]
     detail = parsed("frr", "lab_isp_view", "isp__show_ip_bgp_10.13.13.1_32.txt",
                     "show ip bgp 10.13.13.1/32")
-    ok = ck.check_isp_learned(svc, d.hosts["isp"], d.hosts["edge"], detail, exported=True)
+    ok = check_isp_learned(svc, d.hosts["isp"], d.hosts["edge"], detail, exported=True)
     assert ok.passed, ok.message
     # In DNAT mode the same table is a leak.
-    leak = ck.check_isp_learned(svc, d.hosts["isp"], d.hosts["edge"], detail, exported=False)
+    leak = check_isp_learned(svc, d.hosts["isp"], d.hosts["edge"], detail, exported=False)
     assert not leak.passed and leak.message == "prefix 10.13.13.1/32 leaked to isp"
     absent = parsed("frr", "lab_isp_view", "isp__show_ip_bgp_10.12.12.0_24.txt",
                     "show ip bgp 10.12.12.0/24")
-    assert ck.internal_prefixes(d) == ["10.12.12.0/24"]
-    assert ck.check_isp_no_leak(d.hosts["isp"], {"10.12.12.0/24": absent}).passed
-    leaked = ck.check_isp_no_leak(d.hosts["isp"], {"10.12.12.0/24": detail})
+    assert internal_prefixes(d) == ["10.12.12.0/24"]
+    assert check_isp_no_leak(d.hosts["isp"], {"10.12.12.0/24": absent}).passed
+    leaked = check_isp_no_leak(d.hosts["isp"], {"10.12.12.0/24": detail})
     assert not leaked.passed and "10.12.12.0/24" in leaked.message
 
 
@@ -160,7 +164,7 @@ def test_isp_learns_anycast_from_edge_and_nothing_internal(tmp_path: Path) -> No
 def test_http_check(tmp_path: Path, answers: dict[str, list[str | None]], passed: bool,
                     words: str) -> None:
     d = design(tmp_path, 2)
-    c = ck.check_http(d.hosts["client"], "http://10.13.13.1/file", ["server-1", "server-2"],
+    c = check_http(d.hosts["client"], "http://10.13.13.1/file", ["server-1", "server-2"],
                       answers)
     assert c.passed is passed
     assert words in c.message

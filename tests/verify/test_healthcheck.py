@@ -28,7 +28,9 @@ from nornir_anycast.exceptions import ConfigCheckError, InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.render import RenderedFile, render_host
 from nornir_anycast.render.checkers import check_file
-from nornir_anycast.verify import checks
+from nornir_anycast.verify.checks.edge import check_edge_kernel
+from nornir_anycast.verify.checks.health import check_server_health
+from nornir_anycast.verify.checks.sessions import check_server_sessions
 
 CAPTURES = CAPTURES_ROOT / "healthchecker"
 HEALTHY = (CAPTURES / "anycast-prefixes.healthy.conf").read_text()
@@ -262,17 +264,17 @@ def test_parse_include_of_the_real_files() -> None:
 def test_server_health_check() -> None:
     d = design_of()
     s2 = d.hosts["server-2"]
-    ok = checks.check_server_health(s2, d, running=True, pid=42, include=HEALTHY)
+    ok = check_server_health(s2, d, running=True, pid=42, include=HEALTHY)
     assert ok.passed and ok.actual["announcing"] == ["10.13.13.1/32"]
-    bad = checks.check_server_health(s2, d, running=True, pid=42, include=WITHDRAWN)
+    bad = check_server_health(s2, d, running=True, pid=42, include=WITHDRAWN)
     assert not bad.passed
     assert "withdrew 10.13.13.1/32" in bad.message and "http://10.13.13.1/file" in bad.message
-    down = checks.check_server_health(s2, d, running=False, pid=None, include=HEALTHY)
+    down = check_server_health(s2, d, running=False, pid=None, include=HEALTHY)
     assert not down.passed and "not running" in down.message
-    missing = checks.check_server_health(s2, d, running=True, pid=1, include=None)
+    missing = check_server_health(s2, d, running=True, pid=1, include=None)
     assert not missing.passed and "missing" in missing.message
     drained = with_drained(d, {"server-2"})
-    report = checks.check_server_health(s2, drained, running=True, pid=42, include=WITHDRAWN)
+    report = check_server_health(s2, drained, running=True, pid=42, include=WITHDRAWN)
     assert report.passed and report.message.startswith("drained")
 
 
@@ -282,21 +284,21 @@ def test_drained_server_out_of_the_ecmp_set() -> None:
     assert [p.host for p in svc.ecmp] == ["server-1"]
     assert [p.host for p in svc.drained] == ["server-2"] and not svc.backups
     edge = d.hosts["edge"]
-    good = checks.check_edge_kernel(svc, edge, {"routes": [
+    good = check_edge_kernel(svc, edge, {"routes": [
         {"prefix": "10.13.13.1/32", "next_hops": [{"via": "10.12.12.1"}]}]})
     assert good.passed and "server-2 drained" in good.message
-    still = checks.check_edge_kernel(svc, edge, {"routes": [
+    still = check_edge_kernel(svc, edge, {"routes": [
         {"prefix": "10.13.13.1/32", "next_hops": [{"via": "10.12.12.1"},
                                                   {"via": "10.12.12.2"}]}]})
     assert not still.passed and "unexpected 10.12.12.2 (server-2, drained)" in still.message
     protocols = {"protocols": [{"name": "edge", "proto": "BGP", "bgp_state": "Established",
                                 "neighbor_address": "10.12.12.254", "since": "16:46:53.965",
                                 "routes": {"exported": 1}}]}
-    out = {c.name: c for c in checks.check_server_sessions(d.hosts["server-2"], d, protocols)}
+    out = {c.name: c for c in check_server_sessions(d.hosts["server-2"], d, protocols)}
     assert out["server_bgp_session"].actual["since"] == "16:46:53.965"
     assert not out["server_exports_anycast"].passed  # drained but still exporting
     protocols["protocols"][0]["routes"] = {"exported": 0}
-    out = {c.name: c for c in checks.check_server_sessions(d.hosts["server-2"], d, protocols)}
+    out = {c.name: c for c in check_server_sessions(d.hosts["server-2"], d, protocols)}
     assert out["server_exports_anycast"].passed
     assert out["server_exports_anycast"].message == "drained: exports nothing to edge"
 

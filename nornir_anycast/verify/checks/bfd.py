@@ -4,7 +4,7 @@
 edge's inventory timers. `server_bfd_session` (one per edge neighbor of a BIRD server,
 `birdc show bfd sessions`): the session to the edge is `Up`. A session is expected only where
 BFD is enabled on both ends (otherwise neither side asks for one). Pure functions, replayed on
-captured output in the tests, like nornir_anycast.verify.checks.
+captured output in the tests, like the other modules of nornir_anycast.verify.checks.
 """
 
 from __future__ import annotations

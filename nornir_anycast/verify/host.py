@@ -1,0 +1,243 @@
+"""Verify one host: query its state over its netmiko connection and run the checks its role
+calls for (nornir_anycast.verify.checks holds the checks themselves).
+
+`verify_host(task, me, design)` is what the Nornir task nornir_anycast.tasks.verify_anycast
+runs; it returns one `Check` per thing checked, and a failed query becomes a failed check
+named after what it was for (`could not read state with '...'`), so the report stays complete.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import shlex
+from typing import Any
+
+from nornir.core.task import Task
+from nornir_netmiko.connections import CONNECTION_NAME
+
+from nornir_anycast.design import healthcheck
+from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.device import services
+from nornir_anycast.device.commands import (
+    DeviceCommand,
+    bird_command,
+    linux_command,
+    router_command,
+)
+from nornir_anycast.device.shell import Shell
+from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
+from nornir_anycast.tasks.send_parsed import device_error
+from nornir_anycast.verify.checks import Check, bfd, edge, health, http, isp, safety, sessions
+
+HTTP_PATH = "/file"
+
+
+def requests_per_source(servers: int) -> int:
+    """Requests per client address so that every one of `servers` equally likely servers is hit
+    with probability better than 1 - 1e-6 (coupon collector bound: n >= k ln(k / 1e-6))."""
+    k = max(servers, 1)
+    return max(20, math.ceil(k * math.log(k * 1e6)))
+
+
+def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
+    """Send a command over the host's netmiko connection and parse its output."""
+    from nornir_anycast.parsing import parse_output
+
+    conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+    text = conn.send_command(cmd.send, read_timeout=30)
+    try:
+        parsed: dict[str, Any] = parse_output(cmd.parse_platform, cmd.parse_command, text)
+    except ParseError as exc:
+        # The device refused (`% Unknown command`, `Unable to connect to server control
+        # socket`, `syntax error`): report its own words, wherever they are in the output.
+        said = device_error(str(text))
+        if said is None:
+            raise
+        raise DeviceError(f"the device answered: {said}") from exc
+    return parsed
+
+
+def _failed_query(name: str, host: str, cmd: DeviceCommand, exc: Exception) -> Check:
+    return Check(name=name, host=host, passed=False, expected=f"output of {cmd.send!r}",
+                    actual=None, message=f"could not read state with {cmd.send!r}: {exc}")
+
+
+def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
+    cmd = bird_command(me, "show protocols all")
+    try:
+        protocols = _send(task, cmd)
+    except AnycastError as exc:
+        return [_failed_query("server_bgp_session", me.name, cmd, exc)]
+    out = sessions.check_server_sessions(me, design, protocols)
+    if bfd.bfd_pairs(me, design):
+        cmd = bird_command(me, "show bfd sessions")
+        try:
+            out += bfd.check_server_bfd(me, design, _send(task, cmd))
+        except AnycastError as exc:
+            out.append(_failed_query("server_bfd_session", me.name, cmd, exc))
+    if healthcheck.enabled(me):
+        out.append(_verify_health(task, me, design))
+    return out
+
+
+def _verify_health(task: Task, me: HostModel, design: Design) -> Check:
+    """Whether anycast-healthchecker runs and which prefixes its BIRD include announces."""
+    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
+    try:
+        running = shell.run(services.healthchecker(me).running).ok
+        pid_text = (shell.read_file(me.paths.healthchecker_pid) or "").strip()
+        include = shell.read_file(me.paths.healthchecker_include)
+    except AnycastError as exc:
+        return Check(name="server_health", host=me.name, passed=False,
+                        expected="anycast-healthchecker's state", actual=None,
+                        message=f"could not read anycast-healthchecker's state: {exc}")
+    pid = int(pid_text) if pid_text.isdigit() else None
+    return health.check_server_health(me, design, running=running, pid=pid if running else None,
+                                  include=include)
+
+
+def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
+    out: list[Check] = []
+    cmd = router_command(me, "show ip bgp summary")
+    try:
+        out += sessions.check_router_sessions(me, design, _send(task, cmd))
+    except AnycastError as exc:
+        out.append(_failed_query("router_bgp_session", me.name, cmd, exc))
+    if me.platform == "frr" and bfd.bfd_pairs(me, design):
+        cmd = router_command(me, "show bfd peers")
+        try:
+            out += bfd.check_edge_bfd(me, design, _send(task, cmd))
+        except AnycastError as exc:
+            out.append(_failed_query("edge_bfd_session", me.name, cmd, exc))
+    own = [s for s in design.services if s.edge == me.name] if me.role == "edge" else []
+    for service in own:
+        cmd = router_command(me, f"show ip bgp {service.prefix}")
+        try:
+            out += edge.check_edge_multipath(service, me, _send(task, cmd))
+        except AnycastError as exc:
+            out.append(_failed_query("edge_multipath", me.name, cmd, exc))
+        if me.platform == "frr":
+            cmd = linux_command(f"ip route show {service.prefix}")
+            try:
+                out.append(edge.check_edge_kernel(service, me, _send(task, cmd)))
+            except AnycastError as exc:
+                out.append(_failed_query("edge_kernel_route", me.name, cmd, exc))
+    if me.role == "edge" and me.platform == "frr":
+        out += _verify_route_safety(task, me, design)
+    if me.role == "isp":
+        out += _verify_isp(task, me, design)
+    return out
+
+
+def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """rogue_announcements, one per server session of the edge (README "Route safety")."""
+    out: list[Check] = []
+    for server, address in safety.server_neighbors(me, design):
+        tables: list[dict[str, Any]] = []
+        for kind in ("received-routes", "routes"):
+            cmd = router_command(me, f"show ip bgp neighbors {address} {kind}")
+            try:
+                tables.append(_send(task, cmd))
+            except AnycastError as exc:
+                out.append(_failed_query("rogue_announcements", me.name, cmd, exc))
+                break
+        if len(tables) == 2:
+            out.append(safety.check_rogue_announcements(me, server, address, tables[0], tables[1]))
+    return out
+
+
+def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
+    out: list[Check] = []
+    for service in design.services:
+        edge_host = design.hosts[service.edge]
+        cmd = router_command(me, f"show ip bgp {service.prefix}")
+        try:
+            out.append(isp.check_isp_learned(service, me, edge_host, _send(task, cmd),
+                                             exported=isp.exports_anycast(edge_host)))
+        except AnycastError as exc:
+            out.append(_failed_query("isp_anycast_route", me.name, cmd, exc))
+    leaked: dict[str, dict[str, Any]] = {}
+    unread = 0
+    for prefix in isp.internal_prefixes(design):
+        cmd = router_command(me, f"show ip bgp {prefix}")
+        try:
+            leaked[prefix] = _send(task, cmd)
+        except AnycastError as exc:
+            unread += 1
+            out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
+    cmd = router_command(me, "show ip bgp")
+    try:  # and nothing else came through an edge: a rogue server's prefixes, whatever they are
+        leaked.update(isp.routes_from_edges(design, _send(task, cmd)))
+    except AnycastError as exc:
+        unread += 1
+        out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
+    if not unread:  # "nothing leaked" is only true when every prefix could be read
+        out.append(isp.check_isp_no_leak(me, leaked))
+    return out
+
+
+def _curl_script(target: str, sources: list[str], count: int) -> str:
+    """One shell loop on the client: each request a new connection (new source port)."""
+    lines = []
+    for src in sources:
+        lines.append(
+            f"for i in $(seq {count}); do "
+            f"r=$(curl -s -f --connect-timeout 2 --max-time 3 --interface {shlex.quote(src)} "
+            f"{shlex.quote(target)}) && echo \"OK {src} $r\" || echo \"FAIL {src}\"; done"
+        )
+    return "; ".join(lines)
+
+
+def _http(task: Task, me: HostModel, target: str, count: int) -> dict[str, list[str | None]]:
+    sources = [str(i.ip) for itf in me.interfaces for i in itf.interfaces()]
+    conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
+    text = conn.send_command(_curl_script(target, sources, count),
+                             read_timeout=30 + 4 * count * len(sources))
+    answers: dict[str, list[str | None]] = {s: [] for s in sources}
+    for line in text.splitlines():
+        parts = line.strip().split(" ", 2)
+        if len(parts) >= 2 and parts[0] in ("OK", "FAIL") and parts[1] in answers:
+            body = parts[2].strip() if parts[0] == "OK" and len(parts) == 3 else None
+            answers[parts[1]].append(body if parts[0] == "OK" else None)
+    return answers
+
+
+def _service_of(design: Design, address: str) -> AnycastService | None:
+    ip = ipaddress.ip_address(address)
+    for s in design.services:
+        if ip in ipaddress.ip_network(s.prefix):
+            return s
+    return None
+
+
+def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
+    out: list[Check] = []
+    for service in design.services:
+        expected = [design.hosts[p.host].page_text for p in service.ecmp]
+        count = requests_per_source(len(expected))
+        address = service.prefix.split("/")[0]
+        target = f"http://{address}{HTTP_PATH}"
+        if not isp.exports_anycast(design.hosts[service.edge]):
+            continue  # destination NAT: the anycast address is not reachable from outside
+        out.append(http.check_http(me, target, expected, _http(task, me, target, count)))
+    for router in design.by_role("edge"):
+        for rule in router.nat.destination:
+            svc = _service_of(design, rule.translation_address)
+            if svc is None:
+                continue
+            expected = [design.hosts[p.host].page_text for p in svc.ecmp]
+            target = f"http://{rule.destination_address}:{rule.destination_port}{HTTP_PATH}"
+            out.append(http.check_http(me, target, expected,
+                                     _http(task, me, target, requests_per_source(len(expected))),
+                                     name="http_dnat"))
+    return out
+
+
+def verify_host(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """The checks of one host, by role (see nornir_anycast.tasks.verify_anycast)."""
+    if me.role == "server":
+        return _verify_server(task, me, design)
+    if me.role in ("edge", "isp"):
+        return _verify_router(task, me, design)
+    return _verify_client(task, me, design)
