@@ -12,11 +12,19 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 
 class ProgressProcessor:
-    """Counts hosts done (and failed) for the top-level task; remembers per-host seconds."""
+    """Counts hosts done (and failed) for the top-level task; remembers per-host seconds.
 
-    def __init__(self, console: Console | None = None, label: str = "running") -> None:
-        self.console = console or Console(stderr=True)
+    On a terminal it shows a progress bar (removed when the task ends). With `per_host` it also
+    prints one line per host as it finishes (`  edge: ok`, terminal or not): deploy's hosts take
+    long and their order matters; verify prints its own per-host table instead, and an attempt
+    that is retried is no news (`per_host=False`).
+    """
+
+    def __init__(self, console: Console | None = None, label: str = "running",
+                 per_host: bool = True) -> None:
+        self.console = console or Console(stderr=True, soft_wrap=True)
         self.label = label
+        self.per_host = per_host
         self.seconds: dict[str, float] = {}
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -49,6 +57,7 @@ class ProgressProcessor:
                                                                           time.monotonic())
             if self._progress is not None and self._task_id is not None:
                 self._progress.advance(self._task_id)
+            if self.per_host and self._progress is not None:
                 state = "[red]failed[/red]" if result.failed else "[green]ok[/green]"
                 self._progress.console.print(f"  {host.name}: {state}", highlight=False)
 

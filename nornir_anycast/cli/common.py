@@ -70,4 +70,23 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
     hosts = getattr(args, "hosts", None) or None
     groups = getattr(args, "groups", None) or None
     selected = select(nr, hosts, groups)
+    if not selected.inventory.hosts:
+        raise InventoryError([no_hosts_selected(hosts, groups)])
     return selected, design, warnings
+
+
+def no_hosts_selected(hosts: list[str] | None, groups: list[str] | None) -> Problem:
+    """The problem of a selection that names only existing hosts and groups, and matches none
+    (`-H edge -g servers`: edge is in no group `servers`)."""
+    given = [f"-H {h}" for h in hosts or []] + [f"-g {g}" for g in groups or []]
+    why = (" (a host must be one of the -H hosts and in one of the -g groups)"
+           if hosts and groups else "")
+    return Problem("-", "selection", " ".join(given) or "(none)", f"selects no host{why}")
+
+
+def close_connections(*nrs: Nornir | None) -> None:
+    """Close every connection of each Nornir given (None and host-less ones skipped: Nornir
+    warns `Task 'close_connections_task' has not been run - 0 hosts selected` for those)."""
+    for nr in nrs:
+        if nr is not None and nr.inventory.hosts:
+            nr.close_connections()

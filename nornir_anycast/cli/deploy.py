@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.cli.common import add_inventory_args, close_connections, load
+from nornir_anycast.cli.output import plural, rule, stdout_console
 from nornir_anycast.deploy.rollback import RollbackRun, run_deploy_with_rollback
 from nornir_anycast.deploy.runner import DeployReport, run_deploy
 from nornir_anycast.inventory.secrets import redact
@@ -46,7 +47,7 @@ def print_report(report: DeployReport, console: Console) -> None:
     if report.dry_run:
         for h in report.hosts:
             if h.diff:
-                console.rule(f"{h.host}: would change")
+                rule(console, f"{h.host}: would change")
                 console.print(h.diff, highlight=False, markup=False)
     table = Table(title="deploy (dry run)" if report.dry_run else "deploy", title_justify="left")
     for col in ("host", "role", "result", "changed", "seconds"):
@@ -70,11 +71,12 @@ def print_report(report: DeployReport, console: Console) -> None:
     n_changed = sum(1 for h in report.hosts if h.changed)
     if report.ok:
         console.print(f"[green]deploy {'dry run ' if report.dry_run else ''}ok[/green]: "
-                      f"{len(report.hosts)} hosts, {n_changed} changed", highlight=False)
+                      f"{plural(len(report.hosts), 'host')}, {n_changed} changed",
+                      highlight=False)
     else:
         bad = sum(1 for h in report.hosts if h.failed)
-        console.print(f"[red]deploy failed[/red] on {bad} of {len(report.hosts)} hosts",
-                      highlight=False)
+        console.print(f"[red]deploy failed[/red] on {bad} of "
+                      f"{plural(len(report.hosts), 'host')}", highlight=False)
 
 
 def print_rollback(run_: RollbackRun[VerifyReport], console: Console) -> None:
@@ -90,7 +92,7 @@ def print_rollback(run_: RollbackRun[VerifyReport], console: Console) -> None:
         console.print("[red]FAIL[/red] " + escape(redact(run_.error)), highlight=False)
     if not run_.rolled_back:
         return
-    console.rule("rollback")
+    rule(console, "rollback")
     if not run_.restored:
         console.print("nothing to roll back: deploy changed no host", highlight=False,
                       markup=False)
@@ -128,10 +130,7 @@ def _run_with_rollback(args: argparse.Namespace, nr: Any, design: Any, console: 
                                           confirm_minutes=args.confirm_minutes,
                                           everyone=everyone, previous=previous)
     finally:
-        nr.close_connections()
-        for other in (everyone, previous[0] if previous else None):
-            if other is not None:
-                other.close_connections()
+        close_connections(nr, everyone, previous[0] if previous else None)
     print_report(result.deploy, console)
     print_rollback(result, console)
     if args.json:
@@ -147,14 +146,14 @@ def run(args: argparse.Namespace) -> int:
         from nornir_anycast.exceptions import InventoryError, Problem
         raise InventoryError([Problem("-", "--confirm-minutes", args.confirm_minutes,
                                       "must be at least 1")])
-    console = Console()
+    console = stdout_console()
     nr, design, _ = load(args)
     if args.rollback_on_failure and not args.dry_run:
         return _run_with_rollback(args, nr, design, console)
     try:
         report = run_deploy(nr, design, dry_run=args.dry_run, batch=args.batch)
     finally:
-        nr.close_connections()
+        close_connections(nr)
     print_report(report, console)
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nornir_anycast.cli.common import load
+from nornir_anycast.cli.common import close_connections, load
+from nornir_anycast.cli.output import stdout_console
 from nornir_anycast.drain.runner import DrainReport, run_drain, run_undrain
 
 
@@ -65,7 +66,7 @@ def print_report(report: DrainReport, console: Console) -> None:
 
 
 def _finish(report: DrainReport, args: argparse.Namespace) -> int:
-    print_report(report, Console())
+    print_report(report, stdout_console())
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
     return 0 if report.ok else 1
@@ -90,7 +91,7 @@ def run_drain_cli(args: argparse.Namespace) -> int:
         report = run_drain(nr, design, args.host, grace=args.grace, timeout=args.timeout,
                            force=args.force)
     finally:
-        nr.close_connections()
+        close_connections(nr)
     return _finish(report, args)
 
 
@@ -100,5 +101,5 @@ def run_undrain_cli(args: argparse.Namespace) -> int:
     try:
         report = run_undrain(nr, design, args.host, timeout=args.timeout)
     finally:
-        nr.close_connections()
+        close_connections(nr)
     return _finish(report, args)

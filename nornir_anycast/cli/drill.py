@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from nornir_anycast.cli.common import load
+from nornir_anycast.cli.output import stderr_console, stdout_console
 from nornir_anycast.drill import measure
 from nornir_anycast.drill.runner import (
     DEFAULT_LONG_LIVED,
@@ -89,8 +90,8 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
+    console = stdout_console()
+    err = stderr_console()
     nr, design, _ = load(args)
     outcome = run_drill(nr, design, args.host, args.mode, duration_s=args.duration,
                         rate=args.rate, long_lived=args.long_lived, inventory=args.inventory,

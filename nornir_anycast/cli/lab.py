@@ -7,9 +7,9 @@ import json
 import sys
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
+from nornir_anycast.cli.output import plural, stderr_console, stdout_console
 from nornir_anycast.lab import lifecycle
 from nornir_anycast.lab import status as lab_status
 
@@ -49,7 +49,7 @@ def register(sub: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    console = Console(stderr=True)
+    console = stderr_console()
     report = lifecycle.up(args.inventory, args.servers)
     if args.verbose or not report.fresh:
         for change in report.changes:
@@ -57,25 +57,25 @@ def run_up(args: argparse.Namespace) -> int:
     n = len(report.topology.hosts)
     what = ("built" if report.fresh else f"repaired: {len(report.changes)} change(s)"
             if report.changes else "already up, nothing to do")
-    Console().print(f"lab up: {n} hosts from {report.inventory} ({what}) "
-                    f"in {report.seconds:.1f} s", highlight=False)
+    stdout_console().print(f"lab up: {plural(n, 'host')} from {report.inventory} ({what}) "
+                           f"in {report.seconds:.1f} s", highlight=False)
     return 0
 
 
 def run_down(args: argparse.Namespace) -> int:
     report = lifecycle.down()
-    err = Console(stderr=True)
+    err = stderr_console()
     if report.note:
         err.print(f"[yellow]note:[/yellow] {report.note}", highlight=False)
     if report.left_alone:
         err.print(f"[yellow]note:[/yellow] not made by this lab, left alone: "
                   f"{', '.join(report.left_alone)}", highlight=False)
     if not (report.namespaces or report.processes or report.files):
-        Console().print("lab down: nothing to remove", highlight=False)
+        stdout_console().print("lab down: nothing to remove", highlight=False)
         return 0
-    Console().print(f"lab down: removed {len(report.namespaces)} namespace(s), "
-                    f"{report.processes} process(es), {len(report.files)} file(s)/dir(s) "
-                    f"in {report.seconds:.1f} s", highlight=False)
+    stdout_console().print(f"lab down: removed {len(report.namespaces)} namespace(s), "
+                           f"{report.processes} process(es), {len(report.files)} "
+                           f"file(s)/dir(s) in {report.seconds:.1f} s", highlight=False)
     return 0
 
 
@@ -84,7 +84,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(st.as_json(), indent=2))
         return 0 if st.ok else 1
-    console = Console()
+    console = stdout_console()
     if not st.up:
         console.print("lab is down (run `python tasks.py lab up`)")
         return 1

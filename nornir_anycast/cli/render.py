@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.cli.output import plural, stdout_console
 from nornir_anycast.design.model import Design
 from nornir_anycast.exceptions import AnycastError
 from nornir_anycast.inventory.secrets import redact
@@ -106,7 +107,7 @@ def print_summary(result: AggregatedResult, design: Design, out: Path, check: bo
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console()
+    console = stdout_console()
     nr, design, _ = load(args)
     out = Path(args.out) if args.out else Path("out")
     result = nr.run(task=render_config, design=design, out_dir=out, check=args.check,
@@ -114,9 +115,9 @@ def run(args: argparse.Namespace) -> int:
     print_summary(result, design, out, args.check, console)
     if result.failed:
         console.print(f"[red]render failed[/red] on {len(result.failed_hosts)} of "
-                      f"{len(result)} hosts", highlight=False)
+                      f"{plural(len(result), 'host')}", highlight=False)
         return 1
     n_files = sum(len(result[h][0].result) for h in result)
-    console.print(f"[green]render ok[/green]: {len(result)} hosts, {n_files} files in {out}",
-                  highlight=False)
+    console.print(f"[green]render ok[/green]: {plural(len(result), 'host')}, "
+                  f"{plural(n_files, 'file')} in {out}", highlight=False, soft_wrap=True)
     return 0

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from nornir_anycast.cli.common import add_inventory_args, load
+from nornir_anycast.cli.common import add_inventory_args, close_connections, load
+from nornir_anycast.cli.output import plural, stderr_console, stdout_console
 from nornir_anycast.design.model import Design
 from nornir_anycast.verify.runner import VerifyReport, run_verify
 
@@ -34,8 +35,8 @@ def print_report(report: VerifyReport, console: Console) -> None:
     for h in sorted(report.hosts, key=lambda h: h.host):
         checks = [c for c in report.checks if c["host"] == h.host]
         bad = sum(1 for c in checks if not c["passed"])
-        result = (f"[red]FAILED ({bad} of {len(checks)} checks)[/red]" if bad or h.failed
-                  else f"[green]ok ({len(checks)} checks)[/green]")
+        result = (f"[red]FAILED ({bad} of {plural(len(checks), 'check')})[/red]"
+                  if bad or h.failed else f"[green]ok ({plural(len(checks), 'check')})[/green]")
         table.add_row(h.host, h.role, result, "no", f"{h.seconds:.2f}")
     console.print(table)
     failed = [c for c in report.checks if not c["passed"]]
@@ -46,10 +47,11 @@ def print_report(report: VerifyReport, console: Console) -> None:
         passed = len(report.checks)
         after = (f" after {report.converged_after_s:.1f} s"
                  if report.converged_after_s and report.attempts > 1 else "")
-        console.print(f"[green]verify passed[/green]: {passed} checks{after}", highlight=False)
+        console.print(f"[green]verify passed[/green]: {plural(passed, 'check')}{after}",
+                      highlight=False)
     else:
-        console.print(f"[red]verify failed[/red]: {len(failed)} of {len(report.checks)} "
-                      "checks failed", highlight=False)
+        console.print(f"[red]verify failed[/red]: {len(failed)} of "
+                      f"{plural(len(report.checks), 'check')} failed", highlight=False)
 
 
 def print_next_steps(report: VerifyReport, design: Design, console: Console) -> None:
@@ -70,14 +72,24 @@ def print_next_steps(report: VerifyReport, design: Design, console: Console) -> 
                       highlight=False, markup=False)
 
 
+def attempt_line(attempt: int, report: VerifyReport, elapsed: float, wait: float) -> str:
+    """What `verify --wait` prints (stderr) before it retries: `attempt 1: 4 of 21 checks
+    failing (edge, server-2) after 1.3 s; retrying until 60 s`."""
+    bad = [c for c in report.checks if not c["passed"]]
+    hosts = sorted({str(c["host"]) for c in bad})
+    return (f"attempt {attempt}: {len(bad)} of {plural(len(report.checks), 'check')} failing"
+            + (f" ({', '.join(hosts)})" if hosts else "")
+            + f" after {elapsed:.1f} s; retrying until {wait:g} s")
+
+
 def run(args: argparse.Namespace) -> int:
-    console = Console()
+    console = stdout_console()
+    err = stderr_console()
     nr, design, _ = load(args)
 
     def progress(attempt: int, report: VerifyReport, elapsed: float) -> None:
-        bad = sum(1 for c in report.checks if not c["passed"])
-        Console(stderr=True).print(f"attempt {attempt}: {bad} check(s) failing "
-                                   f"after {elapsed:.1f} s, retrying", highlight=False)
+        err.print(attempt_line(attempt, report, elapsed, args.wait), highlight=False,
+                  markup=False)
 
     # Drained servers are read from the whole inventory, also when -H/-g select a few hosts.
     everyone = None
@@ -89,9 +101,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = run_verify(nr, design, wait=args.wait, on_attempt=progress, everyone=everyone)
     finally:
-        nr.close_connections()
-        if everyone is not None:
-            everyone.close_connections()
+        close_connections(nr, everyone)
     print_report(report, console)
     for server, marker in sorted(report.drained.items()):
         console.print(f"drained: {server} (since {marker.get('since')}, by {marker.get('by')}; "

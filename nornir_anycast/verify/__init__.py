@@ -1,8 +1,10 @@
 """Stage 6, verify: the state the inventory implies, compared with what the devices say.
 
 - `runner`: `run_verify` over a Nornir inventory, retried until it passes (VerifyReport);
-- `checks`: the pure checks, expected state from the design vs parsed device state;
-- `bfd`: the BFD checks.
+- `host`: one host's queries, by role (what the task nornir_anycast.tasks.verify_anycast runs);
+- `checks/`: the pure checks by area (sessions, health, edge, isp, safety, http, bfd), expected
+  state from the design vs parsed device state. The expected ECMP set itself is the design's
+  (AnycastService.ecmp, derived in nornir_anycast.design).
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
     from nornir_anycast.progress import ProgressProcessor
     from nornir_anycast.tasks.verify_anycast import verify_anycast  # see tasks/__init__
 
-    proc = ProgressProcessor(label="verify")
+    # No line per host: the report's table has them, and an attempt that is retried is no news.
+    proc = ProgressProcessor(label="verify", per_host=False)
     # on_failed: a host that failed an earlier attempt (or an earlier task of the runbook) is
     # checked again; verify reports, it does not skip.
     agg = nr.with_processors([proc]).run(task=verify_anycast, design=design,
@@ -98,6 +99,8 @@ def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 
     """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
 
     `converged_after_s` is the time from the start to the first passing attempt (None if none).
+    `on_attempt(attempt, report, elapsed)` is called after each failed attempt that is retried
+    (not after the last one: its report is the one returned).
     Each attempt first reads which servers are drained (their marker,
     nornir_anycast.device.drain_marker) from `everyone` (the whole inventory; default `nr`): a
     drained server is expected out of the ECMP set, whichever hosts `nr` checks.
@@ -116,8 +119,8 @@ def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 
         if report.ok:
             report.converged_after_s = round(elapsed, 3)
             return report
-        if on_attempt is not None:
-            on_attempt(attempt, report, elapsed)
         if elapsed + interval > wait:
             return report
+        if on_attempt is not None:
+            on_attempt(attempt, report, elapsed)
         time.sleep(interval)

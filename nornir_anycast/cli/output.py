@@ -1,0 +1,54 @@
+"""How the commands print: for people on a terminal, and for pipes, files and logs.
+
+On a terminal the output is rich's: colours, tables as wide as the terminal. Anywhere else
+(`| less`, `> log`, CI) nothing is cut or re-wrapped: a table is as wide as its widest cell
+(full host and file names, no `anycast-healthchecker.con…`), a long line (a FAIL message holding
+a path) stays one line, no line ends in padding, and there is no colour.
+
+Every command builds its consoles with `stdout_console()` / `stderr_console()`, counts with
+`plural()`, and draws section rules with `rule()`.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+#: The width of a console that does not write to a terminal: wider than any line we print, so
+#: rich never cuts a cell or wraps a line; a table still takes only the width it needs.
+PIPE_WIDTH = 10_000
+
+#: The width of a section rule (`rule()`) when not on a terminal.
+RULE_WIDTH = 80
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console.width = PIPE_WIDTH
+        console.soft_wrap = True
+    return console
+
+
+def stdout_console() -> Console:
+    """The console for a command's report (stdout)."""
+    return _console(stderr=False)
+
+
+def stderr_console() -> Console:
+    """The console for progress, warnings and errors (stderr)."""
+    return _console(stderr=True)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 host`, `2 hosts`, `0 hosts`; `many` for an irregular plural (`process`, `processes`)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def rule(console: Console, title: str) -> None:
+    """A section rule with `title`: rich's full-width rule on a terminal, else a fixed-width
+    line (a pipe has no width to fill)."""
+    if console.is_terminal:
+        console.rule(title)
+        return
+    line = f"── {title} "
+    console.print(line + "─" * max(3, RULE_WIDTH - len(line)), markup=False, highlight=False)
