@@ -14,6 +14,7 @@ from typing import TextIO
 
 from nornir.core import Nornir
 
+from nornir_anycast.cli.output import quiet_nornir_logging
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import lookup, warnings_for
 from nornir_anycast.exceptions import InventoryError, Problem
@@ -55,6 +56,7 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
     Raises:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
+    quiet_nornir_logging()
     given = getattr(args, "inventory", None)
     inventory = Path(given or default_inventory())
     if not given and not (inventory / "hosts.yaml").is_file():
@@ -85,8 +87,13 @@ def no_hosts_selected(hosts: list[str] | None, groups: list[str] | None) -> Prob
 
 
 def close_connections(*nrs: Nornir | None) -> None:
-    """Close every connection of each Nornir given (None and host-less ones skipped: Nornir
-    warns `Task 'close_connections_task' has not been run - 0 hosts selected` for those)."""
+    """Close every connection of each Nornir given, of failed hosts too.
+
+    `Nornir.close_connections()` skips the hosts that failed a task (on_failed=False), which
+    leaves their sessions open and, when every host failed, warns `Task
+    'close_connections_task' has not been run - 0 hosts selected`. None and host-less Nornirs
+    are skipped.
+    """
     for nr in nrs:
         if nr is not None and nr.inventory.hosts:
-            nr.close_connections()
+            nr.close_connections(on_good=True, on_failed=True)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, close_connections, load
-from nornir_anycast.cli.output import plural, rule, stdout_console
+from nornir_anycast.cli.output import one_line, plural, rule, stdout_console
 from nornir_anycast.deploy.rollback import RollbackRun, run_deploy_with_rollback
 from nornir_anycast.deploy.runner import DeployReport, run_deploy
 from nornir_anycast.inventory.secrets import redact
@@ -66,7 +66,7 @@ def print_report(report: DeployReport, console: Console) -> None:
                           highlight=False, markup=False, soft_wrap=True)
     for h in report.hosts:
         if h.error:
-            console.print("[red]FAIL[/red] " + escape(h.error), soft_wrap=True,
+            console.print("[red]FAIL[/red] " + escape(one_line(h.error)), soft_wrap=True,
                           highlight=False)
     n_changed = sum(1 for h in report.hosts if h.changed)
     if report.ok:
@@ -89,7 +89,8 @@ def print_rollback(run_: RollbackRun[VerifyReport], console: Console) -> None:
         console.print("confirmed (commit-confirm): " + ", ".join(run_.confirmed),
                       highlight=False, markup=False)
     if run_.error:
-        console.print("[red]FAIL[/red] " + escape(redact(run_.error)), highlight=False)
+        console.print("[red]FAIL[/red] " + escape(one_line(redact(run_.error))),
+                      highlight=False)
     if not run_.rolled_back:
         return
     rule(console, "rollback")

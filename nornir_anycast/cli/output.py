@@ -11,6 +11,8 @@ Every command builds its consoles with `stdout_console()` / `stderr_console()`, 
 
 from __future__ import annotations
 
+import logging
+
 from rich.console import Console
 
 #: The width of a console that does not write to a terminal: wider than any line we print, so
@@ -37,6 +39,26 @@ def stdout_console() -> Console:
 def stderr_console() -> Console:
     """The console for progress, warnings and errors (stderr)."""
     return _console(stderr=True)
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: line breaks and runs of spaces become one space (an exception's
+    text, netmiko's for one, may span several lines; a FAIL line stays one line)."""
+    return " ".join(str(text).split())
+
+
+def quiet_nornir_logging() -> None:
+    """Keep Nornir's own log records (`Host 'x': task 'y' failed with traceback: ...`, `Task
+    'y' has not been run - 0 hosts selected`) off the terminal.
+
+    With Nornir's logging disabled (load_nornir) the `nornir` logger has no handler, and
+    Python's last-resort handler prints its warnings and errors, tracebacks included, to
+    stderr. The commands report every failure themselves; a NullHandler stops the duplicate.
+    A handler the user configured (Nornir's `logging` settings) still receives everything.
+    """
+    logger = logging.getLogger("nornir")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, close_connections, load
-from nornir_anycast.cli.output import plural, stderr_console, stdout_console
+from nornir_anycast.cli.output import one_line, plural, stderr_console, stdout_console
 from nornir_anycast.design.model import Design
 from nornir_anycast.verify.runner import VerifyReport, run_verify
 
@@ -41,7 +41,8 @@ def print_report(report: VerifyReport, console: Console) -> None:
     console.print(table)
     failed = [c for c in report.checks if not c["passed"]]
     for c in failed:
-        console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: " + escape(str(c["message"])),
+        console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: "
+                      + escape(one_line(str(c["message"]))),
                       soft_wrap=True, highlight=False)
     if report.ok:
         passed = len(report.checks)
