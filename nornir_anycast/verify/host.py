@@ -27,7 +27,6 @@ from nornir_anycast.device.commands import (
 )
 from nornir_anycast.device.shell import Shell
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
-from nornir_anycast.tasks.send_parsed import device_error
 from nornir_anycast.verify.checks import Check, bfd, edge, health, http, isp, safety, sessions
 
 HTTP_PATH = "/file"
@@ -42,7 +41,10 @@ def requests_per_source(servers: int) -> int:
 
 def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
     """Send a command over the host's netmiko connection and parse its output."""
+    # device_error is imported here: nornir_anycast.tasks imports every task, verify_anycast
+    # among them, which imports this module (it moves to nornir_anycast.device.commands).
     from nornir_anycast.parsing import parse_output
+    from nornir_anycast.tasks.send_parsed import device_error
 
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     text = conn.send_command(cmd.send, read_timeout=30)
@@ -131,7 +133,7 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
 
 
 def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Check]:
-    """rogue_announcements, one per server session of the edge (README "Route safety")."""
+    """rogue_announcements, one per server session of the edge (docs/safety.md)."""
     out: list[Check] = []
     for server, address in safety.server_neighbors(me, design):
         tables: list[dict[str, Any]] = []
