@@ -23,8 +23,10 @@ from nornir_utils.plugins.functions import print_result
 from paths import INVENTORIES, ROOT
 
 from nornir_anycast.cli import main as cli_main
+from nornir_anycast.cli.deploy import print_report as print_deploy
 from nornir_anycast.cli.output import plural, rule, stdout_console
 from nornir_anycast.cli.verify import attempt_line, print_report
+from nornir_anycast.deploy.runner import DeployReport, HostDeploy
 from nornir_anycast.design.build import load_design
 from nornir_anycast.design.registry import attach
 from nornir_anycast.inventory import secrets
@@ -160,6 +162,28 @@ def test_verify_report_counts_one_check_as_one_check(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "ok (1 check)" in out and "verify passed: 1 check\n" in out, out
     assert "1 checks" not in out
+
+
+def test_deploy_report_of_one_host_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    """`deploy --dry-run` of one host: a short rule above its diff (not one as wide as the
+    console), the diff as it is, `1 host`; a failed host's multi-line error is one FAIL line."""
+    diff = "--- /etc/bird/bird.conf\n+++ /etc/bird/bird.conf (rendered)\n-a\n+b"
+    ok = HostDeploy(host="server-1", role="server", changed=False, failed=False, seconds=0.5,
+                    diff=diff, error=None, actions=[])
+    print_deploy(DeployReport(ok=True, dry_run=True, hosts=[ok]), stdout_console())
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "── server-1: would change " + "─" * 54
+    assert diff in out and "would change" in out
+    assert "deploy dry run ok: 1 host, 0 changed" in out, out
+    _no_padding(out)
+    bad = HostDeploy(host="edge", role="edge", changed=False, failed=True, seconds=0.5, diff="",
+                     error="edge: vtysh -C rejected /etc/frr/frr.conf:\n  line 3: % Unknown "
+                           "command: neighbr 10.12.12.1 remote-as 65500", actions=[])
+    print_deploy(DeployReport(ok=False, dry_run=False, hosts=[bad]), stdout_console())
+    out = capsys.readouterr().out
+    assert ("FAIL edge: vtysh -C rejected /etc/frr/frr.conf: line 3: % Unknown command: neighbr "
+            "10.12.12.1 remote-as 65500\n") in out, out
+    assert "deploy failed on 1 of 1 host\n" in out
 
 
 # --- verify --wait -------------------------------------------------------------------------------
