@@ -11,7 +11,8 @@ from nornir_anycast.inventory.secrets import redact_data
 from nornir_anycast.verify.host import verify_host
 
 
-def verify_anycast(task: Task, *, design: Design | None = None) -> Result:
+def verify_anycast(task: Task, *, design: Design | None = None,
+                   dry_run: bool | None = None) -> Result:
     """Verify one host: run the checks its role calls for and report each with expected/actual.
 
     Servers: BGP session to the edge (with `since`) and the anycast prefixes exported (none
@@ -29,6 +30,7 @@ def verify_anycast(task: Task, *, design: Design | None = None) -> Result:
         design: the design of the whole inventory, carrying the drained servers
             (design.build.with_drained, as run_verify passes it); default: the design derived
             when the inventory was loaded (nornir_anycast.design.registry.design_for).
+        dry_run: accepted for the task convention; verify only reads, dry run or not.
 
     Returns:
         Result with `result` = list of check dicts (name, host, passed, expected, actual,
@@ -39,6 +41,7 @@ def verify_anycast(task: Task, *, design: Design | None = None) -> Result:
         NoDesignError: no `design=` and the inventory was not loaded by nornir_anycast.
         AnycastError: the host is not in the design.
     """
+    del dry_run  # read-only
     whole = design_for(task, design)
     me = whole.hosts.get(task.host.name)
     if me is None:
