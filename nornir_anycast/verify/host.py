@@ -61,11 +61,13 @@ def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
 
 
 def _failed_query(name: str, host: str, cmd: DeviceCommand, exc: Exception) -> Check:
+    """The failed check `name` of a query that got no usable answer."""
     return Check(name=name, host=host, passed=False, expected=f"output of {cmd.send!r}",
-                    actual=None, message=f"could not read state with {cmd.send!r}: {exc}")
+                 actual=None, message=f"could not read state with {cmd.send!r}: {exc}")
 
 
 def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """A server: its BGP sessions and exports, BFD, and anycast-healthchecker when enabled."""
     cmd = bird_command(me, "show protocols all")
     try:
         protocols = _send(task, cmd)
@@ -92,14 +94,16 @@ def _verify_health(task: Task, me: HostModel, design: Design) -> Check:
         include = shell.read_file(me.paths.healthchecker_include)
     except AnycastError as exc:
         return Check(name="server_health", host=me.name, passed=False,
-                        expected="anycast-healthchecker's state", actual=None,
-                        message=f"could not read anycast-healthchecker's state: {exc}")
+                     expected="anycast-healthchecker's state", actual=None,
+                     message=f"could not read anycast-healthchecker's state: {exc}")
     pid = int(pid_text) if pid_text.isdigit() else None
-    return health.check_server_health(me, design, running=running, pid=pid if running else None,
-                                  include=include)
+    return health.check_server_health(me, design, running=running,
+                                      pid=pid if running else None, include=include)
 
 
 def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """An edge or the ISP: sessions, BFD (FRR), multipath and kernel routes per prefix (edge),
+    route safety (FRR edge), the ISP's view (ISP)."""
     out: list[Check] = []
     cmd = router_command(me, "show ip bgp summary")
     try:
@@ -150,6 +154,7 @@ def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Chec
 
 
 def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """The ISP: each anycast prefix as the edge exports it, and no internal prefix."""
     out: list[Check] = []
     for service in design.services:
         edge_host = design.hosts[service.edge]
@@ -192,6 +197,8 @@ def _curl_script(target: str, sources: list[str], count: int) -> str:
 
 
 def _http(task: Task, me: HostModel, target: str, count: int) -> dict[str, list[str | None]]:
+    """`count` requests to `target` from each of the client's addresses: the response bodies
+    per source address, None for a failed request."""
     sources = [str(i.ip) for itf in me.interfaces for i in itf.interfaces()]
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     text = conn.send_command(_curl_script(target, sources, count),
@@ -206,6 +213,7 @@ def _http(task: Task, me: HostModel, target: str, count: int) -> dict[str, list[
 
 
 def _service_of(design: Design, address: str) -> AnycastService | None:
+    """The anycast service whose prefix holds `address`, if any."""
     ip = ipaddress.ip_address(address)
     for s in design.services:
         if ip in ipaddress.ip_network(s.prefix):
@@ -214,6 +222,7 @@ def _service_of(design: Design, address: str) -> AnycastService | None:
 
 
 def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """The client: HTTP to each exported anycast address and each destination NAT rule."""
     out: list[Check] = []
     for service in design.services:
         expected = [design.hosts[p.host].page_text for p in service.ecmp]
@@ -230,9 +239,8 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
                 continue
             expected = [design.hosts[p.host].page_text for p in svc.ecmp]
             target = f"http://{rule.destination_address}:{rule.destination_port}{HTTP_PATH}"
-            out.append(http.check_http(me, target, expected,
-                                     _http(task, me, target, requests_per_source(len(expected))),
-                                     name="http_dnat"))
+            answers = _http(task, me, target, requests_per_source(len(expected)))
+            out.append(http.check_http(me, target, expected, answers, name="http_dnat"))
     return out
 
 
