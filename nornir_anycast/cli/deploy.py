@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, close_connections, load
-from nornir_anycast.cli.output import one_line, plural, rule, stdout_console
+from nornir_anycast.cli.output import command_name, one_line, plural, rule, stdout_console
 from nornir_anycast.deploy.rollback import RollbackRun, run_deploy_with_rollback
 from nornir_anycast.deploy.runner import DeployReport, run_deploy
 from nornir_anycast.inventory.secrets import redact
@@ -43,7 +43,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def print_report(report: DeployReport, console: Console) -> None:
+def print_report(report: DeployReport, console: Console, prog: str = "python3 tasks.py") -> None:
+    """The diffs (dry run), one row per host, drained servers and FAIL lines, the outcome."""
     if report.dry_run:
         for h in report.hosts:
             if h.diff:
@@ -62,7 +63,7 @@ def print_report(report: DeployReport, console: Console) -> None:
         if h.drained:
             console.print(f"drained: {h.host} (since {h.drained.get('since')}, phase "
                           f"{h.drained.get('phase')}): deployed without announcing; "
-                          f"`python3 tasks.py undrain {h.host}` brings it back",
+                          f"`{prog} undrain {h.host}` brings it back",
                           highlight=False, markup=False, soft_wrap=True)
     for h in report.hosts:
         if h.error:
@@ -132,7 +133,7 @@ def _run_with_rollback(args: argparse.Namespace, nr: Any, design: Any, console: 
                                           everyone=everyone, previous=previous)
     finally:
         close_connections(nr, everyone, previous[0] if previous else None)
-    print_report(result.deploy, console)
+    print_report(result.deploy, console, command_name(args))
     print_rollback(result, console)
     if args.json:
         Path(args.json).write_text(json.dumps(result.as_json(), indent=2, default=str) + "\n")
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         report = run_deploy(nr, design, dry_run=args.dry_run, batch=args.batch)
     finally:
         close_connections(nr)
-    print_report(report, console)
+    print_report(report, console, command_name(args))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2) + "\n")
     return 0 if report.ok else 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from nornir_anycast.cli.output import plural, stderr_console, stdout_console
+from nornir_anycast.cli.output import command_name, plural, stderr_console, stdout_console
 from nornir_anycast.lab import lifecycle
 from nornir_anycast.lab import status as lab_status
 
@@ -86,7 +86,7 @@ def run_status(args: argparse.Namespace) -> int:
         return 0 if st.ok else 1
     console = stdout_console()
     if not st.up:
-        console.print("lab is down (run `python tasks.py lab up`)")
+        console.print(f"lab is down (run `{command_name(args)} lab up`)", markup=False)
         return 1
     table = Table(title=f"lab ({st.inventory})", title_justify="left")
     for col in ("host", "namespace", "pid", "daemons running", "ssh"):
@@ -103,7 +103,7 @@ def run_status(args: argparse.Namespace) -> int:
         if not exists:
             console.print(f"[red]switch namespace {sw} is gone[/red]")
     console.print("[green]lab ok[/green]" if st.ok else
-                  "[red]lab damaged[/red]: run `python tasks.py lab up` to repair")
+                  f"[red]lab damaged[/red]: run `{command_name(args)} lab up` to repair")
     return 0 if st.ok else 1
 
 

@@ -61,6 +61,12 @@ def quiet_nornir_logging() -> None:
         logger.addHandler(logging.NullHandler())
 
 
+def command_name(args: object) -> str:
+    """The command as the user typed it, for hints (`nornir-anycast`, `python3 tasks.py`):
+    cli.main sets `args.prog`; `python3 tasks.py` when it did not."""
+    return str(getattr(args, "prog", None) or "python3 tasks.py")
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 host`, `2 hosts`, `0 hosts`; `many` for an irregular plural (`process`, `processes`)."""
     return f"{n} {word if n == 1 else (many or word + 's')}"

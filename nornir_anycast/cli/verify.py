@@ -12,7 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import add_inventory_args, close_connections, load
-from nornir_anycast.cli.output import one_line, plural, stderr_console, stdout_console
+from nornir_anycast.cli.output import (
+    command_name,
+    one_line,
+    plural,
+    stderr_console,
+    stdout_console,
+)
 from nornir_anycast.design.model import Design
 from nornir_anycast.verify.runner import VerifyReport, run_verify
 
@@ -55,21 +61,22 @@ def print_report(report: VerifyReport, console: Console) -> None:
                       f"{plural(len(report.checks), 'check')} failed", highlight=False)
 
 
-def print_next_steps(report: VerifyReport, design: Design, console: Console) -> None:
-    """Where to look next on the built-in lab."""
+def print_next_steps(report: VerifyReport, design: Design, console: Console,
+                     prog: str = "python3 tasks.py") -> None:
+    """Where to look next on the built-in lab (`prog`: the command as typed)."""
     address = design.services[0].prefix.split("/")[0] if design.services else None
     edge = next((h.name for h in design.by_role("edge")), "edge")
     console.print("next:", style="bold")
     if address:
-        console.print(f"  python3 tasks.py lab exec client -- curl -s http://{address}/file",
+        console.print(f"  {prog} lab exec client -- curl -s http://{address}/file",
                       highlight=False, markup=False)
-        console.print(f"  python3 tasks.py lab exec {edge} -- vtysh -c 'show ip bgp "
+        console.print(f"  {prog} lab exec {edge} -- vtysh -c 'show ip bgp "
                       f"{design.services[0].prefix}'", highlight=False, markup=False)
-        console.print(f"  python3 tasks.py lab exec {edge} -- ip route show {address}",
+        console.print(f"  {prog} lab exec {edge} -- ip route show {address}",
                       highlight=False, markup=False)
-    console.print("  python3 tasks.py lab status", highlight=False, markup=False)
+    console.print(f"  {prog} lab status", highlight=False, markup=False)
     if not report.ok:
-        console.print("  python3 tasks.py deploy --dry-run   (what deploy would change)",
+        console.print(f"  {prog} deploy --dry-run   (what deploy would change)",
                       highlight=False, markup=False)
 
 
@@ -107,10 +114,10 @@ def run(args: argparse.Namespace) -> int:
     for server, marker in sorted(report.drained.items()):
         console.print(f"drained: {server} (since {marker.get('since')}, by {marker.get('by')}; "
                       f"phase {marker.get('phase')}): expected out of the ECMP set; "
-                      f"`python3 tasks.py undrain {server}` brings it back",
+                      f"`{command_name(args)} undrain {server}` brings it back",
                       highlight=False, markup=False, soft_wrap=True)
     if all(h.lab for h in design.hosts.values()):
-        print_next_steps(report, design, console)
+        print_next_steps(report, design, console, command_name(args))
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n")
     return 0 if report.ok else 1

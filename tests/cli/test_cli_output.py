@@ -9,6 +9,7 @@ lab is needed.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -24,8 +25,8 @@ from paths import INVENTORIES, ROOT
 
 from nornir_anycast.cli import main as cli_main
 from nornir_anycast.cli.deploy import print_report as print_deploy
-from nornir_anycast.cli.output import plural, rule, stdout_console
-from nornir_anycast.cli.verify import attempt_line, print_report
+from nornir_anycast.cli.output import command_name, plural, rule, stdout_console
+from nornir_anycast.cli.verify import attempt_line, print_next_steps, print_report
 from nornir_anycast.deploy.runner import DeployReport, HostDeploy
 from nornir_anycast.design.build import load_design
 from nornir_anycast.design.registry import attach
@@ -184,6 +185,20 @@ def test_deploy_report_of_one_host_off_a_terminal(capsys: pytest.CaptureFixture[
     assert ("FAIL edge: vtysh -C rejected /etc/frr/frr.conf: line 3: % Unknown command: neighbr "
             "10.12.12.1 remote-as 65500\n") in out, out
     assert "deploy failed on 1 of 1 host\n" in out
+
+
+def test_hints_name_the_command_as_typed(capsys: pytest.CaptureFixture[str]) -> None:
+    """verify's `next:` hints on the lab use the command the user ran (cli.main sets prog)."""
+    nr = load_nornir(SEED)
+    design, _ = load_design(nr)
+    report = VerifyReport(ok=False, converged_after_s=None, checks=[])
+    print_next_steps(report, design, stdout_console(), command_name(
+        argparse.Namespace(prog="nornir-anycast")))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "next:"
+    assert lines[1:] and all(line.startswith("  nornir-anycast ") for line in lines[1:]), lines
+    assert "  nornir-anycast lab exec client -- curl -s http://10.13.13.1/file" in lines
+    assert command_name(argparse.Namespace()) == "python3 tasks.py"
 
 
 # --- verify --wait -------------------------------------------------------------------------------
