@@ -22,6 +22,7 @@ from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
     DeviceCommand,
     bird_command,
+    device_error,
     linux_command,
     router_command,
 )
@@ -41,10 +42,7 @@ def requests_per_source(servers: int) -> int:
 
 def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
     """Send a command over the host's netmiko connection and parse its output."""
-    # device_error is imported here: nornir_anycast.tasks imports every task, verify_anycast
-    # among them, which imports this module (it moves to nornir_anycast.device.commands).
     from nornir_anycast.parsing import parse_output
-    from nornir_anycast.tasks.send_parsed import device_error
 
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     text = conn.send_command(cmd.send, read_timeout=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from nornir_anycast.design.ecmp import expected_for
 from nornir_anycast.design.model import AnycastService, HostModel
 from nornir_anycast.verify.checks import Check, fmt, ip_sort
 
@@ -39,21 +40,23 @@ def compare_set(service: AnycastService, edge: HostModel,
                  actual: list[str]) -> tuple[bool, dict[str, Any], str]:
     """Compare an actual next-hop set with the service's expected ECMP set.
 
-    When more servers share the best preference than maximum-paths allows, the router may pick
-    any of them: then the actual set must be that many of the best group.
+    The expected set is the ECMP rule's (nornir_anycast.design.ecmp.expected_for): the best
+    local_pref group, capped by the edge's maximum-paths. When more servers share the best
+    preference than the cap allows (`router_chooses`), the router may pick any of them: then
+    the actual set must be that many of the best group.
     """
-    cap = edge.bgp.maximum_paths_ibgp or 1
-    best_pref = max((p.local_pref for p in service.announcers), default=0)
-    best_group = ip_sort(p.next_hop for p in service.announcers if p.local_pref == best_pref)
-    expected_set = ip_sort(p.next_hop for p in service.ecmp)
+    rule = expected_for(service, edge)
+    cap = rule.cap
+    best_group = ip_sort(p.next_hop for p in rule.best_group)
+    expected_set = ip_sort(p.next_hop for p in rule.ecmp)
     actual_set = ip_sort(actual)
-    if len(best_group) > cap:
+    if rule.router_chooses:
         ok = len(actual_set) == cap and set(actual_set) <= set(best_group)
         expected: dict[str, Any] = {"next_hops_any_of": best_group, "count": cap}
     else:
         ok = actual_set == expected_set
         expected = {"next_hops": expected_set}
-    missing = [a for a in expected_set if a not in actual_set] if len(best_group) <= cap else []
+    missing = [] if rule.router_chooses else [a for a in expected_set if a not in actual_set]
     extra = [a for a in actual_set if a not in best_group]
     drained = {p.next_hop: p.host for p in service.drained}
     if drained:
@@ -65,7 +68,7 @@ def compare_set(service: AnycastService, edge: HostModel,
     else:
         names = {p.next_hop: p.host for p in service.announcers}
         names.update({hop: f"{host}, drained" for hop, host in drained.items()})
-        want = fmt(expected_set) if len(best_group) <= cap else f"{cap} of {fmt(best_group)}"
+        want = f"{cap} of {fmt(best_group)}" if rule.router_chooses else fmt(expected_set)
         parts = [f"prefix {service.prefix}: expected next hops {want}; "
                  f"{edge.name} has {fmt(actual_set)}"]
         if missing:
@@ -81,8 +84,8 @@ def check_edge_multipath(service: AnycastService, edge: HostModel,
     """Check 3: the edge's BGP multipath set equals the expected ECMP set; backups stay backups."""
     routes = [r for r in prefix_detail.get("routes", []) if r.get("prefix") == service.prefix]
     paths = [p for r in routes for p in r.get("paths", [])]
-    cap = edge.bgp.maximum_paths_ibgp or 1
-    selected = selected_paths(paths, edge.platform, edge.os_version, cap)
+    rule = expected_for(service, edge)
+    selected = selected_paths(paths, edge.platform, edge.os_version, rule.cap)
     ok, expected, msg = compare_set(service, edge, [str(p["next_hop"]) for p in selected])
     checks = [Check(
         name="edge_multipath", host=edge.name, passed=ok, expected=expected,
@@ -92,9 +95,8 @@ def check_edge_multipath(service: AnycastService, edge: HostModel,
     )]
     by_hop = {str(p.get("next_hop")): p for p in paths}
     selected_hops = {str(p["next_hop"]) for p in selected}
-    best_pref = max((p.local_pref for p in service.announcers), default=0)
-    for backup in service.backups:
-        if backup.local_pref == best_pref:
+    for backup in rule.backups:
+        if backup.local_pref == rule.best_local_pref:
             continue  # equal but over maximum-paths: which ones the router uses is its choice
         p = by_hop.get(backup.next_hop)
         present = p is not None and bool(p.get("valid"))
