@@ -47,18 +47,27 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+class _NotNornir(logging.Filter):
+    """Drops the records of Nornir's own loggers (`nornir`, `nornir.core`, ...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "nornir" or record.name.startswith("nornir."))
+
+
 def quiet_nornir_logging() -> None:
     """Keep Nornir's own log records (`Host 'x': task 'y' failed with traceback: ...`, `Task
-    'y' has not been run - 0 hosts selected`) off the terminal.
+    'y' has not been run - 0 hosts selected`) off the terminal when nobody configured logging.
 
-    With Nornir's logging disabled (load_nornir) the `nornir` logger has no handler, and
-    Python's last-resort handler prints its warnings and errors, tracebacks included, to
-    stderr. The commands report every failure themselves; a NullHandler stops the duplicate.
-    A handler the user configured (Nornir's `logging` settings) still receives everything.
+    With Nornir's logging disabled (the shipped config.yaml) its loggers have no handler, and
+    Python's last-resort handler prints their warnings and errors, tracebacks included, to
+    stderr; the commands report every failure themselves. This filters Nornir's records out of
+    that last-resort handler only: Nornir's own logging (`logging: {enabled: true, log_file:
+    ...}`) and any handler the user configured still receive everything.
     """
-    logger = logging.getLogger("nornir")
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
+    last_resort = logging.lastResort
+    if last_resort is not None and not any(isinstance(f, _NotNornir)
+                                           for f in last_resort.filters):
+        last_resort.addFilter(_NotNornir())
 
 
 def command_name(args: object) -> str:

@@ -13,12 +13,14 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from nornir.core.inventory import Host
 from nornir_utils.plugins.functions import print_result
 from paths import INVENTORIES, ROOT
@@ -119,6 +121,22 @@ def test_verify_of_an_unreachable_host_prints_one_fail_line_and_no_traceback(
     assert "Traceback" not in res.stderr and "failed with traceback" not in res.stderr, res.stderr
     assert STRAY not in res.stderr
     assert not re.search(r"^\s*server-1: failed$", res.stderr, re.MULTILINE)
+
+
+def test_nornir_logging_configured_in_config_yaml_still_writes_its_log(tmp_path: Path) -> None:
+    """Keeping Nornir's records off the terminal does not keep them from a log file the
+    inventory's config.yaml asks Nornir for."""
+    inv = tmp_path / "inventory"
+    shutil.copytree(SEED, inv)
+    config = yaml.safe_load((inv / "config.yaml").read_text())
+    config["logging"] = {"enabled": True, "level": "DEBUG",
+                         "log_file": str(tmp_path / "nornir.log"), "to_console": False}
+    (inv / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    res = cli("render", "-i", str(inv), "-H", "edge", "-o", str(tmp_path / "out"), "--no-check",
+              cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    log = (tmp_path / "nornir.log").read_text()
+    assert "render_config" in log, log
 
 
 # --- an empty selection is an error naming the filter --------------------------------------------
