@@ -94,9 +94,14 @@ def read_drained(nr: Nornir, design: Design) -> dict[str, dict[str, Any]]:
             if not multi.failed and isinstance(multi[0].result, dict)}
 
 
-def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 0.5,
-               on_attempt: Any = None, everyone: Nornir | None = None) -> VerifyReport:
+def run_verify(nr: Nornir, design: Design | None = None, wait: float = 0.0,
+               interval: float = 0.5, on_attempt: Any = None,
+               everyone: Nornir | None = None) -> VerifyReport:
     """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
+
+    `design` None: the one attached to `nr`'s inventory when it was loaded
+    (nornir_anycast.design.registry). Verify only reads, so a dry run (`InitNornir(dry_run=True)`)
+    verifies and retries the same way.
 
     `converged_after_s` is the time from the start to the first passing attempt (None if none).
     `on_attempt(attempt, report, elapsed)` is called after each failed attempt that is retried
@@ -105,8 +110,14 @@ def run_verify(nr: Nornir, design: Design, wait: float = 0.0, interval: float = 
     nornir_anycast.device.drain_marker) from `everyone` (the whole inventory; default `nr`): a
     drained server is expected out of the ECMP set, whichever hosts `nr` checks.
     """
-    from nornir_anycast.design.build import with_drained
+    from nornir_anycast.design.ecmp import with_drained
+    from nornir_anycast.design.registry import NoDesignError, lookup
 
+    design = design if design is not None else lookup(nr)
+    if design is None:
+        raise NoDesignError("no anycast design for this inventory: load it with the "
+                            "AnycastInventory plugin or nornir_anycast.inventory.load_nornir, "
+                            "or pass design=")
     start = time.monotonic()
     attempt = 0
     while True:
