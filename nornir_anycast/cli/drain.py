@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nornir_anycast.cli.common import close_connections, load
-from nornir_anycast.cli.output import stdout_console
+from nornir_anycast.cli.output import rule, stdout_console
 from nornir_anycast.drain.runner import DrainReport, run_drain, run_undrain
 
 
@@ -23,6 +23,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="how long to wait for the edge at each step (default 30)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check and print the plan (and the bird.conf diff); change nothing and "
+                        "wait for nothing")
 
 
 def register(sub: Any) -> None:
@@ -47,7 +50,12 @@ def register(sub: Any) -> None:
 
 
 def print_report(report: DrainReport, console: Console) -> None:
-    table = Table(title=f"{report.action} {report.host}", title_justify="left")
+    """The steps (a dry run: the plan and the bird.conf diff), then the outcome."""
+    if report.dry_run and report.diff:
+        rule(console, f"{report.host}: would change")
+        console.print(report.diff, highlight=False, markup=False)
+    title = f"{report.action} {report.host}" + (" (dry run)" if report.dry_run else "")
+    table = Table(title=title, title_justify="left")
     for col in ("t (s)", "step", "took (s)", "what"):
         table.add_column(col, justify="right" if col in ("t (s)", "took (s)") else "left")
     for s in report.steps:
@@ -60,7 +68,8 @@ def print_report(report: DrainReport, console: Console) -> None:
     hops = "; ".join(f"{p} -> {', '.join(h) or 'none'}" for p, h in report.edge_next_hops.items())
     session = ("" if report.session_kept is None else
                "; BGP session kept" if report.session_kept else "; BGP session was RESET")
-    console.print(f"[green]{report.action} ok[/green]: {report.host} in {report.seconds:.2f} s"
+    what = f"{report.action} dry run" if report.dry_run else report.action
+    console.print(f"[green]{what} ok[/green]: {report.host} in {report.seconds:.2f} s"
                   f"{session}; edge: {hops}" + ("" if report.changed else " (nothing changed)"),
                   highlight=False, soft_wrap=True)
 
@@ -89,7 +98,7 @@ def run_drain_cli(args: argparse.Namespace) -> int:
     _check_host(args, design)
     try:
         report = run_drain(nr, design, args.host, grace=args.grace, timeout=args.timeout,
-                           force=args.force)
+                           force=args.force, dry_run=args.dry_run or None)
     finally:
         close_connections(nr)
     return _finish(report, args)
@@ -99,7 +108,8 @@ def run_undrain_cli(args: argparse.Namespace) -> int:
     nr, design, _ = load(args)
     _check_host(args, design)
     try:
-        report = run_undrain(nr, design, args.host, timeout=args.timeout)
+        report = run_undrain(nr, design, args.host, timeout=args.timeout,
+                             dry_run=args.dry_run or None)
     finally:
         close_connections(nr)
     return _finish(report, args)

@@ -27,11 +27,13 @@ from paths import INVENTORIES, ROOT
 
 from nornir_anycast.cli import main as cli_main
 from nornir_anycast.cli.deploy import print_report as print_deploy
+from nornir_anycast.cli.drain import print_report as print_drain
 from nornir_anycast.cli.output import command_name, plural, rule, stdout_console
 from nornir_anycast.cli.verify import attempt_line, print_next_steps, print_report
 from nornir_anycast.deploy.runner import DeployReport, HostDeploy
 from nornir_anycast.design.build import load_design
 from nornir_anycast.design.registry import attach
+from nornir_anycast.drain.runner import DrainReport, Step
 from nornir_anycast.inventory import secrets
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.tasks.verify_anycast import verify_anycast
@@ -217,6 +219,30 @@ def test_hints_name_the_command_as_typed(capsys: pytest.CaptureFixture[str]) -> 
     assert lines[1:] and all(line.startswith("  nornir-anycast ") for line in lines[1:]), lines
     assert "  nornir-anycast lab exec client -- curl -s http://10.13.13.1/file" in lines
     assert command_name(argparse.Namespace()) == "python3 tasks.py"
+
+
+def test_drain_dry_run_prints_the_plan_and_the_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    """`drain --dry-run`: the bird.conf diff under a short rule, the plan titled (dry run), and
+    `drain dry run ok` (nothing changed)."""
+    diff = ("--- /etc/bird/bird.conf\n+++ /etc/bird/bird.conf (rendered)\n"
+            "-bgp_local_pref = 100;\n+bgp_local_pref = 0;")
+    report = DrainReport(action="drain", host="server-2", dry_run=True, ok=True, diff=diff,
+                         steps=[Step(name="lower", at="10:00:00", t=0.0, seconds=0.0,
+                                     detail="would lower server-2's preference")])
+    print_drain(report, stdout_console())
+    out = capsys.readouterr().out
+    assert out.startswith("── server-2: would change ─")
+    assert diff in out and "drain server-2 (dry run)" in out
+    assert "would lower server-2's preference" in out
+    assert "drain dry run ok: server-2 in 0.00 s" in out and "(nothing changed)" in out, out
+    _no_padding(out)
+
+
+def test_drain_and_undrain_take_dry_run() -> None:
+    parser = cli_main.build_parser()
+    for command in ("drain", "undrain"):
+        assert parser.parse_args([command, "server-2", "--dry-run"]).dry_run is True
+        assert parser.parse_args([command, "server-2"]).dry_run is False
 
 
 # --- verify --wait -------------------------------------------------------------------------------
