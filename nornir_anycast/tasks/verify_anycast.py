@@ -28,7 +28,7 @@ def verify_anycast(task: Task, *, design: Design | None = None,
     Args:
         task: the Nornir task (one host).
         design: the design of the whole inventory, carrying the drained servers
-            (design.build.with_drained, as run_verify passes it); default: the design derived
+            (design.ecmp.with_drained, as run_verify passes it); default: the design derived
             when the inventory was loaded (nornir_anycast.design.registry.design_for).
         dry_run: accepted for the task convention; verify only reads, dry run or not.
 
