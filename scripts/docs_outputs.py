@@ -14,9 +14,11 @@ An output block is an HTML comment naming the command, followed at once by a fen
 The comment is invisible on GitHub and in the MkDocs site. Words between `output` and the colon
 are options:
 
-- `lab`: the command needs the built-in lab (root). It runs only with `--lab`, after a fresh
-  `lab up`-less start (`lab down` first), in the order the lab blocks appear (README.md first,
-  then docs/ in file-name order), each distinct command once; `lab down` at the end, always.
+- `lab`: the command needs the built-in lab (root). Lab blocks run only with `--lab`: the lab of
+  $NORNIR_ANYCAST_LAB_PREFIX is removed first (`lab down`), then the lab blocks' commands run in
+  the order they appear (README.md first, then docs/ in file-name order), each distinct command
+  once (so the first of them should be `python3 tasks.py lab up`), and `lab down` runs at the
+  end, also when a command failed.
 - `stdout`: show stdout only (progress lines, which a run prints to stderr in an order that
   depends on thread timing, are left out). Without it, stdout and stderr are shown interleaved
   as a terminal would show them.
