@@ -69,3 +69,14 @@ def test_readme_is_short_and_keeps_the_quick_start() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert QUICK_START[1] in ci
+
+
+def test_readme_runbook_is_the_tested_example() -> None:
+    """The README's runbook lines are examples/render_only.py's (which the suite runs)."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    example = {line.strip() for line in (ROOT / "examples" / "render_only.py").read_text()
+               .splitlines()}
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 5
+    assert [line for line in lines if line not in example] == []
