@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,9 @@ def test_readme_runbook_is_the_tested_example() -> None:
     lines = [line.strip() for line in block.splitlines() if line.strip()]
     assert len(lines) >= 5
     assert [line for line in lines if line not in example] == []
+
+
+def test_readme_links_to_pages_that_exist() -> None:
+    links = re.findall(r"\]\((docs/[^)#]+)", (ROOT / "README.md").read_text())
+    assert len(links) >= 9
+    assert [link for link in links if not (ROOT / link).is_file()] == []
