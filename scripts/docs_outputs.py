@@ -24,10 +24,15 @@ are options:
   as a terminal would show them.
 - `fresh=PATH`: PATH (inside the checkout) is moved aside while the command runs and put back
   afterwards, so the command sees a first run (`render` writing into an empty `out/`).
+- `session=NAME`: the command runs in a directory outside the checkout, empty when the first
+  block of that session runs; the blocks of one session run one after the other in it, in the
+  order they appear (a walkthrough: `nornir-anycast init net`, then `nornir-anycast render -i
+  net`). The directory is removed afterwards; its path is shown as `~`.
 
-Each command runs with `bash -c` from the checkout's root, with the Python environment that runs
-this script first on PATH (as if its virtual environment were activated), without COLUMNS/LINES
-(so the width is what a pipe gets), and with PYTHONUNBUFFERED=1. The block holds `$ COMMAND`,
+Each command runs with `bash -c` from the checkout's root (or its session's directory), with the
+Python environment that runs this script first on PATH (as if its virtual environment were
+activated), without COLUMNS/LINES (so the width is what a pipe gets), and with
+PYTHONUNBUFFERED=1. The block holds `$ COMMAND`,
 the output, and `(exit status N)` when N is not 0.
 
 What is written (display form): the checkout's absolute path is shown as `~/nornir_anycast`, a
@@ -56,6 +61,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -73,7 +79,7 @@ _BLOCK = re.compile(
     r"^<!-- output(?P<opts>(?:[ \t]+[\w=./-]+)*):[ \t]+(?P<cmd>.+?)[ \t]+-->\n"
     r"(?P<fence>```+)(?P<lang>[\w-]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
     re.M | re.S)
-_OPTION = re.compile(r"^(lab|stdout|fresh=[\w./-]+)$")
+_OPTION = re.compile(r"^(lab|stdout|fresh=[\w./-]+|session=[\w-]+)$")
 
 
 class MarkerError(ValueError):
@@ -105,6 +111,11 @@ class Block:
     @property
     def fresh(self) -> list[str]:
         return [o.split("=", 1)[1] for o in self.options if o.startswith("fresh=")]
+
+    @property
+    def session(self) -> str | None:
+        names = [o.split("=", 1)[1] for o in self.options if o.startswith("session=")]
+        return names[0] if names else None
 
     @property
     def where(self) -> str:
@@ -146,7 +157,7 @@ def find_blocks(path: Path, text: str | None = None) -> list[Block]:
         bad = [o for o in options if not _OPTION.match(o)]
         if bad:
             raise MarkerError(f"{path}:{line}: unknown option(s) {bad} "
-                              "(known: lab, stdout, fresh=PATH)")
+                              "(known: lab, stdout, fresh=PATH, session=NAME)")
         blocks.append(Block(path=path, line=line, cmd=b.group("cmd"), options=options,
                             lang=b.group("lang"), fence=b.group("fence"),
                             body=b.group("body"), start=b.start("body"), end=b.end("body")))
@@ -236,23 +247,35 @@ def command_env(root: Path = ROOT, prefix: str | None = None) -> dict[str, str]:
 
 
 def run_command(cmd: str, *, stdout_only: bool = False, fresh: Sequence[str] = (),
-                root: Path = ROOT, prefix: str | None = None) -> Run:
-    """Run one shown command from the checkout's root; its block body in display form."""
+                root: Path = ROOT, prefix: str | None = None, cwd: Path | None = None) -> Run:
+    """Run one shown command from the checkout's root (or `cwd`); its block body in display
+    form (`cwd` shown as `~`)."""
     with _moved_aside(fresh, root):
         proc = subprocess.run(
-            ["bash", "-c", cmd], cwd=root, env=command_env(root, prefix), text=True,
+            ["bash", "-c", cmd], cwd=cwd or root, env=command_env(root, prefix), text=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL if stdout_only else subprocess.STDOUT,
             timeout=TIMEOUT_S, check=False)
-    text = f"$ {cmd}\n" + display(proc.stdout, root, prefix)
+    out = proc.stdout
+    if cwd is not None:
+        out = out.replace(str(cwd.resolve()), "~").replace(str(cwd), "~")
+    text = f"$ {cmd}\n" + display(out, root, prefix)
     if proc.returncode:
         text += f"(exit status {proc.returncode})\n"
     return Run(text=text, returncode=proc.returncode)
 
 
-def block_run(block: Block, root: Path = ROOT, prefix: str | None = None) -> Run:
+def block_run(block: Block, root: Path = ROOT, prefix: str | None = None,
+              cwd: Path | None = None) -> Run:
     return run_command(block.cmd, stdout_only=block.stdout_only, fresh=block.fresh,
-                       root=root, prefix=prefix)
+                       root=root, prefix=prefix, cwd=cwd)
+
+
+def run_session(blocks: Sequence[Block], root: Path = ROOT,
+                prefix: str | None = None) -> dict[Block, Run]:
+    """The blocks of one session, in order, in one fresh directory outside the checkout."""
+    with tempfile.TemporaryDirectory(prefix="docs-session-") as tmp:
+        return {b: block_run(b, root, prefix, cwd=Path(tmp)) for b in blocks}
 
 
 def same(shown: str, now: str) -> bool:
@@ -311,9 +334,17 @@ def run_blocks(blocks: Sequence[Block], *, lab: bool, root: Path = ROOT,
                 on_run(b, done[key])
         out[b] = done[key]
 
+    sessions: dict[str, list[Block]] = {}
     for b in blocks:
-        if not b.lab:
+        if b.session is not None and not b.lab:
+            sessions.setdefault(b.session, []).append(b)
+        elif not b.lab:
             go(b)
+    for members in sessions.values():
+        for b, r in run_session(members, root, prefix).items():
+            if on_run is not None:
+                on_run(b, r)
+            out[b] = r
     lab_blocks = [b for b in blocks if b.lab]
     if lab and lab_blocks:
         with fresh_lab(root, prefix):

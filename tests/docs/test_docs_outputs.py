@@ -16,7 +16,8 @@ from paths import ROOT
 
 do = load_docs_outputs()
 BLOCKS = do.all_blocks()
-KEYS = sorted({(b.cmd, b.options) for b in BLOCKS if not b.lab})
+KEYS = sorted({(b.cmd, b.options) for b in BLOCKS if not b.lab and b.session is None})
+SESSIONS = sorted({b.session for b in BLOCKS if not b.lab and b.session is not None})
 
 
 def test_the_docs_show_outputs_of_both_kinds() -> None:
@@ -37,6 +38,29 @@ def test_shown_output_is_what_the_command_prints(cmd: str, options: tuple[str, .
         fresh: bool = do.same(b.body, now.text)
         assert fresh, (f"{b.where}: the shown output of `{cmd}` is stale; refresh it with "
                        f"`.venv/bin/python scripts/docs_outputs.py`:\n{do.mismatch(b, now.text)}")
+
+
+@pytest.mark.parametrize("session", SESSIONS)
+def test_a_session_shows_what_its_commands_print_in_turn(session: str) -> None:
+    """A walkthrough outside the checkout (`session=NAME`): its blocks, in order, in one
+    fresh directory."""
+    blocks = [b for b in BLOCKS if b.session == session]
+    runs = do.run_session(blocks)
+    stale = [f"{b.where}: `{b.cmd}`\n{do.mismatch(b, runs[b].text)}"
+             for b in blocks if not do.same(b.body, runs[b].text)]
+    assert stale == [], ("stale outputs; refresh with `.venv/bin/python "
+                         "scripts/docs_outputs.py`:\n" + "\n".join(stale))
+
+
+def test_session_blocks_share_one_directory_outside_the_checkout(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("<!-- output session=s: echo one > f && pwd -->\n```console\n```\n\n"
+                    "<!-- output session=s: cat f -->\n```console\n```\n")
+    first, second = do.find_blocks(page)
+    runs = do.run_session([first, second])
+    assert runs[first].text == "$ echo one > f && pwd\n~\n"      # the directory, shown as ~
+    assert runs[second].text == "$ cat f\none\n"
+    assert not (ROOT / "f").exists()
 
 
 def test_a_stale_block_is_found_and_rewritten(tmp_path: Path) -> None:
