@@ -23,7 +23,6 @@ from paths import CAPTURES, ROOT
 EXAMPLES = ROOT / "examples"
 PUBLIC = {"nornir", "nornir_utils.plugins.functions", "nornir_anycast.tasks",
           "nornir_anycast.parsing", "__future__", "sys", "json", "time", "pathlib"}
-NEEDS_PLUGIN = "needs the AnycastInventory plugin (issue 10 §2)"
 
 
 def run_example(name: str, cwd: Path, *args: str,
@@ -63,7 +62,6 @@ def test_parse_capture_example_fails_on_text_that_is_not_the_output(tmp_path: Pa
     assert "ParseError" in proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_PLUGIN)
 def test_render_only_example_outside_the_checkout(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "inventory", tmp_path / "net",
                     ignore=shutil.ignore_patterns("lab-dnat", "vyos-seed*"))
@@ -94,7 +92,6 @@ def docs_lab(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(strict=True, reason=NEEDS_PLUGIN)
 def test_deploy_verify_example_on_the_lab(tmp_path: Path, docs_lab: dict[str, str]) -> None:
     shutil.copytree(ROOT / "inventory", tmp_path / "net",
                     ignore=shutil.ignore_patterns("lab-dnat", "vyos-seed*"))
