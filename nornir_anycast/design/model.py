@@ -1,7 +1,8 @@
 """The typed model of an anycast design, built from a Nornir inventory.
 
 Inventory keys (host `data`, inherited from groups and defaults the Nornir way, top level only)
-map one to one onto the fields below; README.md "Inventory keys" documents them for users.
+map one to one onto the fields below; docs/your-network.md "Inventory keys" documents them for
+users.
 `build_design()` turns a Nornir inventory into a `Design`; `nornir_anycast.design.validation`
 checks it across hosts. Nothing here touches a device.
 """
@@ -130,7 +131,7 @@ class AnycastPrefix(_Strict):
 
 class HealthCheck(_Strict):
     """anycast-healthchecker on a server: announce each anycast prefix only while its check
-    passes (nornir_anycast.design.healthcheck; README "Health-checked announcements").
+    passes (nornir_anycast.design.healthcheck; docs/design.md).
 
     `command` (exit 0 = healthy) wins over `url` (an HTTP GET that must answer 2xx); with
     neither, the check is `GET http://<anycast address>/file` (the page nginx serves).

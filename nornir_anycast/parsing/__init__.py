@@ -7,7 +7,7 @@
 the prefix detail, `show ip bgp` the table). A command wrapped for a shell (`vtysh -c '...'`,
 `birdc [-s SOCKET] ...`) is unwrapped first. Each parser is a TTP template shipped in
 `templates/ttp/<platform>_<command>.ttp` plus the Python that assembles its records into the
-shapes documented in README "Parsing"; FRR's JSON goes through `json`.
+shapes documented in docs/parsing.md; FRR's JSON goes through `json`.
 
 Errors: an unknown platform or command raises UnsupportedCommandError listing what is
 supported; text that is not the output of the command raises ParseError naming platform and
@@ -147,7 +147,7 @@ def parse_output(platform: str, command: str, text: str) -> dict[str, Any]:
             `BIRD x.y ready.` banner are ignored).
 
     Returns:
-        A dict of plain JSON types, shaped per command (README "Parsing").
+        A dict of plain JSON types, shaped per command (docs/parsing.md).
 
     Raises:
         UnsupportedCommandError: no parser for this platform and command (the message lists

@@ -20,8 +20,8 @@ from nornir_anycast.inventory.passwords import neighbor_password
 ANYCAST_PREFIX_LIST = "ANYCAST"
 SERVERS_IN = "SERVERS-IN"
 #: Extra prefixes a server session on an edge may carry beyond the server's own anycast
-#: prefixes before FRR tears it down (`maximum-prefix N restart 1 force`, see README
-#: "Route safety"); the inventory's `bgp.maximum_prefix` replaces the computed limit.
+#: prefixes before FRR tears it down (`maximum-prefix N restart 1 force`, see docs/safety.md);
+#: the inventory's `bgp.maximum_prefix` replaces the computed limit.
 SERVER_MAXIMUM_PREFIX_MARGIN = 10
 #: Minutes FRR waits before re-opening a session torn down by maximum-prefix.
 SERVER_MAXIMUM_PREFIX_RESTART = 1

@@ -160,9 +160,9 @@ def deploy_anycast(task: Task, *, design: Design | None = None,
         task: the Nornir task (one host).
         design: the design of the whole inventory; default the one attached at load time
             (nornir_anycast.design.registry).
-        files: apply these rendered files (logical name -> RenderedFile, as render_host and
-            render_config give them) instead of rendering here, the way napalm_configure takes
-            a configuration.
+        files: apply these rendered files (logical name -> RenderedFile, as
+            nornir_anycast.render.render_host returns them; render_config's Result holds no
+            content) instead of rendering here, the way napalm_configure takes a configuration.
         dry_run: compute the diff, stage and check, change nothing (default: Nornir's).
         gate: the BgpGate servers take turns through (default: one of its own).
         journal: record every step for a rollback.

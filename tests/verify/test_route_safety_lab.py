@@ -1,4 +1,4 @@
-"""Route safety in the real lab (README "Route safety").
+"""Route safety in the real lab (docs/safety.md).
 
 1. A rogue server: server-1's bird.conf is rewritten by hand to also export 0.0.0.0/0, the
    servers' LAN 10.12.12.0/24 and an anycast prefix the inventory does not give it
