@@ -147,3 +147,15 @@ def patch_connections(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeLinux]:
 
     monkeypatch.setattr(Host, "get_connection", get_connection)
     return devices
+
+
+class AnswersWith:
+    """A netmiko connection that answers every command with `text`; records what was sent."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.sent: list[str] = []
+
+    def send_command(self, command: str, **_: Any) -> str:
+        self.sent.append(command)
+        return self.text

@@ -17,10 +17,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from fake_devices import AnswersWith
 from nornir.core.inventory import Host
 from nornir_utils.plugins.functions import print_result
 from paths import INVENTORIES, ROOT
@@ -50,18 +50,6 @@ def cli(*argv: str, cwd: Path, env: dict[str, str] | None = None
     return subprocess.run([sys.executable, str(ROOT / "tasks.py"), *argv], cwd=cwd,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True,
                           timeout=120, check=False)
-
-
-class AnswersWith:
-    """A netmiko connection that answers every command with `text`."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.sent: list[str] = []
-
-    def send_command(self, command: str, **_: Any) -> str:
-        self.sent.append(command)
-        return self.text
 
 
 def _no_padding(text: str) -> None:

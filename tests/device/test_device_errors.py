@@ -9,9 +9,8 @@ hosts are not affected.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from fake_devices import AnswersWith
 from nornir.core.inventory import Host
 from paths import ROOT
 
@@ -39,18 +38,6 @@ ERRORS = {
         "bird: syntax error, unexpected CF_SYM_UNDEFINED",
     ],
 }
-
-
-class AnswersWith:
-    """A netmiko connection that answers every command with `text`; records what was sent."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.sent: list[str] = []
-
-    def send_command(self, command: str, **_: Any) -> str:
-        self.sent.append(command)
-        return self.text
 
 
 def _cases() -> list[tuple[str, str]]:

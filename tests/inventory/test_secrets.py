@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from debug_log import debug_log
 from designs import edge_server_neighbors, inventory_copy
 from nornir.core.inventory import Host
 from paths import ROOT
@@ -65,19 +66,11 @@ def write_inventory(tmp: Path, source: str, *, password: dict[str, Any] | None =
 @contextlib.contextmanager
 def captured() -> Iterator[dict[str, io.StringIO]]:
     """stdout, stderr and every log record (root logger, DEBUG and up) of the block."""
-    out = {"stdout": io.StringIO(), "stderr": io.StringIO(), "logs": io.StringIO()}
-    handler = logging.StreamHandler(out["logs"])
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        with contextlib.redirect_stdout(out["stdout"]), contextlib.redirect_stderr(out["stderr"]):
-            yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
+    out = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    with debug_log() as logs, contextlib.redirect_stdout(out["stdout"]), \
+            contextlib.redirect_stderr(out["stderr"]):
+        out["logs"] = logs
+        yield out
 
 
 def assert_nowhere(secret: str, *texts: str) -> None:

@@ -6,10 +6,8 @@ a password are 0600 from the moment they exist, with the password intact.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import importlib
-import io
 import logging
 import os
 import stat
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from debug_log import debug_log
 from designs import edge_server_neighbors, inventory_copy
 from nornir.core import Nornir
 from nornir.core.task import AggregatedResult
@@ -57,23 +56,6 @@ def with_password(tmp: Path, source: str = "inventory") -> tuple[Nornir, Design]
 
     nr = load_nornir(inventory_copy(source, tmp / "inv", edit))
     return nr, build_design(nr)
-
-
-@contextlib.contextmanager
-def nornir_debug_log() -> Iterator[io.StringIO]:
-    """Every log record of the block (root logger at DEBUG: Nornir's own included)."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old)
 
 
 def printed(result: AggregatedResult, capsys: pytest.CaptureFixture[str],
@@ -167,7 +149,7 @@ def test_no_password_in_print_result_repr_or_debug_log(tmp_path: Path, out: bool
                                                        ) -> None:
     nr, design = with_password(tmp_path)
     kwargs: dict[str, Any] = {"out_dir": tmp_path / "out", "dry_run": False} if out else {}
-    with nornir_debug_log() as log:
+    with debug_log() as log:
         res = nr.run(task=render_config, design=design, **kwargs)
     assert not res.failed
     assert "running task 'template_file: frr.conf'" in log.getvalue()  # Nornir's DEBUG log
@@ -193,7 +175,7 @@ def test_a_rejected_file_fails_the_host_without_printing_the_password(
     monkeypatch.setitem(checkers.CHECKERS, "frr",
                         dataclasses.replace(checkers.CHECKERS["frr"], local=reject))
     nr, design = with_password(tmp_path)
-    with nornir_debug_log() as log:
+    with debug_log() as log:
         res = nr.filter(name="edge").run(task=render_config, design=design, check=True,
                                          out_dir=tmp_path / "out", dry_run=False)
     assert res["edge"].failed

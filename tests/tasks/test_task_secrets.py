@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from debug_log import debug_log
 from designs import edge_server_neighbors, inventory_copy
 from fake_devices import FakeLinux, patch_connections
 from nornir.core import Nornir
@@ -78,22 +78,6 @@ def lab(tmp_path: Path) -> tuple[Nornir, Design]:
     return nr, design
 
 
-@contextlib.contextmanager
-def _logs() -> Iterator[io.StringIO]:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    old = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old)
-
-
 def _everything(agg: AggregatedResult) -> str:
     """print_result's output and repr/str of every Result, its attributes and exceptions."""
     shown = io.StringIO()
@@ -112,7 +96,7 @@ def _everything(agg: AggregatedResult) -> str:
 
 
 def _run(nr: Nornir, hosts: tuple[str, ...], **kw: Any) -> tuple[AggregatedResult, str]:
-    with _logs() as logs:  # on_failed: a host an earlier run failed is run again
+    with debug_log() as logs:  # on_failed: a host an earlier run failed is run again
         agg = nr.filter(filter_func=lambda h: h.name in hosts).run(on_failed=True, **kw)
     return agg, _everything(agg) + "\n" + logs.getvalue()
 
