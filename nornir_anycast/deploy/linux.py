@@ -408,6 +408,16 @@ def run_services(shell: Shell, me: HostModel, actions: list[str],
     return done
 
 
+def _healthchecker_output(shell: Shell, me: HostModel) -> str:
+    """What anycast-healthchecker printed when it would not start (the lab keeps its output in
+    `<log>.out`; elsewhere the service manager has it), or `no message`."""
+    why = ""
+    if me.service_manager == "lab":
+        why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
+                        ).output.strip()
+    return why or "no message"
+
+
 def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
     """Start, restart or stop anycast-healthchecker; a start must still be running 1 s later
     (it exits at once on a bad configuration, saying why)."""
@@ -420,21 +430,13 @@ def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
     deadline = started + 5.0
     while not shell.run(cmds.running).ok:
         if time.monotonic() > deadline:
-            why = ""
-            if me.service_manager == "lab":
-                why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
-                                ).output.strip()
             raise DeviceError(f"{me.name}: anycast-healthchecker did not stay up after "
-                              f"{verb}: {why or 'no message'}")
+                              f"{verb}: {_healthchecker_output(shell, me)}")
         time.sleep(0.2)
     time.sleep(1.0)
     if not shell.run(cmds.running).ok:
-        why = ""
-        if me.service_manager == "lab":
-            why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
-                            ).output.strip()
         raise DeviceError(f"{me.name}: anycast-healthchecker exited right after {verb}: "
-                          f"{why or 'no message'}")
+                          f"{_healthchecker_output(shell, me)}")
     if verb == "start":
         # Give it time for its first verdicts (rise checks), so that BIRD, reloaded or started
         # after it, announces what is healthy at once; an unhealthy prefix stays withdrawn.
