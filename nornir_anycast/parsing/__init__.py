@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nornir_anycast.exceptions import ParseError, UnsupportedCommandError
-from nornir_anycast.parsing import bfd, bgp, bird, linux
+from nornir_anycast.parsing import bfd, bgp, bird, counters, linux
 from nornir_anycast.parsing._common import Ctx
 
 __all__ = [
@@ -65,6 +65,10 @@ _REGISTRY: tuple[_Entry, ...] = (
     _e(_ROUTERS, r"show ip bgp", "show ip bgp", bgp.parse_table),
     _e(_ROUTERS, r"show ip bgp summary", "show ip bgp summary", bgp.parse_summary),
     _e(_ROUTERS, rf"show ip bgp {_PREFIX}", "show ip bgp <prefix>", bgp.parse_prefix),
+    _e(_ROUTERS, r"show ip bgp neighbors", "show ip bgp neighbors",
+       counters.parse_bgp_neighbors),
+    _e(("frr",), r"show ip bgp neighbors json", "show ip bgp neighbors json",
+       counters.parse_bgp_neighbors_json),
     _e(("frr",), rf"show ip bgp neighbors {_ADDRESS} received-routes",
        "show ip bgp neighbors <address> received-routes", bgp.parse_neighbor_routes),
     _e(("frr",), rf"show ip bgp neighbors {_ADDRESS} routes",
@@ -80,6 +84,8 @@ _REGISTRY: tuple[_Entry, ...] = (
        "table <table>]", bird.parse_route),
     _e(("frr", "vyos"), r"show bfd peers", "show bfd peers", bfd.parse_peers),
     _e(("frr", "vyos"), r"show bfd peers brief", "show bfd peers brief", bfd.parse_peers_brief),
+    _e(("frr", "vyos"), r"show bfd peers counters", "show bfd peers counters",
+       counters.parse_bfd_counters),
     _e(_BIRDS, r"show bfd sessions", "show bfd sessions", bfd.parse_sessions),
     _e(("linux",), rf"{_IPROUTE}(?: (?:default|[0-9a-fA-F.:]+(?:/\d+)?|table \S+|proto \S+"
        rf"|dev \S+|root \S+|match \S+|exact \S+|scope \S+|type \S+))*",

@@ -62,6 +62,16 @@ def _timer(value: str) -> int | str | None:
     return None if value == "disabled" else value
 
 
+def peer_line(ctx: Ctx, line: str) -> dict[str, Any]:
+    """A `peer ...` line of `show bfd peers [counters]`: {peer, local_address, vrf, interface,
+    multihop}."""
+    m = _PEER_RE.match(line.strip())
+    if m is None:
+        raise ctx.error("peer line not understood", line)
+    return {"peer": m.group("peer"), "local_address": m.group("local"), "vrf": m.group("vrf"),
+            "interface": m.group("itf"), "multihop": bool(m.group("multihop"))}
+
+
 def parse_peers(ctx: Ctx, text: str) -> dict[str, Any]:
     """`show bfd peers`: {"peers": [{peer, local_address, vrf, interface, multihop, id,
     remote_id, mode, status, uptime, downtime, diagnostics, remote_diagnostics, peer_type,
@@ -84,14 +94,10 @@ def parse_peers(ctx: Ctx, text: str) -> dict[str, Any]:
     block: dict[str, Any] | None = None
     for rec in records[1:]:
         if "peer" in rec:
-            m = _PEER_RE.match(rec["peer"].strip())
-            if m is None:
-                raise ctx.error("peer line not understood", rec["peer"])
-            peer = {"peer": m.group("peer"), "local_address": m.group("local"),
-                    "vrf": m.group("vrf"), "interface": m.group("itf"),
-                    "multihop": bool(m.group("multihop")), "id": None, "remote_id": None,
-                    "mode": None, "status": None, "diagnostics": None,
-                    "remote_diagnostics": None, "local": {}, "remote": {}}
+            peer = peer_line(ctx, rec["peer"])
+            peer.update({"id": None, "remote_id": None, "mode": None, "status": None,
+                         "diagnostics": None, "remote_diagnostics": None, "local": {},
+                         "remote": {}})
             peers.append(peer)
             block = None
             continue

@@ -46,6 +46,8 @@ def source_of(platform: str, state: str) -> str:
     src = SOURCES.get(f"{platform}/{state}") or SOURCES.get(platform, "")
     if state.startswith("bfd_"):  # BFD states come from the lab, not capture.py's topology
         src = src.replace("tests/captures/capture.py", "tests/captures/capture_bfd.py")
+    if state.startswith("counters_"):  # so do the down counters
+        src = src.replace("tests/captures/capture.py", "tests/captures/capture_counters.py")
     return f"{src} (state {state})" if platform in ("frr", "bird2", "linux") else src
 
 
