@@ -5,14 +5,14 @@ Run as root against a lab that is up, deployed and verified with BFD on (the def
     NORNIR_ANYCAST_LAB_PREFIX=i11f python3 tasks.py lab up && ... deploy && ... verify --wait 60
     NORNIR_ANYCAST_LAB_PREFIX=i11f .venv/bin/python tests/captures/capture_counters.py --out DIR
 
-It writes `frr/counters_<state>/edge__<command>.txt` for two states: `counters_fresh` (right
-after deploy: every session up once) and `counters_flapped` (server-1's BGP protocol disabled and enabled again with `birdc
-disable/enable` of its BGP protocol, server-2's switch port cut for 1 s with
+It writes `frr/counters_<state>/edge__<command>.txt` (commands `show bfd peers counters`,
+`show ip bgp neighbors`, `show ip bgp neighbors json`) for two states: `counters_fresh` (right
+after deploy: every session up once) and `counters_flapped` (server-1's BGP protocol disabled
+and enabled again with `birdc disable/enable`, server-2's switch port cut for 1 s with
 nornir_anycast.drill.faults.cut_link), each time after the sessions are back up. In the capture
 of 2026-12-01 each server's BFD session went down once (BIRD takes its BFD session down with
 the BGP protocol) and each server's BGP session was dropped once; the ISP's did not move.
-Commands: `show bfd peers counters`,
-`show ip bgp neighbors`, `show ip bgp neighbors json`. Propose the `.json` files with
+Propose the `.json` files with
 make_expected.py and read each against its text before committing.
 """
 
