@@ -49,3 +49,14 @@ def _project_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test sees the checkout as the project root, whatever directory pytest started in."""
     monkeypatch.setenv("NORNIR_ANYCAST_ROOT", str(ROOT))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _counter_baselines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Deploy and verify store the routers' counters (nornir_anycast.deploy.baseline) in a
+    directory of each test's own, not in the checkout's `.state/` (tests in this process; the
+    commands lab tests run as subprocesses use the checkout's, git-ignored)."""
+    from nornir_anycast.deploy import baseline
+
+    # baseline_dir() is home() / STATE_DIR: an absolute STATE_DIR is taken as it is
+    monkeypatch.setattr(baseline, "STATE_DIR", tmp_path / "counter-baselines")

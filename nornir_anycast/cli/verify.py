@@ -20,6 +20,7 @@ from nornir_anycast.cli.output import (
     stdout_console,
 )
 from nornir_anycast.design.model import Design
+from nornir_anycast.verify.checks import severity_of
 from nornir_anycast.verify.runner import VerifyReport, run_verify
 
 
@@ -34,15 +35,34 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _remarks(checks: list[dict[str, Any]]) -> str:
+    """`, 1 warning, 1 note` for the warnings and notes among `checks` (`` when none)."""
+    warnings = sum(1 for c in checks if severity_of(c) == "warning")
+    notes = sum(1 for c in checks if severity_of(c) == "info")
+    return ((f", {plural(warnings, 'warning')}" if warnings else "")
+            + (f", {plural(notes, 'note')}" if notes else ""))
+
+
 def print_report(report: VerifyReport, console: Console) -> None:
+    """The table of hosts, a FAIL line per failed check, a WARN line per warning (a session
+    that flapped: verify still passes) and a NOTE line per note, then the verdict.
+
+    Warnings and notes are not counted as checks: `ok (9 checks, 1 warning)`.
+    """
     table = Table(title="verify", title_justify="left")
     for col in ("host", "role", "result", "changed", "seconds"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
     for h in sorted(report.hosts, key=lambda h: h.host):
-        checks = [c for c in report.checks if c["host"] == h.host]
+        mine = [c for c in report.checks if c["host"] == h.host]
+        checks = [c for c in mine if severity_of(c) in ("ok", "error")]
+        extra = _remarks(mine)
         bad = sum(1 for c in checks if not c["passed"])
-        result = (f"[red]FAILED ({bad} of {plural(len(checks), 'check')})[/red]"
-                  if bad or h.failed else f"[green]ok ({plural(len(checks), 'check')})[/green]")
+        if bad or h.failed:
+            result = f"[red]FAILED ({bad} of {plural(len(checks), 'check')}{extra})[/red]"
+        elif extra:
+            result = f"[yellow]ok ({plural(len(checks), 'check')}{extra})[/yellow]"
+        else:
+            result = f"[green]ok ({plural(len(checks), 'check')})[/green]"
         table.add_row(h.host, h.role, result, "no", f"{h.seconds:.2f}")
     console.print(table)
     failed = [c for c in report.checks if not c["passed"]]
@@ -50,15 +70,22 @@ def print_report(report: VerifyReport, console: Console) -> None:
         console.print(f"[red]FAIL[/red] {c['host']} {c['name']}: "
                       + escape(one_line(str(c["message"]))),
                       soft_wrap=True, highlight=False)
+    for severity, label in (("warning", "[yellow]WARN[/yellow]"), ("info", "[cyan]NOTE[/cyan]")):
+        for c in report.checks:
+            if severity_of(c) == severity:
+                console.print(f"{label} {c['host']} {c['name']}: "
+                              + escape(one_line(str(c["message"]))),
+                              soft_wrap=True, highlight=False)
+    counted = [c for c in report.checks if severity_of(c) in ("ok", "error")]
+    extra = _remarks(report.checks)
     if report.ok:
-        passed = len(report.checks)
         after = (f" after {report.converged_after_s:.1f} s"
                  if report.converged_after_s and report.attempts > 1 else "")
-        console.print(f"[green]verify passed[/green]: {plural(passed, 'check')}{after}",
-                      highlight=False)
+        console.print(f"[green]verify passed[/green]: {plural(len(counted), 'check')}{after}"
+                      f"{extra}", highlight=False)
     else:
         console.print(f"[red]verify failed[/red]: {len(failed)} of "
-                      f"{plural(len(report.checks), 'check')} failed", highlight=False)
+                      f"{plural(len(counted), 'check')} failed{extra}", highlight=False)
 
 
 def print_next_steps(report: VerifyReport, design: Design, console: Console,

@@ -3,6 +3,7 @@ servers that must reload BGP taking turns through one shared BgpGate."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +74,18 @@ def dry_run_of(nr: Nornir, dry_run: bool | None) -> bool:
 
 def run_deploy(nr: Nornir, design: Design | None = None, *, dry_run: bool | None = None,
                batch: int = 1, gate: BgpGate | None = None,
-               journal: Journal | None = None) -> DeployReport:
+               journal: Journal | None = None, baseline: bool = True) -> DeployReport:
     """Deploy every host of `nr`; the others still complete when one fails.
 
     `design`: default the one attached at load time; `dry_run`: default Nornir's
     (`InitNornir(dry_run=True)` makes this a dry run that changes nothing). Servers already
     announcing take turns through `gate` (default: a new BgpGate of `batch` places) when their
     change reloads BGP; `gate.log` records who held a place when. With `journal`, each host's
-    steps are recorded there for a rollback (nornir_anycast.deploy.rollback).
+    steps are recorded there for a rollback (nornir_anycast.deploy.rollback). With `baseline`
+    (default) and not on a dry run, the session down counters of every router that deployed
+    are recorded once all hosts have applied, for verify to compare with
+    (nornir_anycast.deploy.baseline); a router whose counters cannot be read gets no baseline
+    (its next verify records one), and the deploy's result does not change.
     """
     from nornir_anycast.progress import ProgressProcessor
     from nornir_anycast.tasks.deploy_anycast import deploy_anycast  # see tasks/__init__
@@ -109,5 +114,18 @@ def run_deploy(nr: Nornir, design: Design | None = None, *, dry_run: bool | None
             actions=[redact(str(a)) for a in result.get("actions", [])],
             drained=result.get("drained"),
         ))
+    if baseline and not dry_run:
+        _record_baseline(nr, design, {h.host for h in hosts if not h.failed})
     return DeployReport(ok=not agg.failed, dry_run=dry_run,
                         hosts=sorted(hosts, key=lambda h: h.host))
+
+
+def _record_baseline(nr: Nornir, design: Design, deployed: set[str]) -> None:
+    """The routers' down counters after deploy (nornir_anycast.deploy.baseline)."""
+    from nornir_anycast.deploy.baseline import record_baseline
+
+    ok = nr.filter(filter_func=lambda h: h.name in deployed)
+    try:
+        record_baseline(ok, design, by="deploy")
+    except OSError as exc:  # the state directory is not writable: verify records one later
+        logging.getLogger(__name__).warning("session counters not recorded: %s", exc)

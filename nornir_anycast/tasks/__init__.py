@@ -17,6 +17,7 @@ from nornir_netmiko.connections import CONNECTION_NAME
 from nornir_anycast.tasks.apply_drain import apply_drain
 from nornir_anycast.tasks.confirm_commit import confirm_commit
 from nornir_anycast.tasks.deploy_anycast import deploy_anycast
+from nornir_anycast.tasks.read_counters import read_counters
 from nornir_anycast.tasks.read_drain_state import read_drain_state
 from nornir_anycast.tasks.render_config import render_config
 from nornir_anycast.tasks.rollback_anycast import rollback_anycast
@@ -29,6 +30,7 @@ __all__ = (
     "apply_drain",
     "confirm_commit",
     "deploy_anycast",
+    "read_counters",
     "read_drain_state",
     "render_config",
     "rollback_anycast",

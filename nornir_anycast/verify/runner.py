@@ -3,6 +3,7 @@ or `wait` seconds have gone, with a report of every check."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.inventory.secrets import redact, redact_data
+from nornir_anycast.verify.checks import Check
 
 
 @dataclass
@@ -68,7 +70,7 @@ def verify_once(nr: Nornir, design: Design) -> VerifyReport:
             _drop_connection(nr, name)  # reconnect on the next attempt
             checks.append({"name": "host_reachable", "host": name, "passed": False,
                            "expected": "host answers", "actual": error,
-                           "message": f"{name}: {error}"})
+                           "message": f"{name}: {error}", "severity": "error"})
         elif isinstance(res.result, list):
             checks.extend(redact_data(res.result))  # device text may echo a secret
         hosts.append(HostOutcome(host=name, role=design.hosts[name].role, failed=multi.failed,
@@ -94,9 +96,46 @@ def read_drained(nr: Nornir, design: Design) -> dict[str, dict[str, Any]]:
             if not multi.failed and isinstance(multi[0].result, dict)}
 
 
+def flap_checks(nr: Nornir, design: Design, *, store: bool = True,
+                now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Read the routers' session down counters, compare them with the stored baseline, store
+    the new ones (unless `store` is False): the flap warnings and notes as check dicts.
+
+    nornir_anycast.deploy.baseline keeps the baseline, nornir_anycast.verify.checks.flaps
+    judges. A router with no baseline yet is only recorded; one that cannot be read gets a
+    `session_counters` warning and keeps its old baseline.
+    """
+    from nornir_anycast.deploy.baseline import (
+        inventory_key,
+        load_baseline,
+        read_routers,
+        store_baseline,
+    )
+    from nornir_anycast.verify.checks.flaps import check_flaps, check_unread
+
+    found = read_routers(nr, design)
+    key = inventory_key(nr)
+    stored = load_baseline(key)
+    out: list[Check] = []
+    for name in sorted(found.counters):
+        before = stored.get(name)
+        out += check_flaps(design.hosts[name], design,
+                           before.sessions if before is not None else None,
+                           found.counters[name], by=before.by if before else "deploy",
+                           recorded_at=before.recorded_at if before else None, now=now)
+    out += [check_unread(name, error) for name, error in sorted(found.errors.items())]
+    if store and found.counters:
+        try:
+            store_baseline(key, found.counters, by="verify", now=now)
+        except OSError as exc:
+            out.append(check_unread(next(iter(sorted(found.counters))),
+                                    f"could not store them: {exc}"))
+    return [dict(redact_data(c.as_dict())) for c in out]
+
+
 def run_verify(nr: Nornir, design: Design | None = None, wait: float = 0.0,
                interval: float = 0.5, on_attempt: Any = None,
-               everyone: Nornir | None = None) -> VerifyReport:
+               everyone: Nornir | None = None, baseline: bool = True) -> VerifyReport:
     """Verify, retrying every `interval` s until everything passes or `wait` s have gone.
 
     `design` None: the one attached to `nr`'s inventory when it was loaded
@@ -109,6 +148,11 @@ def run_verify(nr: Nornir, design: Design | None = None, wait: float = 0.0,
     Each attempt first reads which servers are drained (their marker,
     nornir_anycast.device.drain_marker) from `everyone` (the whole inventory; default `nr`): a
     drained server is expected out of the ECMP set, whichever hosts `nr` checks.
+
+    With `baseline` (default), once the attempts are over the routers' session down counters
+    are compared with the ones stored by deploy or the previous verify, and stored again (not
+    on a dry run): a session that went down meanwhile is a warning check (`severity`
+    `warning`, `passed` True: `ok` does not change; see `flap_checks`).
     """
     from nornir_anycast.design.ecmp import with_drained
     from nornir_anycast.design.registry import NoDesignError, lookup
@@ -129,9 +173,12 @@ def run_verify(nr: Nornir, design: Design | None = None, wait: float = 0.0,
         elapsed = time.monotonic() - start
         if report.ok:
             report.converged_after_s = round(elapsed, 3)
-            return report
+            break
         if elapsed + interval > wait:
-            return report
+            break
         if on_attempt is not None:
             on_attempt(attempt, report, elapsed)
         time.sleep(interval)
+    if baseline:
+        report.checks.extend(flap_checks(nr, design, store=not nr.data.dry_run))
+    return report

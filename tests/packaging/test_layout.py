@@ -21,7 +21,7 @@ STAGES = {
 }
 #: The thin Nornir task wrappers belong to the stage of what they wrap.
 TASK_STAGES = {
-    "render_config": 3, "send_parsed": 4, "read_drain_state": 4,
+    "render_config": 3, "send_parsed": 4, "read_drain_state": 4, "read_counters": 4,
     "deploy_anycast": 5, "confirm_commit": 5, "rollback_anycast": 5,
     "verify_anycast": 6, "wait_edge_route": 7, "apply_drain": 7,
 }

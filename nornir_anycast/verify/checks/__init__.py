@@ -11,7 +11,9 @@ replaying captured output. One module per area:
 - `isp`: what the ISP learned (the anycast prefix, and nothing internal);
 - `safety`: route safety, what a server announces to the edge;
 - `http`: requests from the client, answered by exactly the expected servers;
-- `bfd`: BFD sessions on both ends.
+- `bfd`: BFD sessions on both ends;
+- `flaps`: sessions that went down since the previous verify or deploy (warnings: the routers'
+  down counters against the stored baseline, nornir_anycast.deploy.baseline).
 """
 
 from __future__ import annotations
@@ -23,10 +25,19 @@ from typing import Any
 
 from nornir_anycast.design.model import Design
 
+#: A check's severity: `ok` (passed), `error` (failed: verify fails), `warning` (something an
+#: engineer should look at that does not make the network wrong now, such as a session that
+#: flapped; verify still passes), `info` (a note: a counter that restarted).
+SEVERITIES = ("ok", "error", "warning", "info")
+
 
 @dataclass(frozen=True)
 class Check:
-    """One named check on one host, with what was expected and what was found."""
+    """One named check on one host, with what was expected and what was found.
+
+    `severity` None: `ok` when passed, `error` when not. A `warning` or `info` check has
+    `passed` True: it never fails verify.
+    """
 
     name: str
     host: str
@@ -34,9 +45,27 @@ class Check:
     expected: Any
     actual: Any
     message: str
+    severity: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity is not None and self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r}: not one of {', '.join(SEVERITIES)}")
+        if self.severity in ("warning", "info") and not self.passed:
+            raise ValueError(f"a {self.severity} check passes (it never fails verify)")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["severity"] = severity_of(data)
+        return data
+
+
+def severity_of(check: dict[str, Any]) -> str:
+    """The severity of a check dict (`as_dict()`): its `severity`, else `ok`/`error` from
+    `passed` (a dict written before severities existed has none)."""
+    given = check.get("severity")
+    if given in SEVERITIES:
+        return str(given)
+    return "ok" if check.get("passed") else "error"
 
 
 def ip_sort(addresses: Iterable[str]) -> list[str]:
