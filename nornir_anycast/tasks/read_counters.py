@@ -15,9 +15,9 @@ def read_counters(task: Task, *, design: Design | None = None,
                   dry_run: bool | None = None) -> Result:
     """Read how often each BGP and BFD session of this router went down.
 
-    Sends `show ip bgp neighbors` and, on an edge with BFD on, `show bfd peers counters`. Hosts that are
-    not FRR or VyOS routers (servers, the client) have no such counters: result None, nothing
-    sent. It only reads, so a dry run reads too.
+    Sends `show ip bgp neighbors` and, on an edge with BFD on, `show bfd peers counters`.
+    Hosts that are not FRR or VyOS routers (servers, the client) have no such counters: result
+    None, nothing sent. It only reads, so a dry run reads too.
 
     Returns:
         Result with `result` = None (not a router) or {peer address: {"bfd_down": int | None,

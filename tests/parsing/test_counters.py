@@ -12,7 +12,7 @@ from paths import CAPTURES
 
 from nornir_anycast.exceptions import ParseError
 from nornir_anycast.parsing import parse_output, supported_commands
-from nornir_anycast.parsing.counters import session_counters
+from nornir_anycast.parsing.counters import SessionCounters, session_counters
 
 SERVERS = ("10.12.12.1", "10.12.12.2")
 ISP = "172.16.42.2"
@@ -23,10 +23,10 @@ def _read(state: str, command: str) -> str:
             f"edge__{command.replace(' ', '_')}.txt").read_text()
 
 
-def _counters(state: str, platform: str = "frr") -> dict[str, dict[str, int | None]]:
+def _counters(state: str, platform: str = "frr") -> dict[str, SessionCounters]:
     bfd = parse_output(platform, "show bfd peers counters", _read(state, "show bfd peers counters"))
     bgp = parse_output(platform, "show ip bgp neighbors", _read(state, "show ip bgp neighbors"))
-    return {a: dict(c) for a, c in session_counters(bfd=bfd, bgp=bgp).items()}
+    return session_counters(bfd=bfd, bgp=bgp)
 
 
 def test_fresh_lab_counts_no_down_event() -> None:
@@ -62,8 +62,7 @@ def test_vyos_prints_the_same_behind_its_prompt() -> None:
                        (d / "edge__show_bfd_peers_counters.txt").read_text())
     bgp = parse_output("vyos", "show ip bgp neighbors",
                        (d / "edge__show_ip_bgp_neighbors.txt").read_text())
-    assert {a: dict(c) for a, c in session_counters(bfd=bfd, bgp=bgp).items()} == \
-        _counters("flapped")
+    assert session_counters(bfd=bfd, bgp=bgp) == _counters("flapped")
     assert "show bfd peers counters" in supported_commands("vyos")["vyos"]
     assert "show ip bgp neighbors json" not in supported_commands("vyos")["vyos"]
 

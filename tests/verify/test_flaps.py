@@ -33,7 +33,7 @@ from nornir_anycast.verify.checks import Check, severity_of
 from nornir_anycast.verify.checks.flaps import check_flaps, when_text
 from nornir_anycast.verify.runner import VerifyReport, run_verify
 
-AT = dt.datetime(2026, 12, 1, 12, 1, 5, tzinfo=dt.timezone.utc)
+AT = dt.datetime(2026, 12, 1, 12, 1, 5, tzinfo=dt.UTC)
 NOW = AT + dt.timedelta(minutes=5)
 S1, S2, ISP = "10.12.12.1", "10.12.12.2", "172.16.42.2"
 
