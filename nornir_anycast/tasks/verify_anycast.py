@@ -34,8 +34,10 @@ def verify_anycast(task: Task, *, design: Design | None = None,
 
     Returns:
         Result with `result` = list of check dicts (name, host, passed, expected, actual,
-        message: plain data, secrets redacted), `failed` = any check failed, `changed` = False
-        (verify changes nothing).
+        message, severity `ok`/`error`: plain data, secrets redacted), `failed` = any check
+        failed, `changed` = False (verify changes nothing). The flap warnings (the routers'
+        down counters against the stored baseline) are not this task's: run_verify adds them
+        once per run (nornir_anycast.verify.runner.flap_checks).
 
     Raises:
         NoDesignError: no `design=` and the inventory was not loaded by nornir_anycast.
