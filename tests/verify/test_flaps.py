@@ -244,6 +244,23 @@ def test_a_router_that_cannot_be_read_is_a_warning(monkeypatch: pytest.MonkeyPat
     assert "the device answered: % Unknown command" in unread[0]["message"]
 
 
+def test_a_baseline_that_cannot_be_stored_is_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nornir_anycast.verify import runner
+
+    def refuse(*_: Any, **__: Any) -> Path:
+        raise PermissionError(13, "Permission denied", "/state/counters")
+
+    nr = load_nornir(ROOT / "inventory")
+    devices = patch_connections(monkeypatch)
+    devices["edge"], devices["isp"] = _edge("fresh"), _isp()
+    monkeypatch.setattr(runner, "store_baseline", refuse)
+    found = runner.flap_checks(nr, registry.lookup(nr) or pytest.fail("no design"))
+    assert [(c["name"], c["severity"], c["passed"]) for c in found] == [
+        ("session_counters", "warning", True)]
+    assert "could not store the session down counters: [Errno 13] Permission denied" in \
+        found[0]["message"]
+
+
 def _report(checks: list[dict[str, Any]]) -> VerifyReport:
     from nornir_anycast.verify.runner import HostOutcome
 
