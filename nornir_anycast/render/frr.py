@@ -20,6 +20,7 @@ from nornir_anycast.render.neighbors import (
     server_allowed_prefixes,
     server_prefix_list,
     server_route_map,
+    servers_out_policy,
 )
 
 #: FRR's `frr defaults traditional` values: lines equal to them are left out, because FRR leaves
@@ -41,6 +42,8 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
     - EBGP-OUT on an edge: permit only ANYCAST, so internal routes never leak to the ISP.
     - EBGP-OUT on any other router, and EBGP-IN: permit everything (an explicit policy only
       because FRR 8.4 enforces `bgp ebgp-requires-policy`).
+    - SERVERS-OUT (edge, out to every server): deny everything, not even a default route
+      (nornir_anycast.render.neighbors.servers_out_policy says why).
     """
     policies = Policies()
     anycast = edge_anycast_prefixes(host, design) if host.role == "edge" else []
@@ -73,6 +76,7 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
     for name, rules in defaults.items():
         if name in referenced and name not in host.route_maps:
             policies.route_maps[name] = rules
+    policies.route_maps.update(servers_out_policy(host, neighbors))
     policies.route_maps.update(per_server)
     return policies
 

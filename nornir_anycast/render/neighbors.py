@@ -4,7 +4,8 @@
 An FRR edge filters what each server may announce (`SERVERS-IN-<server>` permitting
 `ANYCAST-<server>`), and FRR 8.4 wants a policy on every eBGP session (`EBGP-IN`, `EBGP-OUT`):
 `neighbor_views(..., frr_policy=True)` fills those names in where the inventory names none
-(nornir_anycast.render.frr renders the policies themselves).
+(nornir_anycast.render.frr renders the policies themselves). Every edge, FRR or VyOS, sends its
+servers nothing (`SERVERS-OUT`, a deny-all route-map, see `servers_out_policy`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ SERVER_MAXIMUM_PREFIX_MARGIN = 10
 SERVER_MAXIMUM_PREFIX_RESTART = 1
 EBGP_IN = "EBGP-IN"
 EBGP_OUT = "EBGP-OUT"
+#: The edge's export route-map on every server session where the inventory names no
+#: `route_map_out`: deny everything (servers need nothing from the edge, see servers_out_policy).
+SERVERS_OUT = "SERVERS-OUT"
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
     FRR 8.4 refuses to exchange routes with an eBGP peer without policies in both directions,
     and an edge must accept from its servers only the anycast prefixes: where the inventory
     names no route-map, EBGP-IN / EBGP-OUT / SERVERS-IN are used (see
-    nornir_anycast.render.frr.frr_policies).
+    nornir_anycast.render.frr.frr_policies). On every edge (any platform) a server session
+    without the inventory's `route_map_out` exports through SERVERS-OUT (`servers_out_policy`).
     """
     views: list[NeighborView] = []
     used: set[str] = set()
@@ -98,6 +103,8 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
         ibgp = host.asn is not None and nb.remote_as == host.asn
         to_server = ibgp and owner is not None and owner.role == "server"
         rm_in, rm_out = nb.route_map_in, nb.route_map_out
+        if to_server and host.role == "edge":
+            rm_out = rm_out or SERVERS_OUT
         if frr_policy:
             if not ibgp:
                 rm_in = rm_in or EBGP_IN
@@ -122,6 +129,26 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
             maximum_prefix=_maximum_prefix(host, owner if to_server else None, frr_policy),
         ))
     return views
+
+
+def servers_out_policy(host: HostModel,
+                       neighbors: list[NeighborView]) -> dict[str, list[PolicyRule]]:
+    """The SERVERS-OUT route-map, when a server session of this edge uses it and the inventory
+    defines no route-map of that name (the inventory's wins): one `deny` rule, no match.
+
+    Servers get nothing from the edge, not even a default route. A server forwards (its return
+    traffic) by its static or connected default towards the edge, never by BGP (its BIRD imports
+    nothing and has no kernel protocol): a default learnt over the session would tie return
+    traffic to the very session a drill or a drain takes down. Without this policy an edge
+    re-advertises over iBGP everything it learns from the ISP, and each server's BIRD receives
+    and processes every update of a full table only to drop it. A user who wants routes on a
+    server names their own `route_map_out` on that neighbor.
+    """
+    if host.role != "edge" or SERVERS_OUT in host.route_maps:
+        return {}
+    if not any(n.to_server and n.route_map_out == SERVERS_OUT for n in neighbors):
+        return {}
+    return {SERVERS_OUT: [PolicyRule(seq=10, action="deny")]}
 
 
 def server_route_map(server: str) -> str:

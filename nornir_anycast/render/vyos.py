@@ -7,7 +7,13 @@ from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
 from nornir_anycast.render.environment import version_tuple
 from nornir_anycast.render.files import TemplateFile
-from nornir_anycast.render.neighbors import Policies, model_route_map, neighbor_views, timers_set
+from nornir_anycast.render.neighbors import (
+    Policies,
+    model_route_map,
+    neighbor_views,
+    servers_out_policy,
+    timers_set,
+)
 
 #: VyOS versions whose `set` syntax the templates write (the seed's; 1.3 moved BGP settings
 #: under address-family and 1.4 to `system-as`).
@@ -35,6 +41,8 @@ def plan_vyos(host: HostModel, design: Design) -> dict[str, TemplateFile]:
     policies = Policies()
     for name in sorted(host.route_maps):
         model_route_map(name, host.route_maps[name], policies)
+    # An edge sends its servers nothing (SERVERS-OUT, deny-all), as on FRR.
+    policies.route_maps.update(servers_out_policy(host, neighbors))
     context = dict(design=design, neighbors=neighbors, policies=policies,
                    timers=timers_set(host), layer4_hashing=vyos_layer4_hashing(host),
                    version=version)
