@@ -77,7 +77,12 @@ def parse_protocols_all(ctx: Ctx, text: str) -> dict[str, Any]:
     """`show protocols all [name]`: protocol lines with their details.
 
     Every protocol carries `routes` when BIRD printed a `Routes:` line (BIRD 2: one per
-    channel, summed; also per channel in `channels`). BGP protocols also carry `bgp_state`,
+    channel, summed; also per channel in `channels`), and the rows of its `Route change stats`
+    table when printed, each a dict of the columns given (received, rejected, filtered,
+    ignored, accepted; `---` left out), summed over the channels like `routes`:
+    `import_updates`, `import_withdraws`, `export_updates`, `export_withdraws`. With
+    `import none`, BIRD 2.0.12 counts each route it receives (and drops) as an import
+    withdrawal, received and ignored, not as an update. BGP protocols also carry `bgp_state`,
     `neighbor_address`, `neighbor_as`, `local_as` (None on BIRD 1.6, which does not print it),
     and when shown `neighbor_id`, `session`, `source_address`, `hold_timer`,
     `keepalive_timer`, `last_error`, `description`.
@@ -105,6 +110,10 @@ def parse_protocols_all(ctx: Ctx, text: str) -> dict[str, Any]:
             proto.setdefault("channels", []).append(channel)
         elif "key" in rec:
             _detail(proto, channel, rec["key"].strip(), rec.get("value", "").strip())
+    for p in protocols:  # the stats tables' header, kept only while reading their rows
+        p.pop("_stats_columns", None)
+        for c in p.get("channels", []):
+            c.pop("_stats_columns", None)
     return {"protocols": protocols}
 
 
@@ -141,7 +150,43 @@ def _routes(value: str) -> dict[str, int] | None:
     return out
 
 
+#: `Route change stats` rows and their key in the parsed protocol / channel.
+_STATS_ROWS = {"Import updates": "import_updates", "Import withdraws": "import_withdraws",
+               "Export updates": "export_updates", "Export withdraws": "export_withdraws"}
+#: The columns BIRD 1.6 and 2.0 print (their header line, `Route change stats:`, names them).
+_STATS_COLUMNS = ("received", "rejected", "filtered", "ignored", "accepted")
+
+
+def _stats_row(value: str, columns: tuple[str, ...]) -> dict[str, int] | None:
+    """One `Route change stats` row: its numbers by column (`---`: not counted, left out)."""
+    cells = value.split()
+    if len(cells) != len(columns) or not all(c.isdigit() or c == "---" for c in cells):
+        return None
+    return {col: int(c) for col, c in zip(columns, cells, strict=True) if c != "---"}
+
+
+def _add_stats(proto: dict[str, Any], channel: dict[str, Any] | None, name: str,
+               row: dict[str, int]) -> None:
+    if channel is not None:
+        channel[name] = row
+    total: dict[str, int] = proto.setdefault(name, {})
+    for k, v in row.items():
+        total[k] = total.get(k, 0) + v
+
+
 def _detail(proto: dict[str, Any], channel: dict[str, Any] | None, key: str, value: str) -> None:
+    if key == "Route change stats":
+        columns = tuple(value.split())
+        if columns:
+            (channel if channel is not None else proto)["_stats_columns"] = columns
+        return
+    if key in _STATS_ROWS:
+        holder = channel if channel is not None else proto
+        columns = holder.get("_stats_columns", _STATS_COLUMNS)
+        row = _stats_row(value, columns)
+        if row is not None:
+            _add_stats(proto, channel, _STATS_ROWS[key], row)
+        return
     if key == "Routes":
         routes = _routes(value)
         if routes is None:
