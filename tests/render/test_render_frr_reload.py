@@ -167,6 +167,9 @@ def test_rendered_frr_conf_is_stable_under_frr_reload(
     if host == "edge":
         assert "maximum-paths ibgp 2" in running
         assert "ip prefix-list ANYCAST seq 5 permit 10.13.13.1/32" in running
+        # the export policy to the servers, in the form FRR prints it
+        assert "route-map SERVERS-OUT deny 10" in running.splitlines()
+        assert "  neighbor 10.12.12.1 route-map SERVERS-OUT out" in running.splitlines()
 
     after = _diff_lines(frr_instance.reload(conf, "--test"))
     assert after == [], f"frr-reload.py --test still sees differences: {after}"
