@@ -17,7 +17,8 @@ are read again; BIRD's idle CPU rate (10 s before the load) is given so the load
 apart. Also reported: the edge's PfxSnt to each server, whether a server's session restarted
 (BIRD's `since` moved; a restart resets BIRD's statistics) and the edge's BFD session-down
 counters. `--capture DIR` keeps each server's `birdc show protocols all edge` text before and after,
-and its whole `birdc show protocols all` after.
+and its whole `birdc show protocols all` after, and the edge's `show ip bgp summary`.
+Last, `birdc restart edge` on server-1 and its statistics 5 s later.
 """
 
 from __future__ import annotations
@@ -154,6 +155,13 @@ def main() -> int:
                     (args.capture / f"{s}__{when}.txt").write_text(got[s][0])
                 full = lab_exec(s, *BIRDC, "show", "protocols", "all")
                 (args.capture / f"{s}__birdc_show_protocols_all.txt").write_text(full)
+            summary = lab_exec("edge", "vtysh", "-c", "show ip bgp summary")
+            (args.capture / "edge__show_ip_bgp_summary.txt").write_text(summary)
+        # What makes BIRD count afresh: its statistics survive a session restart; does
+        # `birdc restart` of the protocol reset them?
+        lab_exec("server-1", *BIRDC, "restart", "edge")
+        time.sleep(5)
+        out["server-1_after_birdc_restart"] = bird_session("server-1")[1]
     finally:
         run("lab", "down", check=False)
     print(json.dumps(out, indent=1))

@@ -72,6 +72,7 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
     except AnycastError as exc:
         return [_failed_query("server_bgp_session", me.name, cmd, exc)]
     out = sessions.check_server_sessions(me, design, protocols)
+    out += sessions.check_server_receives_no_routes(me, design, protocols)
     if bfd.bfd_pairs(me, design):
         cmd = bird_command(me, "show bfd sessions")
         try:
@@ -105,7 +106,9 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
     out: list[Check] = []
     cmd = router_command(me, "show ip bgp summary")
     try:
-        out += sessions.check_router_sessions(me, design, _send(task, cmd))
+        summary = _send(task, cmd)
+        out += sessions.check_router_sessions(me, design, summary)
+        out += sessions.check_edge_sends_no_routes(me, design, summary)
     except AnycastError as exc:
         out.append(_failed_query("router_bgp_session", me.name, cmd, exc))
     if me.platform == "frr" and bfd.bfd_pairs(me, design):
