@@ -32,7 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nornir_anycast.drill import upstream  # noqa: E402
 from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
+
+#: The lab ISP's session address and AS, as the lab inventories have them.
+ISP_ADDRESS = "172.16.42.2"
+ISP_ASN = 65000
 
 TASKS = [sys.executable, str(ROOT / "tasks.py")]
 
@@ -55,21 +60,14 @@ def lab_exec(host: str, *argv: str, stdin: str | None = None) -> str:
 
 
 def add_extra_routes(count: int, timeout: float = 300.0) -> float:
-    """The ISP announces `count` more host routes (100.64.0.0 on); wait until the edge has them."""
-    batch = "".join(f"route add blackhole 100.{64 + i // 65536}.{(i // 256) % 256}.{i % 256}/32\n"
-                    for i in range(count))
-    lab_exec("isp", "ip", "-batch", "-", stdin=batch)
-    lab_exec("isp", "vtysh", "-c", "configure terminal", "-c", "router bgp 65000",
-             "-c", "address-family ipv4 unicast", "-c", "redistribute kernel")
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        out = lab_exec("edge", "vtysh", "-c", "show ip bgp summary json")
-        peers = json.loads(out).get("ipv4Unicast", {}).get("peers", {})
-        got = peers.get("172.16.42.2", {}).get("pfxRcd", 0)
-        if got >= count:
-            return time.monotonic() - start
-        time.sleep(1)
-    raise SystemExit(f"the edge did not learn {count} routes in {timeout} s")
+    """The ISP announces `count` more host routes (100.64.0.0 on, nornir_anycast.drill.upstream:
+    the full-table drill's generator); seconds until the edge has them in BGP and its FIB."""
+    before = upstream.settle("edge", ISP_ADDRESS, timeout=timeout)
+    upstream.install("isp", count)
+    t0 = upstream.redistribute("isp", ISP_ASN, True)
+    done = upstream.wait_converged("edge", ISP_ADDRESS, since=t0, more=True, timeout=timeout,
+                                   received=before.received + count, fib=before.fib + count)
+    return done.fib_s
 
 
 def measure(servers: int, extra: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""`python tasks.py drill HOST --mode crash|graceful|service|drain`: a measured failover drill."""
+"""`python tasks.py drill HOST --mode crash|graceful|service|drain`: a measured failover drill;
+`drill EDGE --mode full-table [--routes N]`: the upstream sends a full table under load."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 
 from nornir_anycast.cli.common import load
 from nornir_anycast.cli.output import stderr_console, stdout_console
-from nornir_anycast.drill import measure
+from nornir_anycast.drill import full_table, measure
 from nornir_anycast.drill.runner import (
     DEFAULT_LONG_LIVED,
     DEFAULT_RATE,
@@ -29,9 +30,17 @@ def register(sub: Any) -> None:
                     "HOST: crash (its link cut, no goodbye), graceful (BIRD stopped), service "
                     "(nginx stopped), drain (the drain command). Reports the outage, when the "
                     "edge's kernel route dropped HOST, and broken long-lived connections; then "
-                    "restores HOST and verifies. Lab only (root).")
-    p.add_argument("host", metavar="HOST", help="the server to hurt (inventory name)")
-    p.add_argument("--mode", required=True, choices=measure.MODES)
+                    "restores HOST and verifies. full-table (HOST: the edge): the ISP announces "
+                    "--routes generated routes, withdraws them and announces them again, "
+                    "under the same load; reports false down events on the server sessions "
+                    "(from the edge's own counters), failed requests, how long the edge took to "
+                    "converge, peak memory and verify's duration. Lab only (root).")
+    p.add_argument("host", metavar="HOST",
+                   help="the server to hurt (inventory name); the edge for full-table")
+    p.add_argument("--mode", required=True, choices=(*measure.MODES, full_table.MODE))
+    p.add_argument("--routes", type=int, default=full_table.DEFAULT_ROUTES, metavar="N",
+                   help=f"full-table: routes the upstream announces (default "
+                        f"{full_table.DEFAULT_ROUTES:,})")
     p.add_argument("--duration", type=float, default=10.0, metavar="S",
                    help="seconds of load (the fault comes after min(2, S/3) s; default 10)")
     p.add_argument("--json", metavar="FILE", help="write the figures as JSON to FILE")
@@ -89,10 +98,56 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
             console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
 
 
+def print_full_table(o: full_table.FullTableOutcome, console: Console) -> None:
+    r = o.report
+    console.print(f"drill full-table on {r['host']}: {r['routes']:,} routes from the upstream, "
+                  f"{r['duration_s']:g} s of load to {o.target_url}", highlight=False)
+    console.print(f"  requests: {r['requests_sent']} sent, {r['requests_failed']} failed"
+                  + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(o.errors.items()))})"
+                     if o.errors else ""), highlight=False)
+    console.print(f"  server sessions: {r['server_bgp_down_events']} BGP and "
+                  f"{r['server_bfd_down_events']} BFD down events (the edge's counters)",
+                  highlight=False)
+    for address, row in r["sessions"].items():
+        console.print(f"    {row['server']} ({address}): BGP dropped {row['bgp_dropped']}, "
+                      f"BFD down {row['bfd_down']}", highlight=False)
+    for phase, c in r["converge_s"].items():
+        console.print(f"  {phase}: edge BGP table in {c['bgp_s']:g} s, FIB in {c['fib_s']:g} s",
+                      highlight=False)
+    mem = "; ".join(f"{h} " + ", ".join(f"{n} {kb // 1024} MiB" for n, kb in sorted(m.items()))
+                    for h, m in r["peak_memory_kb"].items())
+    console.print(f"  peak memory: {mem}", highlight=False)
+    console.print(f"  verify: {_fmt(r['verify_quiet_s'], ' s')} quiet, "
+                  f"{_fmt(r['verify_during_s'], ' s')} while the routes arrived, "
+                  f"{_fmt(r['verify_after_s'], ' s')} with the full table "
+                  f"({_fmt(r['verify_after_ratio'], 'x')} of quiet)", highlight=False)
+    for name, t in r["target"].items():
+        verdict = "[green]met[/green]" if t["met"] else "[red]NOT met[/red]"
+        console.print(f"  target {name} {t['value']} (target {t['target']}): {verdict}",
+                      highlight=False)
+    for line in o.cleanup:
+        console.print(f"  cleanup: {escape(line)}", highlight=False)
+    if o.verify_ok:
+        console.print("  verify after the drill: [green]passed[/green]", highlight=False)
+    else:
+        console.print("  verify after the drill: [red]FAILED[/red]", highlight=False)
+        for line in o.verify_failures:
+            console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
+
+
 def run(args: argparse.Namespace) -> int:
     console = stdout_console()
     err = stderr_console()
     nr, design, _ = load(args)
+    if args.mode == full_table.MODE:
+        ft = full_table.run_full_table_drill(
+            nr, design, args.host, routes=args.routes, rate=args.rate,
+            long_lived=args.long_lived, on_step=lambda msg: err.print(f"  {msg}",
+                                                                      highlight=False))
+        print_full_table(ft, console)
+        if args.json:
+            Path(args.json).write_text(json.dumps(ft.report, indent=2) + "\n")
+        return 0 if ft.verify_ok and ft.report["met"] else 1
     outcome = run_drill(nr, design, args.host, args.mode, duration_s=args.duration,
                         rate=args.rate, long_lived=args.long_lived, inventory=args.inventory,
                         on_step=lambda msg: err.print(f"  {msg}", highlight=False))

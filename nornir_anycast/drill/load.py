@@ -13,9 +13,10 @@ the body names the server. Long-lived: `long_lived` HTTP/1.1 keep-alive connecti
 sending a request every 50-100 ms and remembering which server answers; the first request
 that fails breaks it (time and error recorded) and it is not reopened (a server closing it
 politely, `Connection: close`, reopens it instead). Everything stops by itself after
-`duration_s` (at most 600 s) and sends only to `address`. Times are time.time() (the machine's
-clock, shared by every namespace). Standard library only: it runs in the lab host's namespaces
-with the project's Python.
+`duration_s` (at most 600 s), or earlier when `stop_on_eof` is true and its stdin closes (the
+full-table drill runs it until it is done), and sends only to `address`. Times are time.time()
+(the machine's clock, shared by every namespace). Standard library only: it runs in the lab
+host's namespaces with the project's Python.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Any
 
 MAX_DURATION_S = 600.0
 MAX_RATE = 2000.0
+#: Set when the load must stop before `duration_s` (stdin closed, with `stop_on_eof`).
+STOP = threading.Event()
 
 
 class _Closed(Exception):
@@ -109,10 +112,11 @@ def _short_worker(spec: dict[str, Any], index: int, start: float, end: float,
     sources = spec["sources"]
     slot = start + index / spec["rate"]
     k = index
-    while slot < end:
+    while slot < end and not STOP.is_set():
         now = time.time()
         if slot > now:
-            time.sleep(slot - now)
+            if STOP.wait(slot - now):
+                break
         elif now - slot > period:  # late (a 200 ms connect timeout): skip missed slots
             slot += period * int((now - slot) / period)
         rec = short_request(spec, sources[k % len(sources)])
@@ -132,7 +136,7 @@ def _long_worker(spec: dict[str, Any], index: int, end: float,
     rnd = random.Random(index)
     sock: socket.socket | None = None
     try:
-        while time.time() < end:
+        while time.time() < end and not STOP.is_set():
             if sock is None:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.bind((source, 0))
@@ -171,12 +175,22 @@ def _long_worker(spec: dict[str, Any], index: int, end: float,
                            error="read timeout" if isinstance(exc, TimeoutError) else str(exc)
                            or type(exc).__name__)
                 return
-            time.sleep(rnd.uniform(lo, hi) / 1000)
+            STOP.wait(rnd.uniform(lo, hi) / 1000)
     finally:
         if sock is not None:
             sock.close()
         with lock:
             out.append(rec)
+
+
+STOP_AT: list[float] = []
+
+
+def _stop_at_eof() -> None:
+    """Stop the load when stdin reaches its end (the drill closed it)."""
+    sys.stdin.read()
+    STOP_AT.append(time.time())
+    STOP.set()
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -197,8 +211,12 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                                  daemon=True) for i in range(int(spec.get("long_lived", 0)))]
     for t in threads:
         t.start()
+    if spec.get("stop_on_eof"):
+        threading.Thread(target=_stop_at_eof, daemon=True).start()
     for t in threads:
         t.join(timeout=duration + 10)
+    if STOP.is_set():
+        end = min(end, STOP_AT[0] if STOP_AT else end)
     short.sort(key=lambda r: r["t0"])
     long_lived.sort(key=lambda r: r["id"])
     return {"start": start, "end": end, "short": short, "long_lived": long_lived}
