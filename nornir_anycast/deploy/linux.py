@@ -8,7 +8,8 @@
    staged files are removed by `cleanup` (also on a dry run, which stops here).
 3. `apply`: the old files kept as `<path>.na-prev`, network changes, frr-reload, files moved
    into place, each step recorded in the journal before it is taken.
-4. `run_services`: BIRD, nginx, anycast-healthchecker and NAT started, reloaded or stopped;
+4. `run_services`: BIRD, nginx, anycast-healthchecker, the nginx watcher (design.healthcheck
+   .watched) and NAT started, reloaded or stopped;
    servers already announcing take turns through the BgpGate.
 
 Nothing here knows Nornir: the steps take a Shell (nornir_anycast.device.shell).
@@ -348,6 +349,19 @@ def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
                 actions.append("restart healthchecker")
         elif shell.run(hc.running).ok:
             actions.append("stop healthchecker")
+        # The event path (nginx's exit withdraws at once): started once nginx runs; restarted
+        # only when its own files changed (a restarted lab watcher leaves BIRD as it is).
+        # Switched off, its systemd unit is stopped (withdrawing, as its ExecStop does) before
+        # BIRD is reloaded without the state file, which enables the protocol again.
+        watch = services.watcher(me)
+        if healthcheck.watched(me):
+            own = {me.paths.service_watch, me.paths.service_watch_conf, healthcheck.WATCH_UNIT}
+            if not shell.run(watch.running).ok:
+                actions.append("start watcher")
+            elif own & changed_paths:
+                actions.append("restart watcher")
+        elif shell.run(watch.running).ok:
+            actions.append("stop watcher")
         if "reload bird" in actions:
             # A BIRD that is announcing reloads last: nginx and the healthchecker first, so a
             # server switched to health-checked announcements keeps announcing what is healthy.
@@ -385,6 +399,10 @@ def run_services(shell: Shell, me: HostModel, actions: list[str],
             _run_healthchecker(shell, me, verb)
             done.append(action)
             continue
+        if name == "watcher":
+            _run_watcher(shell, me, verb)
+            done.append(action)
+            continue
         cmds = services.bird(me) if name == "bird" else services.nginx(me)
         if name == "nginx":
             shell.check("nginx -t -q")
@@ -416,6 +434,25 @@ def _healthchecker_output(shell: Shell, me: HostModel) -> str:
         why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
                         ).output.strip()
     return why or "no message"
+
+
+def _run_watcher(shell: Shell, me: HostModel, verb: str) -> None:
+    """Start, restart or stop the event path; a started one must be running within 5 s (the
+    lab's watcher writes its pid file once it runs; its log says why it did not)."""
+    cmds = services.watcher(me)
+    shell.check({"start": cmds.start, "restart": cmds.reload, "stop": cmds.stop}[verb])
+    if verb == "stop":
+        return
+    deadline = time.monotonic() + 5.0
+    while not shell.run(cmds.running).ok:
+        if time.monotonic() > deadline:
+            why = "no message"
+            if me.service_manager == "lab":
+                why = shell.run(f"tail -5 {shlex.quote(me.paths.service_watch_log)}"
+                                ).output.strip() or why
+            raise DeviceError(f"{me.name}: the nginx watcher did not start after {verb}: "
+                              f"{why}")
+        time.sleep(0.1)
 
 
 def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:

@@ -35,10 +35,10 @@ def _service_undo(shell: Shell, me: HostModel, action: str, nft_before: bool | N
                     f"nft delete table ip {NFT_TABLE} || true")
         return f"removed nftables table {NFT_TABLE} (there was none before)"
     undo = _UNDO_VERB[verb]
-    if name == "healthchecker":
-        cmds = services.healthchecker(me)
+    if name in ("healthchecker", "watcher"):
+        cmds = services.healthchecker(me) if name == "healthchecker" else services.watcher(me)
         shell.check({"stop": cmds.stop, "start": cmds.start}.get(undo, cmds.reload))
-        return f"{undo} healthchecker"
+        return f"{undo} {name}"
     cmds = services.bird(me) if name == "bird" else services.nginx(me)
     if undo == "stop":
         if shell.run(cmds.running).ok:

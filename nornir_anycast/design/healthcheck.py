@@ -22,6 +22,18 @@ prefix under `anycast-healthchecker.d/`), creates the include when it is missing
 nothing but the dummy: a fresh server announces a prefix only after its check has passed `rise`
 times) and never touches it afterwards, and starts (or, on a changed configuration, restarts)
 the daemon. This module holds what rendering, deploy and verify share.
+
+The event path (`healthcheck.watch`, docs/design.md "Withdrawal in a blink"): polling needs
+`fall` failed checks before it withdraws (about `fall` x `interval`); a service that exits says
+so at once. Every anycast prefix of a server sits in one static protocol (`static_bgp`: they are
+all served by the server's one nginx, so that protocol is the per-service one) and
+`birdc disable static_bgp` withdraws them without a reconfiguration. `birdc configure` enables
+a protocol that `disable` stopped (BIRD 2.0.12, checked), so the protocol block includes a
+state file (`service_state`) saying `disabled yes;` while nginx is down; whoever disables writes
+it first. Who does: under systemd a oneshot unit bound to nginx.service (stopped with it, so
+its ExecStop runs before nginx even stops), in the lab a watcher process sleeping on a pidfd of
+nginx's master (templates/jinja/healthchecker/service_watch.py). Re-enabling does not bypass
+the healthchecker: its prefix set still needs `rise` good checks after a withdrawal.
 """
 
 from __future__ import annotations
@@ -38,6 +50,12 @@ from nornir_anycast.settings import project_root
 #: Logical name of the per-prefix files (render --out DIR/<host>/anycast-healthchecker.d/...).
 SERVICE_DIR = "anycast-healthchecker.d"
 SYSTEMD_UNIT = "/etc/systemd/system/anycast-healthchecker.service"
+#: The event path: the static protocol it disables, the systemd unit bound to nginx.service.
+WATCH_PROTOCOL = "static_bgp"
+WATCH_UNIT_NAME = "nornir-anycast-nginx-watch"
+WATCH_UNIT = f"/etc/systemd/system/{WATCH_UNIT_NAME}.service"
+#: The service the event path follows (its process name, its systemd unit).
+WATCHED_SERVICE = "nginx"
 OPENRC_SCRIPT = "/etc/init.d/anycast-healthchecker"
 #: The page the default check fetches (what nginx serves; verify fetches the same).
 DEFAULT_PATH = "/file"
@@ -70,6 +88,21 @@ def binary(host: HostModel) -> str:
     if host.lab and not path.startswith("/"):
         return str(project_root() / path)
     return path
+
+
+def watched(host: HostModel) -> bool:
+    """Whether nginx's exit withdraws at once (event path): `healthcheck.watch` on a health-
+    checked server whose service manager can tell (systemd, the lab's watcher)."""
+    return enabled(host) and host.healthcheck.watch and host.service_manager in ("systemd", "lab")
+
+
+def watch_config(host: HostModel) -> dict[str, object]:
+    """The lab watcher's settings (service_watch.py's CONFIG.json)."""
+    paths = host.paths
+    return {"pidfile": paths.nginx_pid, "process": WATCHED_SERVICE,
+            "state_file": paths.service_state, "bird_ctl": paths.bird_ctl,
+            "protocol": WATCH_PROTOCOL, "poll_interval": 0.1,
+            "own_pidfile": paths.service_watch_pid}
 
 
 def reconfigure_command(host: HostModel) -> str:

@@ -153,6 +153,11 @@ class HealthCheck(_Strict):
     dummy_prefix: str = "10.189.200.255/32"
     variable: str = "ACAST_PS_ADVERTISE"
     loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    # Withdraw every anycast prefix the moment nginx stops or its master process exits, without
+    # waiting for `fall` failed checks: a systemd unit bound to nginx.service (service_manager
+    # systemd) or a watcher process (lab). The polling above stays the fallback (a hung nginx).
+    # No event path under openrc / none (design/healthcheck.watched).
+    watch: bool = True
 
 
 class Paths(_Strict):
@@ -177,6 +182,16 @@ class Paths(_Strict):
     healthchecker_include: str = "/var/lib/anycast-healthchecker/anycast-prefixes.conf"
     healthchecker_pid: str = "/run/anycast-healthchecker/anycast-healthchecker.pid"
     healthchecker_log: str = "/var/log/anycast-healthchecker/anycast-healthchecker.log"
+    # The event path (healthcheck.watch): nginx's pid file (the watcher follows that process),
+    # the BIRD include inside `protocol static static_bgp` that says `disabled yes;` while
+    # nginx is down (so that any `birdc configure` keeps it disabled), and the lab's watcher:
+    # its script, settings, pid file and log.
+    nginx_pid: str = "/run/nginx.pid"
+    service_state: str = "/var/lib/nornir-anycast/nginx-state.conf"
+    service_watch: str = "/usr/local/lib/nornir-anycast/service_watch.py"
+    service_watch_conf: str = "/etc/nornir-anycast/service-watch.json"
+    service_watch_pid: str = "/run/nornir-anycast/service-watch.pid"
+    service_watch_log: str = "/var/log/nornir-anycast/service-watch.log"
     # Present while the server is drained (`python tasks.py drain HOST`); deploy reads it.
     drain_marker: str = "/etc/bird/nornir-anycast-drained"
 

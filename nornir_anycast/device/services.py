@@ -82,3 +82,37 @@ def healthchecker(host: HostModel) -> ServiceCommands:
     stop = (f"if {running}; then kill \"$p\"; "
             f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
     return ServiceCommands(running, start, f"{stop}; {start}", stop)
+
+
+def watcher(host: HostModel) -> ServiceCommands:
+    """The event path that follows nginx (design.healthcheck.watched).
+
+    Under systemd a oneshot unit bound to nginx.service: `start` enables it (it then starts and
+    stops with nginx); `reload` only re-reads units (`restart` would run its ExecStop, which
+    withdraws); `stop` disables and stops it, withdrawing, as its job is. Under `lab` the
+    watcher script runs with Debian's /usr/bin/python3 (a lab host's /root hides other
+    interpreters), detached like anycast-healthchecker, its output in its log; `running` trusts
+    its pid file only when that process runs the script. Stopping it (SIGTERM) changes nothing
+    in BIRD.
+    """
+    if host.service_manager == "systemd":
+        unit = healthcheck.WATCH_UNIT_NAME
+        return ServiceCommands(
+            f"systemctl is-active --quiet {unit}",
+            f"systemctl daemon-reload && systemctl enable --now {unit}",
+            f"systemctl daemon-reload && systemctl enable --now {unit}",
+            f"systemctl disable --now {unit}")
+    paths = host.paths
+    pid = shlex.quote(paths.service_watch_pid)
+    script = paths.service_watch
+    log = paths.service_watch_log
+    dirs = " ".join(shlex.quote(d) for d in (paths.service_watch_pid.rsplit("/", 1)[0] or "/",
+                                            log.rsplit("/", 1)[0] or "/"))
+    name = shlex.quote(script.rsplit("/", 1)[-1])
+    running = (f"p=$(cat {pid} 2>/dev/null) && [ -n \"$p\" ] && "
+               f"grep -qa {name} /proc/$p/cmdline 2>/dev/null")
+    start = (f"mkdir -p {dirs} && setsid -f /usr/bin/python3 {shlex.quote(script)} "
+             f"{shlex.quote(paths.service_watch_conf)} </dev/null >>{shlex.quote(log)} 2>&1")
+    stop = (f"if {running}; then kill \"$p\"; "
+            f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
+    return ServiceCommands(running, start, f"{stop}; {start}", stop)

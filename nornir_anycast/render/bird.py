@@ -7,7 +7,7 @@ from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
 from nornir_anycast.render.files import TemplateFile
-from nornir_anycast.render.healthchecker import initial_include
+from nornir_anycast.render.healthchecker import initial_include, initial_state
 from nornir_anycast.render.neighbors import neighbor_views, timers_set
 
 #: Drain phases a server's BIRD config is rendered in (nornir_anycast.drain.runner).
@@ -17,18 +17,23 @@ DRAIN_PHASES = ("lowered", "withdrawn")
 def plan_bird(host: HostModel, design: Design, drain: str | None = None
               ) -> dict[str, TemplateFile]:
     """`bird.conf` (`bird/bird<version>.conf.j2`, checker `bird1` / `bird2`; with the
-    healthchecker, checked with its initial include beside it)."""
+    healthchecker, checked with its initial include beside it, and with the event path's
+    state file, included in `static_bgp`)."""
     if drain is not None and drain not in DRAIN_PHASES:
         raise TemplateError(f"{host.name}: drain phase {drain!r}: must be one of "
                             f"{', '.join(DRAIN_PHASES)}")
     neighbors = neighbor_views(host, design, frr_policy=False)
     bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None})
     checked = healthcheck.enabled(host)
+    watched = healthcheck.watched(host)
     context = dict(design=design, neighbors=neighbors, timers=timers_set(host),
-                   bfd_interfaces=bfd_interfaces, healthcheck=checked, drain=drain)
+                   bfd_interfaces=bfd_interfaces, healthcheck=checked, watch=watched,
+                   drain=drain)
     includes: tuple[tuple[str, str], ...] = ()
     if checked:
         includes = ((host.paths.healthchecker_include, initial_include(host)),)
+    if watched:
+        includes += ((host.paths.service_state, initial_state(host)),)
     return {"bird.conf": TemplateFile(
         f"bird/bird{host.bird_version}.conf.j2", context, host.paths.bird_conf,
         "bird1" if host.bird_version == 1 else "bird2", includes=includes)}
