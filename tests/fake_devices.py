@@ -46,7 +46,7 @@ class FakeLinux:
         self.files: dict[str, str] = dict(files or {})
         self.fail = dict(fail or {})
         self.answers = dict(answers or {})
-        self.running = running  # BIRD, nginx, healthchecker
+        self.running = running  # BIRD, nginx, healthchecker, nginx watcher
         self.sent: list[str] = []
         self.b64: dict[str, str] = {}
         self.started: set[str] = set()
@@ -103,12 +103,14 @@ class FakeLinux:
             path = _unquote(cmd.split()[2])
             return (0 if path in self.files or cmd.startswith("[ -x") else 1), ""
         for name, start in (("bird", " bird -c "), ("nginx", "nginx"),
+                            ("watcher", "setsid -f /usr/bin/python3"),
                             ("healthchecker", "setsid -f")):
             if cmd == start or (start != "nginx" and start in cmd and "kill" not in cmd):
                 self.started.add(name)
                 return 0, ""
         if cmd.startswith(("systemctl is-active", "pgrep", "rc-service", "p=$(cat")):
-            name = ("healthchecker" if cmd.startswith("p=$(cat") or "healthchecker" in cmd
+            name = ("watcher" if "service_watch" in cmd or "nginx-watch" in cmd
+                    else "healthchecker" if cmd.startswith("p=$(cat") or "healthchecker" in cmd
                     else "nginx" if "nginx" in cmd else "bird")
             return (0 if self.running or name in self.started else 1), ""
         if cmd.startswith("nft list table"):

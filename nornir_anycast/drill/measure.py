@@ -19,7 +19,7 @@ REPORT_KEYS = ("mode", "host", "duration_s", "requests_sent", "requests_failed",
                "kernel_drop_ms", "withdraw_ms", "long_lived_total", "long_lived_broken_on_host",
                "long_lived_broken_elsewhere", "target_ms", "met")
 CRASH_BFD_TARGET_MS = 300.0
-SERVICE_TARGET_MS = 2000.0
+SERVICE_TARGET_MS = 300.0
 # Without BFD the edge notices a silent server when its hold timer runs out. The timer restarts
 # at each keepalive received (one every `keepalive` s), so it runs out between hold - keepalive
 # and hold after the fault; the kernel follows within this much.
@@ -87,7 +87,7 @@ def target_and_met(mode: str, *, bfd: bool, hold_ms: float, keepalive_ms: float,
     crash with BFD: kernel_drop_ms and outage_ms <= 300. crash without BFD: the outage equals
     the hold time, i.e. the drop comes between hold - keepalive and hold (+ 500 ms for the
     kernel to follow) after the fault and the outage ends by then; target_ms = hold time.
-    service: withdraw_ms <= 2000. graceful, drain: no failed request (target_ms 0) and the
+    service: withdraw_ms <= 300. graceful, drain: no failed request (target_ms 0) and the
     route did go.
     """
     if mode == "crash" and bfd:

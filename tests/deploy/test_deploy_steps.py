@@ -154,3 +154,40 @@ def test_a_step_failing_after_changes_says_changed(monkeypatch: pytest.MonkeyPat
     assert "wrote /etc/bird/bird.conf" in res.result["actions"]
     assert multi[-1].name == "services" and multi[-1].failed
     assert "nginx -t -q" in str(res.exception)
+
+
+def test_the_nginx_watcher_is_started_once_and_restarted_only_on_its_own_change(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lab server: the first deploy starts the watcher (after nginx and the healthchecker); a
+    second deploy changes nothing; a changed watcher script restarts it; a dry run starts
+    nothing; the state file deploy created is never rewritten (the watcher's from then on)."""
+    dev = FakeLinux()
+    monkeypatch.setattr(Host, "get_connection", lambda self, c, cfg: dev)
+    nr = _nr()
+    script, state = "/etc/bird/nornir-anycast-service_watch.py", \
+        "/etc/bird/nornir-anycast-nginx-state.conf"
+
+    dry = nr.filter(name="server-1").run(task=deploy_anycast, dry_run=True)["server-1"]
+    assert not dry.failed and "watcher" not in dev.started
+    assert "~ start watcher" in dry[0].diff
+
+    first = nr.filter(name="server-1").run(task=deploy_anycast)["server-1"]
+    actions = first[0].result["actions"]
+    assert not first.failed and actions[-4:] == [
+        "start bird", "start nginx", "start healthchecker", "start watcher"]
+    assert {f"wrote {script}", f"wrote {state}"} <= set(actions)
+    assert "watcher" in dev.started
+    assert any(c.startswith("mkdir -p /run/nornir-anycast ") and "setsid -f /usr/bin/python3 "
+               f"{script} /etc/bird/nornir-anycast-service-watch.json" in c for c in dev.sent)
+
+    dev.files[state] = "# nornir_anycast service state: ...\ndisabled yes;\n"  # nginx down
+    again = nr.filter(name="server-1").run(task=deploy_anycast)["server-1"]
+    # (the fake's network state never matches: only those lines repeat)
+    assert not again.failed
+    assert [a for a in again[0].result["actions"] if not a.startswith(("!", "~"))] == []
+    assert dev.files[state].endswith("disabled yes;\n")  # create-only: left to the watcher
+
+    dev.files[script] = "# an older watcher\n"
+    changed = nr.filter(name="server-1").run(task=deploy_anycast)["server-1"]
+    assert [a for a in changed[0].result["actions"] if not a.startswith(("!", "~"))] == [
+        f"wrote {script}", "restart watcher"]

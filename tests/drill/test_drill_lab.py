@@ -4,7 +4,9 @@ Each drill runs once, against the lab deployed with the default inventory (BFD 5
 is checked for its behaviour: the edge's kernel route lost the host, traffic recovered (no
 request failed in the load's last second), the report is complete and typed, `met` is what the
 figures say, and the host is restored (verify passes after). The drill's targets (300 ms, ...)
-are measurements, reported by the drill and bench/failover_bench.py, never asserted here.
+are measurements, reported by the drill and bench/failover_bench.py, not asserted here, with
+one exception: the service drill's withdraw_ms <= 300 (issue 11), which the event path (nginx's
+exit disables BIRD's static_bgp at once) meets by a wide margin, where polling alone cannot.
 """
 
 from __future__ import annotations
@@ -134,4 +136,6 @@ def test_service_and_drain_drills(deployed: Lab, mode: str) -> None:
     check_behaviour(o, mode)
     if mode == "service":
         assert o.report["withdraw_ms"] == o.report["kernel_drop_ms"]
+        assert o.report["target_ms"] == 300.0
+        assert o.report["met"], o.report  # the event path, not the healthchecker's ~1 s
     assert kernel_hops(deployed) == ["10.12.12.1", "10.12.12.2"]

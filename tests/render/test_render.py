@@ -133,6 +133,8 @@ def test_bird1_local_pref_the_seeds_way() -> None:
 HEALTHCHECKER_FILES = ["anycast-healthchecker.conf",
                        "anycast-healthchecker.d/anycast_10.13.13.1_32.conf",
                        "anycast-prefixes.conf"]
+#: The event path on a lab server (nginx's exit withdraws at once): state file, watcher, settings.
+WATCH_FILES = ["nginx-state.conf", "service-watch.json", "service_watch.py"]
 
 
 def inlined(f: RenderedFile) -> str:
@@ -152,8 +154,10 @@ def test_default_inventory_files_per_host() -> None:
     assert names == {
         "isp": ["frr.conf"],
         "edge": ["frr.conf"],
-        "server-1": [*HEALTHCHECKER_FILES, "bird.conf", "nginx-site.conf", "page"],
-        "server-2": [*HEALTHCHECKER_FILES, "bird.conf", "nginx-site.conf", "page"],
+        "server-1": sorted([*HEALTHCHECKER_FILES, *WATCH_FILES, "bird.conf", "nginx-site.conf",
+                            "page"]),
+        "server-2": sorted([*HEALTHCHECKER_FILES, *WATCH_FILES, "bird.conf", "nginx-site.conf",
+                            "page"]),
         "client": [],
     }
     s1 = render_host(d.hosts["server-1"], d)

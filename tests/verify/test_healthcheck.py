@@ -42,9 +42,11 @@ WITHDRAWN = (CAPTURES / "anycast-prefixes.withdrawn.conf").read_text()
 
 
 def with_include(f: RenderedFile, include: str) -> RenderedFile:
-    """The file checked against another include text (what the healthchecker wrote)."""
+    """The file checked against another include text (what the healthchecker wrote); other
+    includes (the event path's state file) as rendered."""
     return RenderedFile(f.path, f.content, f.checker,
-                        includes=tuple((p, include) for p, _ in f.includes))
+                        includes=tuple((p, include if p.endswith("anycast-prefixes.conf") else c)
+                                       for p, c in f.includes))
 
 
 # ------------------------------------------------------------------ rendering
@@ -75,7 +77,9 @@ def test_lab_server_gets_the_healthchecker_files() -> None:
     bird = files["bird.conf"]
     assert 'include "/etc/bird/anycast-prefixes.conf";' in bird.content
     assert 'if proto = "static_bgp" && net ~ ACAST_PS_ADVERTISE then {' in bird.content
-    assert bird.includes == (("/etc/bird/anycast-prefixes.conf", include.content),)
+    state = files["nginx-state.conf"]  # the event path (tests/render/test_event_path.py)
+    assert bird.includes == (("/etc/bird/anycast-prefixes.conf", include.content),
+                             ("/etc/bird/nornir-anycast-nginx-state.conf", state.content))
 
 
 def test_binary_relative_to_the_project_root_for_lab_hosts() -> None:
