@@ -192,9 +192,14 @@ def stage_and_check(shell: Shell, p: LinuxPlan) -> None:
         ConfigCheckError: a staged file was rejected by its checker (its words, redacted).
     """
     me = p.me
-    for f in [*p.changed_files, *([p.frr_conf] if p.frr_conf else [])]:
+    staged = [*p.changed_files, *([p.frr_conf] if p.frr_conf else [])]
+    # Every file staged before any is checked: a file is checked against the staged copies of
+    # the new files it includes (bird.conf includes anycast-prefixes.conf and, sorted after it,
+    # nginx-state.conf).
+    for f in staged:
         shell.write_file(f.path + NEW, f.content, mode=f.mode)
         p.staged.append(f.path + NEW)
+    for f in staged:
         if f.checker:
             check_path = f.path + NEW
             missing = [path for path, _ in f.includes if path in p.created]

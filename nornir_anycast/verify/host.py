@@ -85,19 +85,25 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
 
 
 def _verify_health(task: Task, me: HostModel, design: Design) -> Check:
-    """Whether anycast-healthchecker runs and which prefixes its BIRD include announces."""
+    """Whether anycast-healthchecker runs and which prefixes its BIRD include announces; with
+    the event path, whether it runs and what its state file says."""
     shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
     try:
         running = shell.run(services.healthchecker(me).running).ok
         pid_text = (shell.read_file(me.paths.healthchecker_pid) or "").strip()
         include = shell.read_file(me.paths.healthchecker_include)
+        watch = None
+        if healthcheck.watched(me):
+            watch = (shell.run(services.watcher(me).running).ok,
+                     shell.read_file(me.paths.service_state))
     except AnycastError as exc:
         return Check(name="server_health", host=me.name, passed=False,
                      expected="anycast-healthchecker's state", actual=None,
                      message=f"could not read anycast-healthchecker's state: {exc}")
     pid = int(pid_text) if pid_text.isdigit() else None
     return health.check_server_health(me, design, running=running,
-                                      pid=pid if running else None, include=include)
+                                      pid=pid if running else None, include=include,
+                                      watch=watch)
 
 
 def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:

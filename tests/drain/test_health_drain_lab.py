@@ -1,8 +1,9 @@
 """Health-checked announcements and planned drains on the real lab (FRR edge, BIRD 2, nginx,
 anycast-healthchecker 0.9.10, real ECMP in the edge's kernel).
 
-- nginx stopped on server-2: anycast-healthchecker withdraws 10.13.13.1/32 and the edge's kernel
-  route drops server-2 (time printed); verify names server-2; nginx back: announced again.
+- nginx stopped on server-2: the event path (issue 11) and anycast-healthchecker withdraw
+  10.13.13.1/32 and the edge's kernel route drops server-2 (times printed); verify names
+  server-2; nginx back: announced again.
 - drain server-2 under a steady curl loop from the client: no request fails, the BGP session
   survives the preference step, the edge forwards only to server-1; server-2 stays drained
   across a deploy (changed=no) and verify passes with it drained; draining server-1 too is
@@ -30,6 +31,8 @@ from nornir_anycast.inventory.loader import load_nornir
 
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 PREFIX = "10.13.13.1"
+#: anycast-healthchecker's BIRD include on a lab server (inventory/groups.yaml).
+INCLUDE = "/etc/bird/anycast-prefixes.conf"
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +90,12 @@ def test_healthchecker_withdraws_when_nginx_stops(deployed: Lab) -> None:
     wait_hops(deployed, ["10.12.12.1"])
     withdraw = time.monotonic() - start
     print(f"\nnginx stopped on server-2 -> edge kernel route without it: {withdraw:.2f} s "
-          "(check every 0.5 s, fall 2)")
+          "(the event path; checks every 0.5 s, fall 2, as the fallback)")
+    # the polling fallback withdraws too (its include, which gates re-announcement)
+    while PREFIX + "/32" in deployed.run("server-2", ["cat", INCLUDE]).stdout:
+        assert time.monotonic() - start < 10, "anycast-healthchecker never withdrew"
+        time.sleep(0.1)
+    print(f"anycast-healthchecker withdrew it after {time.monotonic() - start:.2f} s")
     report = verify_inventory()
     bad = failing(report)
     assert any("server-2 server_health: anycast-healthchecker" in b and "withdrew 10.13.13.1/32"

@@ -282,6 +282,28 @@ def test_server_health_check() -> None:
     assert report.passed and report.message.startswith("drained")
 
 
+def test_server_health_with_the_event_path() -> None:
+    d = design_of()
+    s2 = d.hosts["server-2"]
+    up = "# nornir_anycast service state: disabled yes while the service is down\ndisabled no;\n"
+    ok = check_server_health(s2, d, running=True, pid=42, include=HEALTHY, watch=(True, up))
+    assert ok.passed and ok.actual["event_path"] == {"running": True, "service_down": False}
+    # nginx died a moment ago: the event path withdrew at once, the healthchecker not yet
+    down = check_server_health(s2, d, running=True, pid=42, include=HEALTHY,
+                               watch=(True, up.replace("disabled no;", "disabled yes;")))
+    assert not down.passed and down.actual["event_path"]["service_down"]
+    assert down.message == ("nginx is down: the event path withdrew 10.13.13.1/32 "
+                            "(/etc/bird/nornir-anycast-nginx-state.conf says disabled yes)")
+    stopped = check_server_health(s2, d, running=True, pid=42, include=HEALTHY,
+                                  watch=(False, up))
+    assert not stopped.passed and "event path that follows nginx is not running" in \
+        stopped.message
+    both = check_server_health(s2, d, running=True, pid=42, include=WITHDRAWN,
+                               watch=(True, up.replace("disabled no;", "disabled yes;")))
+    assert "withdrew 10.13.13.1/32 (its check fails" in both.message and "nginx is down" in \
+        both.message
+
+
 def test_drained_server_out_of_the_ecmp_set() -> None:
     d = with_drained(design_of(), {"server-2"})
     svc = d.services[0]

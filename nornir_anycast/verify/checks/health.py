@@ -8,7 +8,8 @@ from nornir_anycast.verify.checks import Check, drained_servers, fmt
 
 
 def check_server_health(server: HostModel, design: Design, *, running: bool,
-                        pid: int | None, include: str | None) -> Check:
+                        pid: int | None, include: str | None,
+                        watch: tuple[bool, str | None] | None = None) -> Check:
     """Check `server_health`: anycast-healthchecker runs and announces every anycast prefix of
     the server (its BIRD include lists them). verify expects every configured server healthy,
     so an unhealthy one fails here, by name, besides missing from the edge's ECMP set. A
@@ -18,6 +19,10 @@ def check_server_health(server: HostModel, design: Design, *, running: bool,
         running: the daemon runs (pid file names a live anycast-healthchecker).
         pid: its process id, when known.
         include: the text of the include it writes (None: missing).
+        watch: with the event path (design.healthcheck.watched): whether it runs (the lab's
+            watcher, the systemd unit) and the text of its state file (None: missing). A state
+            saying `disabled yes;` (nginx is down: every prefix withdrawn at once, before the
+            healthchecker's `fall` checks) fails, and so does an event path that does not run.
     """
     _, listed = healthcheck.parse_include(include or "")
     want = [a.prefix for a in server.anycast]
@@ -40,6 +45,18 @@ def check_server_health(server: HostModel, design: Design, *, running: bool,
             else p for p in withdrawn)
     else:
         problem = ""
+    if watch is not None:
+        watching, state = watch
+        down = state is not None and any(
+            ln.strip() == "disabled yes;" for ln in state.splitlines())
+        actual["event_path"] = {"running": watching, "service_down": down}
+        extra = []
+        if down:
+            extra.append(f"nginx is down: the event path withdrew {fmt(want)} "
+                         f"({server.paths.service_state} says disabled yes)")
+        if not watching:
+            extra.append("the event path that follows nginx is not running (deploy starts it)")
+        problem = "; ".join([p for p in (problem, *extra) if p])
     passed = drained or not problem
     if drained:
         health = problem or f"{who} finds {fmt(want)} healthy"
