@@ -95,7 +95,7 @@ def fast_inventory(dest: Path, interval: float) -> Path:
     groups = yaml.safe_load((dest / "groups.yaml").read_text())
     hc = groups["servers"]["data"]["healthcheck"]
     hc["interval"] = interval
-    hc["timeout"] = round(interval * 0.8, 3)
+    hc["timeout"] = round(interval * 0.9, 3)  # a check must end before the next one
     (dest / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
     return dest
 

@@ -445,7 +445,9 @@ def _run_watcher(shell: Shell, me: HostModel, verb: str) -> None:
     """Start, restart or stop the event path; a started one must be running within 5 s (the
     lab's watcher writes its pid file once it runs; its log says why it did not)."""
     cmds = services.watcher(me)
-    shell.check({"start": cmds.start, "restart": cmds.reload, "stop": cmds.stop}[verb])
+    steps = {"start": (cmds.start,), "restart": cmds.restart_steps(), "stop": (cmds.stop,)}
+    for command in steps[verb]:
+        shell.check(command)
     if verb == "stop":
         return
     deadline = time.monotonic() + 5.0
@@ -467,7 +469,8 @@ def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
     if verb == "stop":
         shell.check(cmds.stop)
         return
-    shell.check(cmds.start if verb == "start" else cmds.reload)
+    for command in (cmds.start,) if verb == "start" else cmds.restart_steps():
+        shell.check(command)
     started = time.monotonic()
     deadline = started + 5.0
     while not shell.run(cmds.running).ok:

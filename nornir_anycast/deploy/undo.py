@@ -37,7 +37,9 @@ def _service_undo(shell: Shell, me: HostModel, action: str, nft_before: bool | N
     undo = _UNDO_VERB[verb]
     if name in ("healthchecker", "watcher"):
         cmds = services.healthchecker(me) if name == "healthchecker" else services.watcher(me)
-        shell.check({"stop": cmds.stop, "start": cmds.start}.get(undo, cmds.reload))
+        for command in {"stop": (cmds.stop,), "start": (cmds.start,)}.get(
+                undo, cmds.restart_steps()):
+            shell.check(command)
         return f"{undo} {name}"
     cmds = services.bird(me) if name == "bird" else services.nginx(me)
     if undo == "stop":

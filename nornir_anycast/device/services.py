@@ -21,6 +21,13 @@ class ServiceCommands:
     start: str
     reload: str
     stop: str
+    # A restart sent as separate commands (stop, then start), when `reload` is that pair as one
+    # line: netmiko loses the echo of a line over ~500 characters (the lab's long paths).
+    restart: tuple[str, ...] = ()
+
+    def restart_steps(self) -> tuple[str, ...]:
+        """The commands of a restart, one by one (`reload` when no separate steps are set)."""
+        return self.restart or (self.reload,)
 
 
 def bird(host: HostModel) -> ServiceCommands:
@@ -81,7 +88,7 @@ def healthchecker(host: HostModel) -> ServiceCommands:
              f"</dev/null >{shlex.quote(log + '.out')} 2>&1")
     stop = (f"if {running}; then kill \"$p\"; "
             f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
-    return ServiceCommands(running, start, f"{stop}; {start}", stop)
+    return ServiceCommands(running, start, f"{stop}; {start}", stop, restart=(stop, start))
 
 
 def watcher(host: HostModel) -> ServiceCommands:
@@ -115,4 +122,4 @@ def watcher(host: HostModel) -> ServiceCommands:
              f"{shlex.quote(paths.service_watch_conf)} </dev/null >>{shlex.quote(log)} 2>&1")
     stop = (f"if {running}; then kill \"$p\"; "
             f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
-    return ServiceCommands(running, start, f"{stop}; {start}", stop)
+    return ServiceCommands(running, start, f"{stop}; {start}", stop, restart=(stop, start))

@@ -191,3 +191,13 @@ def test_the_nginx_watcher_is_started_once_and_restarted_only_on_its_own_change(
     changed = nr.filter(name="server-1").run(task=deploy_anycast)["server-1"]
     assert [a for a in changed[0].result["actions"] if not a.startswith(("!", "~"))] == [
         f"wrote {script}", "restart watcher"]
+
+    # a restart goes as two commands (stop, start): netmiko loses the echo of a line over ~500
+    # characters, which the stop and start of the healthchecker together were in the lab
+    check = "/etc/bird/anycast-healthchecker.d/anycast_10.13.13.1_32.conf"
+    dev.files[check] = "# an older check\n"
+    dev.sent.clear()
+    hc = nr.filter(name="server-1").run(task=deploy_anycast)["server-1"]
+    assert [a for a in hc[0].result["actions"] if not a.startswith(("!", "~"))] == [
+        f"wrote {check}", "restart healthchecker"]
+    assert max(len(c) for c in dev.sent) < 450, max(dev.sent, key=len)

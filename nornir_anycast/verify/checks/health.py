@@ -30,8 +30,9 @@ def check_server_health(server: HostModel, design: Design, *, running: bool,
     withdrawn = [p for p in want if p not in listed]
     drained = server.name in drained_servers(design)
     checks_by_prefix = {c.prefix: c for c in healthcheck.prefix_checks(server)}
-    actual: dict[str, object] = {"running": running, "pid": pid, "announcing": announcing,
-              "withdrawn": withdrawn, "include": include is not None, "drained": drained}
+    actual: dict[str, object] = {
+        "running": running, "pid": pid, "announcing": announcing, "withdrawn": withdrawn,
+        "include": include is not None, "drained": drained}
     who = f"anycast-healthchecker{f' (pid {pid})' if pid else ''}"
     if not running:
         problem = "anycast-healthchecker is not running"
