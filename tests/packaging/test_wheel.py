@@ -121,9 +121,12 @@ def test_init_and_render_outside_the_checkout(installed: Installed) -> None:
     assert "net/hosts.yaml" in init.stdout and "nornir-anycast render -i net" in init.stdout
     render = installed.run(cli, "render", "-i", "./net", "--out", "./out")
     assert render.returncode == 0, render.stdout + render.stderr
-    assert "render ok: 5 hosts, 14 files in out" in render.stdout
+    assert "render ok: 5 hosts, 20 files in out" in render.stdout
     assert "install.sh" not in render.stdout + render.stderr
     assert (installed.work / "out/server-1/bird.conf").is_file()
+    # the lab's nginx watcher is package data of the wheel, rendered verbatim (issue 11)
+    assert (installed.work / "out/server-1/service_watch.py").read_text() == (
+        ROOT / "templates/jinja/healthchecker/service_watch.py").read_text()
     assert sorted(p.name for p in installed.work.iterdir()) == ["net", "out"]
     assert not installed.state.exists()  # render keeps no state
 
