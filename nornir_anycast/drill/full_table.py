@@ -313,10 +313,7 @@ def run_full_table_drill(nr: Nornir, design: Design, host: str, *,
         verify_after = _timed_verify(nr, design)[0]
         time.sleep(1.0)
     finally:
-        if loader.poll() is None:
-            assert loader.stdin is not None
-            loader.stdin.close()
-        try:
+        try:  # closing its stdin (communicate does) stops the load
             load_out, err = loader.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             loader.kill()

@@ -3,8 +3,8 @@
 The routes are generated the way bench/deploy_bench.py always has: /32 blackholes from
 100.64.0.0 up (the shared address space of RFC 6598, never the lab's own), put into the ISP's
 kernel with one `ip -batch` and redistributed into BGP (`redistribute kernel`). They carry their
-own routing protocol number (ROUTE_PROTO), so removing them touches nothing else the ISP has
-(its default route is a blackhole too). Announcing and withdrawing is switching the
+own routing protocol number (ROUTE_PROTO) and all lie in GENERATED (the lab uses none of it), so
+removing them touches nothing else the ISP has (its default route is a blackhole too). Announcing and withdrawing is switching the
 redistribution on and off, which is what an upstream session coming up or flapping looks like to
 the edge: N prefixes arriving, or leaving, at once.
 
@@ -28,6 +28,7 @@ ROUTE_PROTO = 99
 #: zebra each take about 600 MB per million routes, on the ISP and on the edge).
 MAX_ROUTES = 2_000_000
 FIRST_OCTETS = (100, 64)
+GENERATED = "100.64.0.0/10"
 
 
 def route_address(i: int) -> str:
@@ -70,7 +71,7 @@ def vtysh_json(host: str, command: str) -> object:
 
 def kernel_route_count(isp: str) -> int:
     """How many generated routes the ISP's kernel holds."""
-    out = _run(isp, ["sh", "-c", f"ip -4 route show proto {ROUTE_PROTO} | wc -l"], timeout=300)
+    out = _run(isp, ["sh", "-c", f"ip -4 route show root {GENERATED} | wc -l"], timeout=300)
     return int(out.strip() or 0)
 
 
@@ -87,8 +88,9 @@ def install(isp: str, count: int) -> float:
 
 
 def remove(isp: str) -> None:
-    """Delete every generated route from the ISP's kernel."""
-    _run(isp, ["ip", "-4", "route", "flush", "proto", str(ROUTE_PROTO)], timeout=900)
+    """Delete every route in GENERATED from the ISP's kernel (also one an older generator left
+    with another protocol number)."""
+    _run(isp, ["ip", "-4", "route", "flush", "root", GENERATED], timeout=900)
 
 
 def redistribute(isp: str, asn: int, on: bool) -> float:
