@@ -4,8 +4,9 @@ The routes are generated the way bench/deploy_bench.py always has: /32 blackhole
 100.64.0.0 up (the shared address space of RFC 6598, never the lab's own), put into the ISP's
 kernel with one `ip -batch` and redistributed into BGP (`redistribute kernel`). They carry their
 own routing protocol number (ROUTE_PROTO) and all lie in GENERATED (the lab uses none of it), so
-removing them touches nothing else the ISP has (its default route is a blackhole too). Announcing and withdrawing is switching the
-redistribution on and off, which is what an upstream session coming up or flapping looks like to
+removing them touches nothing else the ISP has (its default route is a blackhole too).
+Announcing and withdrawing is switching the redistribution on and off, which is what an
+upstream session coming up or flapping looks like to
 the edge: N prefixes arriving, or leaving, at once.
 
 The edge has converged when its BGP table holds the ISP's routes (`pfxRcd` of the session) and

@@ -9,6 +9,7 @@ import json
 import shlex
 import shutil
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from nornir_anycast.render.checkers import check_file
 WATCHER = ROOT / "templates" / "jinja" / "healthchecker" / "service_watch.py"
 
 
-def _watch_module():  # type: ignore[no-untyped-def]
+def _watch_module() -> types.ModuleType:
     import importlib.util
     spec = importlib.util.spec_from_file_location("service_watch", WATCHER)
     assert spec is not None and spec.loader is not None
