@@ -272,6 +272,26 @@ def run_full_table_drill(nr: Nornir, design: Design, host: str, *,
     before_table = upstream.settle(host, up.address, timeout=converge_timeout)
     step(f"{up.isp}: {routes:,} generated routes into its kernel")
     install_s = upstream.install(up.isp, routes)
+    try:
+        return _drill(nr, design, me, up, client.name, peers, routes, before_table, install_s,
+                      address=address, port=port, sources=sources, rate=rate,
+                      long_lived=long_lived, converge_timeout=converge_timeout, step=step,
+                      during=during, keep_routes=keep_routes, quiet_s=quiet_s)
+    except BaseException:
+        step(f"the drill failed: {up.isp} withdraws the generated routes")
+        upstream.redistribute(up.isp, up.isp_asn, False)
+        if not keep_routes:
+            upstream.remove(up.isp)
+        raise
+
+
+def _drill(nr: Nornir, design: Design, me: HostModel, up: Upstream, client: str,
+           peers: dict[str, str], routes: int, before_table: upstream.EdgeTable,
+           install_s: float, *, address: str, port: int, sources: list[str], rate: float,
+           long_lived: int, converge_timeout: float, step: Callable[[str], None],
+           during: Callable[[], None] | None, keep_routes: bool,
+           quiet_s: float) -> FullTableOutcome:
+    host = me.name
     before = read_counters(me)
     spec = {"address": address, "port": port, "path": "/file", "sources": sources,
             "duration_s": LOAD_CAP_S, "rate": rate, "workers": 24, "long_lived": long_lived,
@@ -279,7 +299,7 @@ def run_full_table_drill(nr: Nornir, design: Design, host: str, *,
             "stop_on_eof": True}
     step(f"load: {rate:.0f} new connections/s + {long_lived} keep-alive connections to "
          f"http://{address}:{port}/file from {', '.join(sources)}")
-    loader = _spawn_load(client.name, spec)
+    loader = _spawn_load(client, spec)
     converge: dict[str, dict[str, float]] = {}
     verify_during: float | None = None
     verify_after: float | None = None
@@ -324,7 +344,7 @@ def run_full_table_drill(nr: Nornir, design: Design, host: str, *,
     for name in sorted(set(peers.values())):
         memory[name] = upstream.peak_memory_kb(name, ("bird",))
     lines = [ln for ln in load_out.splitlines() if ln.strip()]
-    if loader.returncode != 0 or len(lines) < 2:
+    if loader.returncode != 0 or not lines:  # ("started" was read already)
         raise LabError(f"the load generator exited {loader.returncode}: {err.strip()[-500:]}")
     load = json.loads(lines[-1])
     report = build_report(host=host, routes=routes, duration_s=duration, load=load,
