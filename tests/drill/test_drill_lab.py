@@ -18,7 +18,7 @@ import pytest
 from lab_fixtures import Lab, deploy_inventory, verify_inventory
 
 from nornir_anycast.design.build import load_design
-from nornir_anycast.drill import measure
+from nornir_anycast.drill import full_table, measure, upstream
 from nornir_anycast.drill.runner import DrillOutcome, mode_unavailable, run_drill
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.inventory.loader import load_nornir
@@ -97,10 +97,13 @@ def test_bfd_sessions_up_after_deploy(deployed: Lab) -> None:
     assert all(c["passed"] for c in bfd.values()), [c["message"] for c in bfd.values()]
     peers = parse_output("frr", "show bfd peers",
                          deployed.run("edge", ["vtysh", "-c", "show bfd peers"]).stdout)
+    with deployed.env():
+        design, _ = load_design(load_nornir(deployed.inventory))
+    edge_bfd = design.hosts["edge"].bfd  # the lab inventory's default (bench/bfd_sweep.py)
     for p in peers["peers"]:
         assert p["status"] == "up"
-        assert p["local"]["transmit_interval_ms"] == 50
-        assert p["local"]["detect_multiplier"] == 3
+        assert p["local"]["transmit_interval_ms"] == edge_bfd.interval_ms
+        assert p["local"]["detect_multiplier"] == edge_bfd.multiplier
 
 
 def test_crash_drill_with_bfd(deployed: Lab) -> None:
@@ -139,3 +142,32 @@ def test_service_and_drain_drills(deployed: Lab, mode: str) -> None:
         assert o.report["target_ms"] == 300.0
         assert o.report["met"], o.report  # the event path, not the healthchecker's ~1 s
     assert kernel_hops(deployed) == ["10.12.12.1", "10.12.12.2"]
+
+
+def test_full_table_drill(deployed: Lab) -> None:
+    """A small full table (5,000 routes): the phases converge, the report is complete, the ISP
+    keeps nothing of it and the lab verifies afterwards. Whether the sessions held is the
+    drill's figure (asserted by nobody here: 1,000,000 routes are the benchmark's business)."""
+    routes = 5000
+    with deployed.env():
+        nr = load_nornir(deployed.inventory)
+        design, _ = load_design(nr)
+        o = full_table.run_full_table_drill(nr, design, "edge", routes=routes, rate=50)
+    r = o.report
+    assert set(full_table.REPORT_KEYS) <= set(r)
+    assert (r["mode"], r["host"], r["routes"]) == ("full-table", "edge", routes)
+    assert set(r["converge_s"]) == set(full_table.PHASES)
+    for phase in full_table.PHASES:
+        c = r["converge_s"][phase]
+        assert 0 <= c["bgp_s"] <= c["fib_s"], (phase, c)
+    assert set(r["sessions"]) == {"10.12.12.1", "10.12.12.2"}
+    assert r["server_bfd_down_events"] == sum(s["bfd_down"] for s in r["sessions"].values())
+    assert r["requests_sent"] > 100 and r["verify_quiet_s"] > 0
+    assert r["verify_after_s"] is not None and r["verify_during_s"] is not None
+    assert r["peak_memory_kb"]["edge"]["bgpd"] > 0 and r["peak_memory_kb"]["server-1"]["bird"] > 0
+    assert r["met"] == all(t["met"] for t in r["target"].values())
+    assert o.verify_ok, o.verify_failures
+    with deployed.env():
+        assert upstream.kernel_route_count("isp") == 0  # cleaned up
+        after = upstream.edge_table("edge", "172.16.42.2")
+    assert after.received < routes

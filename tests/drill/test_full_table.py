@@ -165,3 +165,48 @@ def test_the_load_stops_when_its_stdin_closes(local_http: int) -> None:
     assert load["end"] - started < 30  # stopped long before its 600 s
     assert len(load["short"]) >= 10 and all(r["ok"] for r in load["short"])
     assert load["long_lived"][0]["requests"] >= 3 and not load["long_lived"][0]["broken"]
+
+
+@pytest.mark.parametrize(("host", "routes", "field", "message"), [
+    ("server-1", 1000, "HOST", "a full-table drill runs on an edge; edges: edge"),
+    ("nosuch", 1000, "HOST", "a full-table drill runs on an edge"),
+    ("edge", 0, "--routes", "must be 1..2,000,000"),
+    ("edge", upstream.MAX_ROUTES + 1, "--routes", "must be 1..2,000,000"),
+])
+def test_bad_input_is_refused_before_the_lab_is_touched(
+        host: str, routes: int, field: str, message: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from designs import design_of
+
+    from nornir_anycast.exceptions import InventoryError
+
+    def no_lab(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("the lab was touched")
+
+    monkeypatch.setattr(upstream, "_run", no_lab)
+    monkeypatch.setattr(full_table, "_timed_verify", no_lab)
+    with pytest.raises(InventoryError) as err:
+        full_table.run_full_table_drill(None, design_of(), host, routes=routes)  # type: ignore[arg-type]
+    problem = err.value.problems[0]
+    assert (problem.host, problem.field) == (host, field)
+    assert message in problem.message
+
+
+def test_an_edge_without_an_isp_session_has_no_upstream() -> None:
+    from designs import design_of, replace_host
+
+    from nornir_anycast.exceptions import InventoryError
+
+    design = design_of()
+    edge = design.hosts["edge"]
+    servers_only = [n.model_dump(exclude_unset=True) for n in edge.bgp.neighbors
+                    if n.remote_as == edge.asn]
+    bare = replace_host(design, "edge",
+                        bgp={**edge.bgp.model_dump(exclude_unset=True),
+                             "neighbors": servers_only})
+    with pytest.raises(InventoryError, match="no BGP session to an ISP host"):
+        full_table.upstream_of(bare.hosts["edge"], bare)
+    assert full_table.upstream_of(edge, design) == full_table.Upstream(
+        isp="isp", isp_asn=65000, address="172.16.42.2")
+    assert full_table.server_peers(edge, design) == {"10.12.12.1": "server-1",
+                                                     "10.12.12.2": "server-2"}
