@@ -60,6 +60,7 @@ class DrillOutcome:
     last_second_requests: int  # short requests started in the load's last second ...
     last_second_failed: int  # ... and how many of them failed (0: traffic recovered)
     restore: list[str] = field(default_factory=list)
+    bfd_detect_ms: float | None = None  # interval x multiplier, when BFD is on
     verify_ok: bool = False
     verify_failures: list[str] = field(default_factory=list)
 
@@ -79,6 +80,13 @@ def mode_unavailable(mode: str, host: HostModel) -> str | None:
         return ("drain mode needs the `drain`/`undrain` commands (issue 6), which this checkout "
                 "does not have yet")
     return None
+
+
+def detect_ms(server: HostModel, edge: HostModel) -> float:
+    """BFD's detection time between a server and its edge: the slower side's interval times its
+    multiplier (what the edge waits before it declares the server down)."""
+    return float(max(server.bfd.interval_ms * server.bfd.multiplier,
+                     edge.bfd.interval_ms * edge.bfd.multiplier))
 
 
 def _bad(host: str, field_: str, value: object, message: str) -> InventoryError:
@@ -259,14 +267,15 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
     report, drop = measure.build_report(
         mode=mode, host=host, host_page=me.page_text, duration_s=duration_s, t_fault=t_fault,
         next_hop=next_hop, load=load, changes=changes, bfd=bfd, hold_ms=hold_s * 1000.0,
-        keepalive_ms=keepalive_s * 1000.0)
+        keepalive_ms=keepalive_s * 1000.0, bfd_detect_ms=detect_ms(me, edge) if bfd else None)
     errors: dict[str, int] = {}
     for r in load["short"]:
         if not r["ok"]:
             errors[str(r["error"])] = errors.get(str(r["error"]), 0) + 1
     tail = [r for r in load["short"] if r["t0"] >= load["end"] - 1.0]
     outcome = DrillOutcome(
-        report=report, bfd=bfd, hold_s=hold_s, prefix=service.prefix, next_hop=next_hop,
+        report=report, bfd=bfd, bfd_detect_ms=detect_ms(me, edge) if bfd else None,
+        hold_s=hold_s, prefix=service.prefix, next_hop=next_hop,
         target=f"http://{address}:{port}/file", fault_at_s=round(t_fault - load["start"], 3),
         fault_apply_ms=apply_ms, drop_resolution_ms=None if drop is None else drop.resolution_ms,
         poll_samples=int(stats.get("samples", 0)), poll_max_gap_ms=stats.get("max_gap_ms"),

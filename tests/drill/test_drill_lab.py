@@ -74,7 +74,8 @@ def check_behaviour(o: DrillOutcome, mode: str) -> None:
     assert (r["target_ms"], r["met"]) == measure.target_and_met(
         mode, bfd=o.bfd, hold_ms=hold_ms, keepalive_ms=keepalive_ms,
         requests_failed=r["requests_failed"], outage=r["outage_ms"],
-        kernel_drop_ms=r["kernel_drop_ms"], withdraw_ms=r["withdraw_ms"])
+        kernel_drop_ms=r["kernel_drop_ms"], withdraw_ms=r["withdraw_ms"],
+        bfd_detect_ms=o.bfd_detect_ms)
     # restored: verify passed after the drill, and the route has both servers again
     assert o.verify_ok, o.verify_failures
 

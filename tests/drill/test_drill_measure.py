@@ -127,3 +127,17 @@ def test_route_poller_samples_without_a_process_per_sample() -> None:
     assert poll.hops_of([{"dst": "10.13.13.1", "nexthops": [{"gateway": "10.12.12.2"},
                                                             {"gateway": "10.12.12.1"}]}]) == [
         "10.12.12.1", "10.12.12.2"]
+
+
+def test_crash_target_follows_slower_bfd_timers() -> None:
+    assert measure.crash_bfd_target_ms(None) == 300.0
+    assert measure.crash_bfd_target_ms(150.0) == 300.0  # 50 ms x 3: the fixed target
+    assert measure.crash_bfd_target_ms(300.0) == 450.0  # 100 ms x 3: detection + 150 ms
+    common: dict[str, Any] = dict(bfd=True, hold_ms=3000.0, keepalive_ms=1000.0,
+                                  requests_failed=5, withdraw_ms=None)
+    assert measure.target_and_met("crash", outage=400.0, kernel_drop_ms=420.0,
+                                  bfd_detect_ms=300.0, **common) == (450.0, True)
+    assert measure.target_and_met("crash", outage=400.0, kernel_drop_ms=420.0,
+                                  bfd_detect_ms=150.0, **common) == (300.0, False)
+    assert measure.target_and_met("crash", outage=400.0, kernel_drop_ms=460.0,
+                                  bfd_detect_ms=300.0, **common) == (450.0, False)
