@@ -57,6 +57,16 @@ def _fmt(v: float | None, unit: str = " ms") -> str:
     return "n/a" if v is None else f"{v:g}{unit}"
 
 
+def print_verify(console: Console, what: str, ok: bool, failures: list[str]) -> None:
+    """`what: passed`, or `what: FAILED` and each failing check."""
+    if ok:
+        console.print(f"  {what}: [green]passed[/green]", highlight=False)
+        return
+    console.print(f"  {what}: [red]FAILED[/red]", highlight=False)
+    for line in failures:
+        console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
+
+
 def print_summary(o: DrillOutcome, console: Console) -> None:
     r = o.report
     bfd = "BFD on" if o.bfd else f"BFD off, hold time {o.hold_s} s"
@@ -90,12 +100,7 @@ def print_summary(o: DrillOutcome, console: Console) -> None:
     console.print(f"  target {_fmt(r['target_ms'])}: {verdict}", highlight=False)
     for line in o.restore:
         console.print(f"  restore: {escape(line)}", highlight=False)
-    if o.verify_ok:
-        console.print("  verify after restore: [green]passed[/green]", highlight=False)
-    else:
-        console.print("  verify after restore: [red]FAILED[/red]", highlight=False)
-        for line in o.verify_failures:
-            console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
+    print_verify(console, "verify after restore", o.verify_ok, o.verify_failures)
 
 
 def print_full_table(o: full_table.FullTableOutcome, console: Console) -> None:
@@ -127,12 +132,7 @@ def print_full_table(o: full_table.FullTableOutcome, console: Console) -> None:
                       highlight=False)
     for line in o.cleanup:
         console.print(f"  cleanup: {escape(line)}", highlight=False)
-    if o.verify_ok:
-        console.print("  verify after the drill: [green]passed[/green]", highlight=False)
-    else:
-        console.print("  verify after the drill: [red]FAILED[/red]", highlight=False)
-        for line in o.verify_failures:
-            console.print(f"    {escape(line)}", highlight=False, soft_wrap=True)
+    print_verify(console, "verify after the drill", o.verify_ok, o.verify_failures)
 
 
 def run(args: argparse.Namespace) -> int:

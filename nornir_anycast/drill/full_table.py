@@ -27,7 +27,8 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.drill import upstream
-from nornir_anycast.exceptions import InventoryError, LabError, Problem
+from nornir_anycast.drill.runner import LAB_PYTHON, LOAD_SCRIPT, _bad, _target, lab_host
+from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
 from nornir_anycast.parsing import parse_output
@@ -45,10 +46,6 @@ REPORT_KEYS = ("mode", "host", "routes", "duration_s", "requests_sent", "request
                "converge_s", "peak_memory_kb", "verify_quiet_s", "verify_during_s",
                "verify_after_s", "verify_after_ratio", "long_lived_total", "long_lived_broken",
                "target", "met")
-
-
-def _bad(host: str, field_: str, value: object, message: str) -> InventoryError:
-    return InventoryError([Problem(host, field_, value, message)])
 
 
 @dataclass(frozen=True)
@@ -124,8 +121,6 @@ def counter_deltas(before: Mapping[str, Mapping[str, int | None]],
 
 
 def _spawn_load(client: str, spec: Mapping[str, Any]) -> subprocess.Popen[str]:
-    from nornir_anycast.drill.runner import LAB_PYTHON, LOAD_SCRIPT
-
     lab_host, pid = lab_status.resolve(client)
     return subprocess.Popen(
         lab_hosts.nsenter_argv(pid, [LAB_PYTHON, str(LOAD_SCRIPT), json.dumps(dict(spec))]),
@@ -217,12 +212,7 @@ def build_report(*, host: str, routes: int, duration_s: float, load: Mapping[str
 
 
 def _check(design: Design, host: str, routes: int) -> tuple[HostModel, Upstream, HostModel]:
-    me = design.hosts.get(host)
-    if me is None or me.role != "edge":
-        edges = ", ".join(h.name for h in design.by_role("edge"))
-        raise _bad(host, "HOST", host, f"a full-table drill runs on an edge; edges: {edges}")
-    if not me.lab:
-        raise _bad(host, "lab", me.lab, "drills run on the built-in lab only")
+    me = lab_host(design, host, "edge", "a full-table drill runs on an edge")
     if me.platform != "frr":
         raise _bad(host, "platform", me.platform, "the full-table drill reads FRR's counters "
                    "over vtysh: a lab edge runs FRR")
@@ -250,8 +240,6 @@ def run_full_table_drill(nr: Nornir, design: Design, host: str, *,
             range (exit 2).
         LabError: the lab misbehaved (not healthy before the drill, did not converge).
     """
-    from nornir_anycast.drill.runner import _target
-
     step = on_step or (lambda _msg: None)
     me, up, client = _check(design, host, routes)
     peers = server_peers(me, design)

@@ -22,7 +22,7 @@ from typing import Any
 
 from nornir.core import Nornir
 
-from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.design.model import AnycastService, Design, HostModel, Role
 from nornir_anycast.device import services
 from nornir_anycast.drill import faults, measure
 from nornir_anycast.exceptions import InventoryError, LabError, Problem
@@ -91,6 +91,17 @@ def detect_ms(server: HostModel, edge: HostModel) -> float:
 
 def _bad(host: str, field_: str, value: object, message: str) -> InventoryError:
     return InventoryError([Problem(host, field_, value, message)])
+
+
+def lab_host(design: Design, host: str, role: Role, wrong: str) -> HostModel:
+    """The lab host `host` of `role`, or the error naming it (`wrong`, and the hosts that are)."""
+    me = design.hosts.get(host)
+    if me is None or me.role != role:
+        names = ", ".join(h.name for h in design.by_role(role))
+        raise _bad(host, "HOST", host, f"{wrong}; {role}s: {names}")
+    if not me.lab:
+        raise _bad(host, "lab", me.lab, "drills run on the built-in lab only")
+    return me
 
 
 def _target(design: Design, service: AnycastService) -> tuple[str, int]:
@@ -205,12 +216,7 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
     if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:
         raise _bad(host, "--duration", duration_s,
                    f"must be {MIN_DURATION_S:.0f}..{MAX_DURATION_S:.0f} seconds")
-    me = design.hosts.get(host)
-    if me is None or me.role != "server":
-        servers = ", ".join(h.name for h in design.by_role("server"))
-        raise _bad(host, "HOST", host, f"not a server of the inventory; servers: {servers}")
-    if not me.lab:
-        raise _bad(host, "lab", me.lab, "drills run on the built-in lab only")
+    me = lab_host(design, host, "server", "not a server of the inventory")
     missing = mode_unavailable(mode, me)
     if missing:
         raise LabError(missing)
