@@ -5,7 +5,8 @@
         [--host server-2] [--duration 10]
 
 Brings the lab up (`lab up`, for the prefix in the environment), deploys the default inventory
-(BFD 50 ms x 3) and runs `python tasks.py drill HOST --mode crash --json ...` `--runs` times.
+(BFD as the lab inventory sets it) and runs `python tasks.py drill HOST --mode crash --json
+...` `--runs` times.
 Then it deploys a copy of the inventory with `bfd.enabled: false` (written under the lab's
 directory), runs the crash drill once more on it, and deploys the default inventory again.
 Prints JSON: each run's drill report, plus the median of the BFD runs. The lab is left up.

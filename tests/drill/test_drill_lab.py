@@ -1,6 +1,6 @@
 """BFD and failover drills on the real lab (FRR bfdd on the edge, BIRD 2 BFD on the servers).
 
-Each drill runs once, against the lab deployed with the default inventory (BFD 50 ms x 3), and
+Each drill runs once, against the lab deployed with the default inventory (BFD 100 ms x 3), and
 is checked for its behaviour: the edge's kernel route lost the host, traffic recovered (no
 request failed in the load's last second), the report is complete and typed, `met` is what the
 figures say, and the host is restored (verify passes after). The drill's targets (300 ms, ...)

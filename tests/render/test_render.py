@@ -205,12 +205,12 @@ def test_frr_edge_policies() -> None:
     assert "frr defaults traditional" in lines
     assert "service integrated-vtysh-config" in lines
     assert not any(ln.startswith("log syslog") for ln in lines)
-    # BFD is on in the lab inventory (50 ms x 3): profile `anycast` on the server sessions only
+    # BFD is on in the lab inventory (100 ms x 3): profile `anycast` on the server sessions only
     assert " neighbor 10.12.12.1 bfd profile anycast" in lines
     assert " neighbor 172.16.42.2 bfd" not in lines
     bfd_block = text.split("\nbfd\n", 1)[1].split("\nexit\n", 1)[0]
-    assert bfd_block.split() == ["profile", "anycast", "transmit-interval", "50",
-                                 "receive-interval", "50", "exit", "!"]
+    assert bfd_block.split() == ["profile", "anycast", "transmit-interval", "100",
+                                 "receive-interval", "100", "exit", "!"]
 
 
 def test_frr_prefix_list_follows_the_design() -> None:
