@@ -193,6 +193,9 @@ _NORMALISE: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"/tmp/[^\s'\"│,;)]+"), "/tmp/…"),                   # temporary paths
     (re.compile(r"\bpid (\d+)"), "pid N"),                            # process ids
     (re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])"), "N.N"),               # durations, seconds
+    # `verify --wait` says how long it retried only when its first attempt failed, which
+    # depends on how fast the sessions came up: with or without it, the same verdict
+    (re.compile(r"^(verify passed: .*?) after N\.N s\s*$"), r"\1"),
     (re.compile(r"([━─═┄])\1+"), r"\1"),                              # table rules
     (re.compile(r"[ \t]+"), " "),                                     # column padding
 ]

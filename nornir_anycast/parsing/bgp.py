@@ -224,7 +224,11 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
             p.update(_status_flags(status))
             pending = None
         if network:
-            route = {"prefix": network if "/" in network else classful(network), "paths": [p]}
+            try:
+                prefix = network if "/" in network else classful(network)
+            except ValueError:
+                raise ctx.error("not a network", line, lineno + 1) from None
+            route = {"prefix": prefix, "paths": [p]}
             routes.append(route)
         elif route is None:
             raise ctx.error("path line before any network", line, lineno + 1)
