@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 CAPTURES = TESTS / "captures"
 GOLDEN = TESTS / "golden"
 INVENTORIES = TESTS / "inventories"
+
+#: The lab's nginx watcher, shipped as package data and run with the system's python3.
+WATCHER = ROOT / "templates" / "jinja" / "healthchecker" / "service_watch.py"
+
+
+def load_watcher() -> ModuleType:
+    """The watcher script (WATCHER) imported as a module, for its functions."""
+    spec = importlib.util.spec_from_file_location("service_watch", WATCHER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

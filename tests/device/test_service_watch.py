@@ -5,7 +5,6 @@ exits and enables it when the pid file names a live process again; state file fi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -16,24 +15,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from paths import ROOT
+from paths import WATCHER, load_watcher
 
-WATCHER = ROOT / "templates" / "jinja" / "healthchecker" / "service_watch.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("service_watch", WATCHER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sw = _load()
+sw = load_watcher()
 
 
 class FakeBird:

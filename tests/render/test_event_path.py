@@ -9,30 +9,17 @@ import json
 import shlex
 import shutil
 import subprocess
-import types
 from pathlib import Path
 
 import pytest
 from designs import design_of, replace_host
-from paths import ROOT
+from paths import WATCHER, load_watcher
 
 from nornir_anycast.design import healthcheck
 from nornir_anycast.render import RenderedFile, render_host
 from nornir_anycast.render.checkers import check_file
 
-WATCHER = ROOT / "templates" / "jinja" / "healthchecker" / "service_watch.py"
-
-
-def _watch_module() -> types.ModuleType:
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("service_watch", WATCHER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sw = _watch_module()
+sw = load_watcher()
 
 
 def with_state(f: RenderedFile, up: bool) -> RenderedFile:
