@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,25 +33,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
+from run_tasks import tasks  # noqa: E402
 
 from nornir_anycast.design.model import Design  # noqa: E402
 from nornir_anycast.design.registry import lookup  # noqa: E402
 from nornir_anycast.drill import full_table  # noqa: E402
 from nornir_anycast.drill.runner import run_drill  # noqa: E402
 from nornir_anycast.inventory.loader import load_nornir  # noqa: E402
-
-TASKS = [sys.executable, "-m", "nornir_anycast"]
-
-
-def tasks(*args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*TASKS, *args], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"`{' '.join(args)}` failed ({proc.returncode}):\n"
-                         f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-    return proc
 
 
 def inventory_with(base: Path, bfd: int | None, multiplier: int) -> Path:

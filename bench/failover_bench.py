@@ -23,7 +23,6 @@ import json
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,19 +31,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run_tasks import tasks  # noqa: E402
 
 from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
-
-TASKS = [sys.executable, str(ROOT / "tasks.py")]
-
-
-def tasks(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*TASKS, *args], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
-    if check and proc.returncode != 0:
-        raise SystemExit(f"`tasks.py {' '.join(args)}` failed ({proc.returncode}):\n"
-                         f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-    return proc
 
 
 def drill(host: str, duration: float, out: Path, inventory: Path | None = None

@@ -29,7 +29,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,25 +38,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run_tasks import tasks  # noqa: E402
 
 from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
 
-TASKS = [sys.executable, str(ROOT / "tasks.py")]
 TICK = os.sysconf("SC_CLK_TCK")
 #: (name, pid file inside the lab host): as inventory/groups.yaml and the model's defaults say.
 PROCESSES = {
     "healthchecker": "/run/anycast-healthchecker/anycast-healthchecker.pid",
     "watcher": "/run/nornir-anycast/service-watch.pid",
 }
-
-
-def tasks(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*TASKS, *args], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
-    if check and proc.returncode != 0:
-        raise SystemExit(f"`tasks.py {' '.join(args)}` failed ({proc.returncode}):\n"
-                         f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
-    return proc
 
 
 def cpu_ticks(host: str, pidfile: str) -> tuple[int, int]:
