@@ -97,7 +97,8 @@ class Lab:
     def netmiko_params(self, host: str) -> dict[str, Any]:
         """ConnectHandler arguments reaching `host` over real SSH through its namespace."""
         return {"device_type": "linux", "host": self.topology.host(host).netns,
-                "username": "root", "use_keys": True, "key_file": str(self.key_file),
+                "username": self.topology.host(host).user, "use_keys": True,
+                "key_file": str(self.key_file),
                 "ssh_config_file": str(self.ssh_config), "allow_agent": False}
 
 
@@ -138,6 +139,43 @@ def lab() -> Iterator[Lab]:
             yield bring_up()
         finally:
             tear_down()
+
+
+DEBIAN13 = ROOT / "inventory" / "lab-debian13"
+DEBIAN13_BIRD3 = ROOT / "inventory" / "lab-debian13-bird3"
+
+
+def image_prefix(suffix: str) -> str:
+    """The prefix of an image lab beside the session's: `<prefix>` cut to leave room, plus
+    `suffix` (`na` -> `nad13`), so both labs run at once and never touch each other."""
+    return lab_prefix()[:8 - len(suffix)] + suffix
+
+
+@contextmanager
+def image_lab(inventory: Path, suffix: str) -> Iterator[Lab]:
+    """A lab of an image inventory (Debian 13 containers) under its own prefix, always removed
+    after (also when building it failed half way)."""
+    if os.geteuid() != 0:
+        pytest.skip("lab tests need root (network namespaces, systemd-nspawn)")
+    with prefix_env(image_prefix(suffix)), session_lock():
+        try:
+            yield bring_up(inventory)
+        finally:
+            tear_down()
+
+
+@pytest.fixture(scope="session")
+def debian13_lab() -> Iterator[Lab]:
+    """inventory/lab-debian13 up for the session: FRR 10.3, BIRD 2.17, systemd, sudo."""
+    with image_lab(DEBIAN13, "d13") as lab:
+        yield lab
+
+
+@pytest.fixture(scope="session")
+def bird3_lab() -> Iterator[Lab]:
+    """inventory/lab-debian13-bird3 up for the session: the same with BIRD 3.1 servers."""
+    with image_lab(DEBIAN13_BIRD3, "b3") as lab:
+        yield lab
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -33,6 +33,7 @@ EXAMPLES: dict[str, str] = {
     "vyos-seed": "vyos-seed",
     "vyos-seed-dnat": "vyos-seed-dnat",
     "lab-dnat": "lab-dnat",
+    "lab-debian13": "lab-debian13",
 }
 FILES = ("config.yaml", "hosts.yaml", "groups.yaml", "defaults.yaml")
 

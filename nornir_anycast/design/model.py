@@ -204,6 +204,9 @@ class HostModel(_Strict):
     platform: Platform
     role: Role
     lab: bool = False
+    # The lab only: the image `lab up` boots this host from (a Debian 13 systemd container,
+    # nornir_anycast.lab.images); unset: a namespace running this machine's own binaries.
+    lab_image: str | None = None
     os: Literal["debian", "alpine", "vyos"] | None = None
     os_version: str | None = None
     service_manager: Literal["systemd", "openrc", "lab", "none"] = "systemd"

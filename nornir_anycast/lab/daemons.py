@@ -40,9 +40,16 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 """
 
 
+#: FRR processes of a freshly installed Debian router (its packaged `daemons` file): deploy
+#: enables bgpd, bfdd and the rest on an image host, as on a real one.
+IMAGE_FRR_PROCESSES = ("watchfrr", "zebra")
+
+
 def expected(host: LabHost) -> tuple[str, ...]:
     """Daemons `lab up` keeps running on this host."""
-    return ("sshd", *FRR_PROCESSES) if host.runs_frr else ("sshd",)
+    if not host.runs_frr:
+        return ("sshd",)
+    return ("sshd", *(FRR_PROCESSES if host.image is None else IMAGE_FRR_PROCESSES))
 
 
 @dataclass(frozen=True)

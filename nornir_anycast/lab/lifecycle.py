@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nornir_anycast.exceptions import LabError
-from nornir_anycast.lab import daemons, hostdirs, hosts, inventory_gen, netns, procs, sshconfig
+from nornir_anycast.lab import (
+    containers,
+    daemons,
+    hostdirs,
+    hosts,
+    images,
+    inventory_gen,
+    netns,
+    procs,
+    sshconfig,
+)
 from nornir_anycast.lab import state as lab_state
 from nornir_anycast.lab.prefix import ENV, machine_lock, ns_prefix, switch_prefix
 from nornir_anycast.lab.topology import LabHost, Segment, Topology, load_topology
@@ -32,6 +42,7 @@ from nornir_anycast.settings import default_inventory, lab_dir, project_root
 
 REQUIRED_COMMANDS = ("ip", "nsenter", "socat", "ssh", "ssh-keygen", "sysctl")
 REQUIRED_FILES = ("/usr/sbin/sshd",)
+IMAGE_COMMANDS = ("systemd-nspawn", "mount", "umount")
 ROUTER_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/bin/vtysh")
 SERVER_FILES = ("/usr/sbin/bird", "/usr/sbin/birdc", "/usr/sbin/nginx")
 
@@ -103,10 +114,13 @@ def preflight(topology: Topology | None = None) -> None:
     missing = [c for c in REQUIRED_COMMANDS if shutil.which(c) is None]
     files = list(REQUIRED_FILES)
     if topology is not None:
-        if any(h.runs_frr for h in topology.hosts.values()):
+        machine = [h for h in topology.hosts.values() if h.image is None]
+        if any(h.runs_frr for h in machine):
             files += ROUTER_FILES
-        if any(h.role == "server" for h in topology.hosts.values()):
+        if any(h.role == "server" for h in machine):
             files += SERVER_FILES
+        if len(machine) < len(topology.hosts):
+            missing += [c for c in IMAGE_COMMANDS if shutil.which(c) is None]
     missing += [f for f in files if not os.access(f, os.X_OK)]
     if missing:
         raise LabError(f"missing on this machine: {', '.join(missing)} (run scripts/install.sh)")
@@ -125,6 +139,7 @@ def _kill_in_netns(names: list[str]) -> int:
     victims = [p.pid for p in inits]
     victims += [p.pid for p in table
                 if p.pid != me and p.pid not in victims and (p.netns in inodes or p.pidns in pidns)]
+    victims += [p for p in containers.nspawn_launchers(set(names)) if p not in victims]
     left = hosts.kill_pids(victims)
     if left:
         raise LabError(f"processes of the lab did not die: {left}")
@@ -144,7 +159,8 @@ def _ensure_namespaces(topology: Topology, recorded: set[str], changes: list[str
     if root.is_dir():
         for path in sorted(root.iterdir()):
             if path.name not in topology.hosts and path.is_dir():
-                shutil.rmtree(path)  # its PID 1, if any, was killed above
+                containers.unmount_all(path)  # its PID 1, if any, was killed above
+                shutil.rmtree(path)
     for name in topology.namespaces:
         if netns.netns_inode(name) is None:
             _kill_in_netns([name])  # a PID 1 may outlive its namespace's name
@@ -242,11 +258,18 @@ def _ensure_inits(topology: Topology, changes: list[str]) -> dict[str, int]:
     if launch:
         _kill_in_netns([h.netns for h in launch])  # a PID 1 left in an old namespace
         for host in launch:
-            hostdirs.reset_run(host)
-        launchers = [(h, hosts.start_init(h)) for h in launch]
+            if host.image is None:
+                hostdirs.reset_run(host)
+        launchers = [(h, hosts.start_init(h) if h.image is None else containers.start(h))
+                     for h in launch]
         for host, launcher in launchers:
-            pids[host.name] = hosts.wait_init(host, launcher)
-            changes.append(f"started {host.name} (PID 1 = {pids[host.name]})")
+            if host.image is None:
+                pids[host.name] = hosts.wait_init(host, launcher)
+                changes.append(f"started {host.name} (PID 1 = {pids[host.name]})")
+            else:
+                pids[host.name] = containers.wait_init(host, launcher)
+                changes.append(f"booted {host.name} from image {host.image} "
+                               f"(systemd = {pids[host.name]})")
     return pids
 
 
@@ -256,6 +279,10 @@ def _ensure_daemons(host: LabHost, init_pid: int) -> list[str]:
     init = procs.read_proc(init_pid)
     if init is None:
         raise LabError(f"host {host.name}: PID 1 ({init_pid}) died")
+    if host.image is not None:
+        containers.wait_booted(host, init_pid)
+        daemons.wait_for(host, init_pid, daemons.expected(host), timeout=30)
+        return done
     state = daemons.running(init)
     if not state.sshd_listener:
         daemons.start_sshd(host, init_pid)
@@ -326,10 +353,16 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         _ensure_namespaces(topology, recorded, changes)
         lab_state.save(topology, inv)
         _ensure_links(topology, changes)
+        for name in sorted({h.image for h in topology.hosts.values() if h.image}):
+            images.ensure_image(name)
         sshconfig.ensure_client_key()
+        pub = sshconfig.key_file().with_suffix(".pub").read_text(encoding="utf-8")
         for host in topology.hosts.values():
-            hostdirs.prepare(host)
-            sshconfig.prepare_host(host)
+            if host.image is None:
+                hostdirs.prepare(host)
+                sshconfig.prepare_host(host)
+            else:
+                changes.extend(containers.prepare(host, pub))
         sshconfig.write_client_files(topology.hosts.values())
         pids = _ensure_inits(topology, changes)
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -369,6 +402,8 @@ def down() -> DownReport:
                 raise LabError(f"namespaces still there after delete: {', '.join(leftovers)}")
             report.left_alone = netns.list_netns()
         lab = lab_dir()
+        if other is None:
+            containers.unmount_all()
         for path in (hostdirs.hosts_root(), inventory_gen.generated_dir()):
             if path.exists():
                 shutil.rmtree(path)

@@ -69,20 +69,29 @@ def prepare_host(host: LabHost) -> None:
             (etc / name).write_bytes(src.read_bytes())
 
 
+def host_key_file(host: LabHost) -> Path:
+    """The host's SSH host key (private half; `.pub` beside it), wherever its kind keeps it."""
+    if host.image is not None:
+        return hostdirs.host_dir(host) / "image/upper/etc/ssh/ssh_host_ed25519_key"
+    return hostdirs.host_dir(host) / "etc-ssh" / "ssh_host_ed25519_key"
+
+
 def write_client_files(hosts: Iterable[LabHost]) -> None:
     """.lab/ssh_config and .lab/known_hosts for every host of the lab (`Host <prefix>-*`)."""
     listed = list(hosts)
     lines = []
     for host in listed:
-        pub = (hostdirs.host_dir(host) / "etc-ssh" / "ssh_host_ed25519_key.pub").read_text()
+        pub = host_key_file(host).with_suffix(".pub").read_text()
         keytype, blob = pub.split()[:2]
         lines.append(f"{host.netns} {keytype} {blob}\n")
     known_hosts_file().write_text("".join(lines), encoding="utf-8")
     example = listed[0].netns if listed else f"{ns_prefix()}isp"
+    # Hosts booted from an image are logged into as their operator account (first match wins).
+    users = "".join(f"Host {h.netns}\n    User {h.user}\n" for h in listed if h.user != "root")
     ssh_config_file().write_text(
         f"""# Written by `python tasks.py lab up`. Lab hosts are reached only through loopback
 # inside their own network namespace: ssh -F {ssh_config_file()} {example}
-Host {ns_prefix()}*
+{users}Host {ns_prefix()}*
     User root
     IdentityFile {key_file()}
     IdentitiesOnly yes

@@ -47,7 +47,8 @@ def load() -> tuple[Topology, Path] | None:
     if data is None:
         return None
     hosts = {h["name"]: LabHost(name=h["name"], netns=h["netns"], role=h["role"],
-                                platform=h["platform"], interfaces=tuple(h["interfaces"]))
+                                platform=h["platform"], interfaces=tuple(h["interfaces"]),
+                                image=h.get("image"))
              for h in data["hosts"]}
     segments = tuple(
         Segment(networks=tuple(s["networks"]), switch=s["switch"],

@@ -18,6 +18,7 @@ from nornir_anycast.design.build import build_design
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir
+from nornir_anycast.lab.images import IMAGES
 from nornir_anycast.lab.prefix import ns_prefix, switch_prefix
 
 _NETNS_REST = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -33,11 +34,19 @@ class LabHost:
     role: str
     platform: str
     interfaces: tuple[str, ...]
+    #: The image the host boots from (nornir_anycast.lab.images: a systemd-nspawn container,
+    #: inventory `lab_image`); None: the namespace kind (the machine's own binaries).
+    image: str | None = None
 
     @property
     def runs_frr(self) -> bool:
         """Routers run FRR from `lab up` on (with an empty configuration)."""
         return self.platform == "frr"
+
+    @property
+    def user(self) -> str:
+        """Who logs in over SSH: root on the namespace kind, the operator account on images."""
+        return "root" if self.image is None else "ops"
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,9 @@ def _check_host(h: HostModel) -> list[Problem]:
     elif h.hostname.startswith(switch_prefix()):
         problems.append(Problem(h.name, "hostname", h.hostname,
                                 f"{switch_prefix()}* is reserved for the lab's switches"))
+    if h.lab_image is not None and h.lab_image not in IMAGES:
+        problems.append(Problem(h.name, "lab_image", h.lab_image,
+                                f"no such lab image; images: {', '.join(IMAGES)}"))
     seen: set[str] = set()
     for itf in h.interfaces:
         if not _IFNAME_RE.match(itf.name) or itf.name == "lo":
@@ -167,7 +179,7 @@ def topology_from_design(design: Design) -> Topology:
 
     hosts = {
         h.name: LabHost(name=h.name, netns=h.hostname or "", role=h.role, platform=h.platform,
-                        interfaces=tuple(i.name for i in h.interfaces))
+                        interfaces=tuple(i.name for i in h.interfaces), image=h.lab_image)
         for h in design.hosts.values()
     }
     return Topology(hosts=hosts, segments=tuple(segments))

@@ -1,0 +1,96 @@
+"""The Debian 13 lab kind for real: systemd containers booted from one shared image, reached
+over real SSH as `ops` with sudo, root refused, one overlay layer per host, `down` leaving
+nothing behind but the image."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from lab_fixtures import DEBIAN13, Lab, bring_up, image_prefix, prefix_env, tear_down
+from netmiko import ConnectHandler
+
+from nornir_anycast.lab import containers, images, netns, procs
+from nornir_anycast.lab.topology import load_topology
+
+pytestmark = pytest.mark.lab
+
+
+def _send(lab: Lab, host: str, commands: list[str]) -> list[str]:
+    conn = ConnectHandler(**lab.netmiko_params(host))
+    try:
+        return [str(conn.send_command(c, read_timeout=30)).strip() for c in commands]
+    finally:
+        conn.disconnect()
+
+
+def test_hosts_run_debian13_with_systemd_and_ops_has_sudo(debian13_lab: Lab) -> None:
+    for host in debian13_lab.hosts:
+        who, root, release, state = _send(debian13_lab, host, [
+            "id -un", "sudo -n id -un", ". /etc/os-release; echo $VERSION_ID",
+            "systemctl is-system-running"])
+        assert (who, root, release) == ("ops", "root", "13"), host
+        assert state in ("running", "degraded"), (host, state)  # degraded: BIRD unconfigured
+
+
+def test_routers_run_frr_10_and_servers_have_bird_and_nginx_units(debian13_lab: Lab) -> None:
+    for host in ("isp", "edge"):
+        frr, version = _send(debian13_lab, host, ["systemctl is-active frr",
+                                                  "sudo -n vtysh -c 'show version' | head -1"])
+        assert frr == "active", host
+        assert "FRRouting 10.3" in version, version
+    for host in ("server-1", "server-2"):
+        enabled, bird, nginx, frr = _send(debian13_lab, host, [
+            "systemctl is-enabled bird nginx", "/usr/sbin/bird --version 2>&1",
+            "/usr/sbin/nginx -v 2>&1", "systemctl is-enabled frr"])
+        assert enabled.split() == ["enabled", "enabled"], host
+        assert "2.17" in bird and "nginx/1.26" in nginx, (bird, nginx)
+        assert frr == "disabled", host  # a server runs no FRR
+
+
+def test_root_cannot_log_in(debian13_lab: Lab) -> None:
+    ns = debian13_lab.ns("edge")
+    proc = subprocess.run(["ssh", "-F", str(debian13_lab.ssh_config), "-o", "BatchMode=yes",
+                           "-l", "root", ns, "true"], capture_output=True, text=True, timeout=30,
+                          check=False)
+    assert proc.returncode != 0
+    assert "Permission denied" in proc.stderr
+
+
+def test_each_host_writes_its_own_layer_and_the_image_stays_as_built(debian13_lab: Lab) -> None:
+    image = images.image_path("debian13")
+    with debian13_lab.env():
+        topo = debian13_lab.topology
+        for host in topo.hosts.values():
+            assert containers.is_mounted(containers.root(host)), host.name
+        marker = "/etc/nornir-anycast-layer-test"
+        assert debian13_lab.run("server-1", ["sh", "-c", f"echo one > {marker}"]).returncode == 0
+        seen = debian13_lab.run("server-2", ["cat", marker])
+        assert seen.returncode != 0  # server-2 has a root of its own
+        assert (containers.upper(topo.hosts["server-1"]) / marker.lstrip("/")).read_text() \
+            == "one\n"
+    assert not (image / marker.lstrip("/")).exists()
+    assert images.is_built("debian13")
+
+
+def test_down_removes_every_container_mount_and_directory() -> None:
+    prefix = image_prefix("dn")
+    with prefix_env(prefix):
+        try:
+            lab = bring_up(DEBIAN13)
+            with lab.env():
+                mounts = containers.lab_mounts()
+                assert len(mounts) == len(lab.topology.hosts)
+                assert set(procs.lab_inits()) == {h.netns for h in lab.topology.hosts.values()}
+        finally:
+            report = tear_down()
+        with lab.env():
+            assert containers.lab_mounts() == []
+            assert procs.lab_inits() == {}
+            assert not [n for n in netns.list_netns() if n.startswith(f"{prefix}-")]
+            assert containers.nspawn_launchers(set(lab.topology.namespaces)) == []
+    assert report.processes > 0
+    assert not Path(lab.ssh_config).parent.exists()
+    assert images.is_built("debian13")  # the image is kept for the next lab
+    assert load_topology(DEBIAN13).hosts.keys() == lab.topology.hosts.keys()
