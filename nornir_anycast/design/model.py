@@ -98,8 +98,15 @@ class Nat(_Strict):
 
 
 class DnsForwarding(_Strict):
+    """DNS forwarding on a VyOS router. `listen_on` names interfaces (VyOS 1.1/1.2's
+    `listen-on`); VyOS 1.2+ also takes `listen_addresses` and `allow_from` (networks allowed to
+    query), which VyOS 1.4+ requires: when unset there, both come from the `listen_on`
+    interfaces (nornir_anycast.design.vyos)."""
+
     cache_size: int = 0
     listen_on: list[str] = Field(default_factory=list)
+    listen_addresses: list[str] = Field(default_factory=list)
+    allow_from: list[str] = Field(default_factory=list)
     name_servers: list[str] = Field(default_factory=list)
 
 

@@ -1,9 +1,16 @@
-"""VyOS routers (isp, edge): `config.vyos`, the `set` commands configure mode takes (VyOS 1.1
-and 1.2 syntax, the seed's)."""
+"""VyOS routers (isp, edge): `config.vyos`, the `set` commands configure mode takes, in the
+syntax of the host's release (`os_version`: 1.1, 1.2, 1.4, 1.5; the families are described in
+nornir_anycast.design.vyos, their sources in docs/vyos.md)."""
 
 from __future__ import annotations
 
 from nornir_anycast.design.model import Design, HostModel
+from nornir_anycast.design.vyos import (
+    VYOS_RELEASES,
+    dns_allow_from,
+    dns_listen_addresses,
+    vyos_syntax,
+)
 from nornir_anycast.exceptions import TemplateError
 from nornir_anycast.render.environment import version_tuple
 from nornir_anycast.render.files import TemplateFile
@@ -14,10 +21,6 @@ from nornir_anycast.render.neighbors import (
     servers_out_policy,
     timers_set,
 )
-
-#: VyOS versions whose `set` syntax the templates write (the seed's; 1.3 moved BGP settings
-#: under address-family and 1.4 to `system-as`).
-VYOS_SUPPORTED = ((1, 1), (1, 2))
 
 
 def vyos_layer4_hashing(host: HostModel) -> bool:
@@ -30,13 +33,19 @@ def vyos_layer4_hashing(host: HostModel) -> bool:
 def plan_vyos(host: HostModel, design: Design) -> dict[str, TemplateFile]:
     """`config.vyos` (`vyos/<role>.vyos.j2`; no path: entered, not copied; no checker)."""
     version = version_tuple(host.os_version)
-    if version[:2] not in VYOS_SUPPORTED:
+    syntax = vyos_syntax(host.os_version)
+    if syntax is None:
         raise TemplateError(
             f"{host.name}: os_version={host.os_version!r}: the VyOS templates write the syntax of "
-            "VyOS 1.1 and 1.2 only")
-    if host.bfd.enabled and version[:2] < (1, 2):
+            f"VyOS {VYOS_RELEASES} only")
+    if host.bfd.enabled and syntax == "1.1":
         raise TemplateError(
             f"{host.name}: bfd.enabled=True: VyOS {host.os_version} has no BFD (1.2+ has)")
+    listen, allow = dns_listen_addresses(host), dns_allow_from(host)
+    if syntax == "1.4" and host.dns_forwarding is not None and not (listen and allow):
+        raise TemplateError(
+            f"{host.name}: dns_forwarding.listen_addresses={listen!r}, allow_from={allow!r}: "
+            f"VyOS {host.os_version} needs both (none come from listen_on either)")
     neighbors = neighbor_views(host, design, frr_policy=False)
     policies = Policies()
     for name in sorted(host.route_maps):
@@ -45,5 +54,6 @@ def plan_vyos(host: HostModel, design: Design) -> dict[str, TemplateFile]:
     policies.route_maps.update(servers_out_policy(host, neighbors))
     context = dict(design=design, neighbors=neighbors, policies=policies,
                    timers=timers_set(host), layer4_hashing=vyos_layer4_hashing(host),
-                   version=version)
+                   version=version, syntax=syntax,
+                   dns_listen_addresses=listen, dns_allow_from=allow)
     return {"config.vyos": TemplateFile(f"vyos/{host.role}.vyos.j2", context, None, None)}

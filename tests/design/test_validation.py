@@ -667,3 +667,52 @@ def test_maximum_paths_warning_caps_the_list_of_names() -> None:
     assert_problem(ps, "edge", "bgp.maximum_paths_ibgp", 1,
                    "13 servers share the best local_pref 100 for 10.13.13.1/32 but only 1 path "
                    f"is used: {idle} and 2 more will not carry traffic", severity="warning")
+
+
+# --- 22b. what each VyOS release renders (nornir_anycast.design.vyos) ---------------------------
+
+VYOS_CURRENT = ROOT / "tests" / "inventories" / "vyos-current"
+
+
+def test_vyos_current_releases_validate() -> None:
+    """1.4.2 and 1.5 (tests/inventories/vyos-current) are rendered releases: no problem."""
+    assert [p for p in problems_of(load_nornir(VYOS_CURRENT)) if p.severity == "error"] == []
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.3.8", "1.6", "2.0", "1.0"])
+def test_vyos_release_not_rendered_is_refused(version: str) -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["edge"]["os_version"] = version
+    assert_problem(broken(m, VYOS_CURRENT), "edge", "os_version", version,
+                   "VyOS 1.1, 1.2, 1.4 and 1.5 only")
+
+
+def test_vyos_11_has_no_bfd_nor_dns_listen_address() -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["edge"]["os_version"] = "1.1.7"
+        d["isp"]["os_version"] = "1.1.7"
+    ps = broken(m, VYOS_CURRENT)
+    assert_problem(ps, "edge", "bfd.enabled", True, "VyOS 1.1.7 has no BFD")
+    assert_problem(ps, "isp", "dns_forwarding.listen_addresses", ["10.0.0.254"],
+                   "VyOS 1.1.7", "came with 1.2")
+    assert_problem(ps, "isp", "dns_forwarding.allow_from", ["10.0.0.0/24"], "VyOS 1.1.7")
+
+
+def test_vyos_14_dns_forwarding_needs_an_address_and_allow_from() -> None:
+    """1.4 has no listen-on: an interface without a static address gives neither."""
+    def m(d: dict[str, Any]) -> None:
+        d["isp"]["dns_forwarding"] = {"listen_on": ["eth0"], "name_servers": ["8.8.8.8"]}
+    ps = broken(m, VYOS_CURRENT)
+    assert_problem(ps, "isp", "dns_forwarding.listen_addresses", [],
+                   "VyOS 1.4.2 needs a listen-address")
+    assert_problem(ps, "isp", "dns_forwarding.allow_from", [],
+                   "VyOS 1.4.2 refuses DNS forwarding without allow-from")
+
+
+def test_vyos_dns_listen_addresses_and_allow_from_are_checked() -> None:
+    def m(d: dict[str, Any]) -> None:
+        d["isp"]["dns_forwarding"]["listen_addresses"] = ["10.0.0.254", "eth1"]
+        d["isp"]["dns_forwarding"]["allow_from"] = ["10.0.0.1/24"]
+    ps = broken(m, VYOS_CURRENT)
+    assert_problem(ps, "isp", "dns_forwarding.listen_addresses.1", "eth1", "not an IP address")
+    assert_problem(ps, "isp", "dns_forwarding.allow_from.0", "10.0.0.1/24", "not a network")

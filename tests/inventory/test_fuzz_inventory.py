@@ -489,7 +489,7 @@ def test_text_that_would_inject_config_lines_is_refused(host: str, path: tuple[A
 
 
 @pytest.mark.parametrize(("inv", "host", "path", "value", "field"), [
-    ("vyos-seed", "isp", ("os_version",), "1.4", "os_version"),
+    ("vyos-seed", "isp", ("os_version",), "1.3", "os_version"),
     ("vyos-seed", "edge", ("os_version",), "10.12.12.1", "os_version"),
     ("lab-dnat", "edge", ("nat", "destination", 0, "translation_address"), "fe80::1",
      "nat.destination.0.translation_address"),

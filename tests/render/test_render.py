@@ -85,8 +85,8 @@ def test_vyos_layer4_hashing_on_12_edge_only() -> None:
 
 
 def test_vyos_unsupported_version_is_a_clear_error() -> None:
-    d = replace_host(design_of("inventory/vyos-seed"), "edge", os_version="1.4")
-    with pytest.raises(TemplateError, match=r"edge: os_version='1.4'"):
+    d = replace_host(design_of("inventory/vyos-seed"), "edge", os_version="1.3")
+    with pytest.raises(TemplateError, match=r"edge: os_version='1.3'"):
         render_host(d.hosts["edge"], d)
 
 

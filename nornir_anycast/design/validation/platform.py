@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from nornir_anycast.design.model import Design
+from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.design.validation.common import (
     CONTROL_CHARS,
     ROUTERS,
@@ -15,6 +15,13 @@ from nornir_anycast.design.validation.common import (
     parse_address,
     parse_network,
     with_article,
+)
+from nornir_anycast.design.vyos import (
+    VYOS_RELEASES,
+    dns_allow_from,
+    dns_listen_addresses,
+    vyos_release,
+    vyos_syntax,
 )
 
 
@@ -64,7 +71,7 @@ def rule_platform(design: Design, r: Report) -> None:
             if h.os_version is None or not _VYOS_VERSION.match(h.os_version):
                 r.error(h.name, "os_version", h.os_version,
                         "VyOS hosts need os_version such as '1.1.7' or '1.2' (it selects the "
-                        "syntax)")
+                        f"syntax; VyOS {VYOS_RELEASES} are rendered)")
         elif h.os == "vyos":
             r.error(h.name, "os", h.os, f"os vyos needs platform vyos (platform is {h.platform})")
 
@@ -115,25 +122,17 @@ def rule_text_fields(design: Design, r: Report) -> None:
                             "must be an absolute path (/...) without control characters")
 
 
-_VYOS_MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)")
-
-
 def rule_renderable(design: Design, r: Report) -> None:
     """What the templates can render, so that render and deploy never refuse a valid inventory.
 
-    VyOS: the `set` syntax of 1.1 and 1.2 only; BFD from 1.2 on. FRR (Linux) routers: NAT in an
-    nftables `ip` table (IPv4), no DNS forwarding.
+    VyOS: the `set` syntax of 1.1, 1.2, 1.4 and 1.5 (nornir_anycast.design.vyos); BFD from 1.2
+    on; DNS forwarding's `listen_addresses` / `allow_from` from 1.2 on, and on 1.4+ at least one
+    of each (given, or from the `listen_on` interfaces). FRR (Linux) routers: NAT in an nftables
+    `ip` table (IPv4), no DNS forwarding.
     """
     for h in design.hosts.values():
-        version = _VYOS_MAJOR_MINOR.match(h.os_version or "")
-        if h.platform == "vyos" and version is not None:
-            major_minor = (int(version.group(1)), int(version.group(2)))
-            if major_minor not in ((1, 1), (1, 2)):
-                r.error(h.name, "os_version", h.os_version,
-                        "the VyOS templates write the syntax of VyOS 1.1 and 1.2 only")
-            elif major_minor < (1, 2) and h.bfd.enabled:
-                r.error(h.name, "bfd.enabled", True,
-                        f"VyOS {h.os_version} has no BFD (1.2 and later have)")
+        if h.platform == "vyos":
+            _vyos_renderable(h, r)
         if h.platform != "frr":
             continue
         if h.dns_forwarding is not None:
@@ -158,3 +157,37 @@ def rule_renderable(design: Design, r: Report) -> None:
             if net is not None and net.version != 4:
                 r.error(h.name, f"nat.source.{k}.source_address", s.source_address,
                         "NAT on platform frr is an nftables `ip` table: IPv4 only")
+
+
+def _vyos_renderable(h: HostModel, r: Report) -> None:
+    """One VyOS host: a rendered release, and nothing its release lacks."""
+    release = vyos_release(h.os_version)
+    if release is None:
+        return  # rule_platform names a missing or malformed os_version
+    syntax = vyos_syntax(h.os_version)
+    if syntax is None:
+        r.error(h.name, "os_version", h.os_version,
+                f"the VyOS templates write the syntax of VyOS {VYOS_RELEASES} only")
+        return
+    if syntax == "1.1" and h.bfd.enabled:
+        r.error(h.name, "bfd.enabled", True,
+                f"VyOS {h.os_version} has no BFD (1.2 and later have)")
+    dns = h.dns_forwarding
+    if dns is None:
+        return
+    if syntax == "1.1":
+        for field, values in (("listen_addresses", dns.listen_addresses),
+                              ("allow_from", dns.allow_from)):
+            if values:
+                r.error(h.name, f"dns_forwarding.{field}", values,
+                        f"VyOS {h.os_version} forwards DNS with dnsmasq (listen_on only); "
+                        "listen-address and allow-from came with 1.2")
+    if syntax == "1.4":
+        if not dns_listen_addresses(h):
+            r.error(h.name, "dns_forwarding.listen_addresses", dns.listen_addresses,
+                    f"VyOS {h.os_version} needs a listen-address (listen-on is gone since 1.3): "
+                    "set listen_addresses, or listen_on an interface with a static address")
+        if not dns_allow_from(h):
+            r.error(h.name, "dns_forwarding.allow_from", dns.allow_from,
+                    f"VyOS {h.os_version} refuses DNS forwarding without allow-from: set "
+                    "allow_from, or listen_on an interface with a static address")

@@ -102,5 +102,13 @@ def rule_dns_forwarding(design: Design, r: Report) -> None:
         for k, ns in enumerate(dns.name_servers):
             if parse_address(ns) is None:
                 r.error(h.name, f"dns_forwarding.name_servers.{k}", ns, "not an IP address")
+        for k, addr in enumerate(dns.listen_addresses):
+            if parse_address(addr) is None:
+                r.error(h.name, f"dns_forwarding.listen_addresses.{k}", addr,
+                        "not an IP address")
+        for k, net in enumerate(dns.allow_from):
+            if parse_network(net) is None:
+                r.error(h.name, f"dns_forwarding.allow_from.{k}", net,
+                        "not a network such as 10.12.12.0/24")
         if dns.cache_size < 0:
             r.error(h.name, "dns_forwarding.cache_size", dns.cache_size, "cannot be negative")
