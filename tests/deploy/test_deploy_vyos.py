@@ -7,6 +7,7 @@ The fake stands in for netmiko's VyOS driver: it records what deploy sends, and 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -50,6 +51,8 @@ class FakeVyos:
             return "\n".join(f"+{c}" for c in new)
         if command == "exit discard":
             self.candidate = []
+        if command == "show bfd peers counters":
+            return "BFD Peers:\n"  # what FRR prints with no session yet (deploy's baseline read)
         return ""
 
     def commit(self) -> str:
@@ -233,3 +236,56 @@ def test_plain_deploy_still_commits_and_saves_without_confirm(
     sent = [a for c, a in confirming["edge"].calls if c == "send_command"]
     assert not any(s.startswith("commit-confirm") for s in sent) and "confirm" not in sent
     assert "commit" in [c for c, _ in confirming["edge"].calls] and "save" in sent
+
+
+# VyOS 1.4 LTS and 1.5 (tests/inventories/vyos-current: ISP on 1.4.2, edge on 1.5): the same
+# configure / compare / commit / save flow (VyOS 1.4 and 1.5 keep `compare`'s "No changes
+# between working and active configurations" and `commit-confirm N` / `confirm`: vyos-1x
+# python/vyos/config_mgmt.py, docs/cli.rst), with each release's own lines.
+
+CURRENT = "tests/inventories/vyos-current"
+
+
+def pinned(name: str) -> list[str]:
+    return [ln for ln in (GOLDEN / "vyos" / name).read_text().splitlines()
+            if ln.startswith("set ")]
+
+
+@pytest.mark.parametrize(("host", "release"), [("isp", "1.4.2"), ("edge", "1.5")])
+def test_deploy_to_vyos_14_and_15_sends_their_lines_commits_and_saves(
+        fakes: dict[str, FakeVyos], host: str, release: str) -> None:
+    nr, design = _routers(CURRENT)
+    assert design.hosts[host].os_version == release
+    report = run_deploy(nr, design)
+    assert report.ok, report.as_json()
+    sent = [a for c, a in fakes[host].calls if c == "send_config_set"]
+    assert sent == [pinned(f"vyos-current_{host}.set")]
+    assert [c for c, _ in fakes[host].calls][:2] == ["config_mode", "send_config_set"]
+    assert ("send_command", "compare") in fakes[host].calls
+    names = [c for c, _ in fakes[host].calls]
+    assert names.count("commit") == 1 and ("send_command", "save") in fakes[host].calls
+    assert names.index("commit") < fakes[host].calls.index(("send_command", "save"))
+    h = {x.host: x for x in report.hosts}[host]
+    assert h.changed and not h.failed
+    assert "+set protocols bgp system-as" in h.diff
+    assert not any(re.match(r"set protocols bgp \d+ ", ln) for ln in sent[0])
+    # a second deploy: VyOS's "No changes" -> nothing committed again
+    again = run_deploy(nr, design)
+    assert again.ok and not {x.host: x for x in again.hosts}[host].changed
+    assert [c for c, _ in fakes[host].calls].count("commit") == 1
+
+
+def test_rollback_mode_on_vyos_14_and_15_confirms_after_verify(
+        confirming: dict[str, ConfirmingVyos]) -> None:
+    from nornir_anycast.deploy.rollback import run_deploy_with_rollback
+
+    nr, design = _routers(CURRENT)
+    seen: list[str] = []
+    run = run_deploy_with_rollback(nr, design, wait=0, confirm_minutes=4,
+                                   verify=_fake_verify(True, seen))
+    assert run.ok and run.confirmed == ["edge", "isp"], run.as_json()
+    for name in ("isp", "edge"):
+        sent = [a for c, a in confirming[name].calls if c == "send_command"]
+        assert sent.index("commit-confirm 4") < sent.index("confirm") < sent.index("save")
+        assert next(a for c, a in confirming[name].calls if c == "send_config_set") == \
+            pinned(f"vyos-current_{name}.set")
