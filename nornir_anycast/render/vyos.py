@@ -41,6 +41,10 @@ def plan_vyos(host: HostModel, design: Design) -> dict[str, TemplateFile]:
     if host.bfd.enabled and syntax == "1.1":
         raise TemplateError(
             f"{host.name}: bfd.enabled=True: VyOS {host.os_version} has no BFD (1.2+ has)")
+    if syntax == "1.1" and host.multipath_layer4_hashing:
+        raise TemplateError(
+            f"{host.name}: multipath_layer4_hashing=True: VyOS {host.os_version} has no "
+            "`system ip multipath` (1.2+ has)")
     listen, allow = dns_listen_addresses(host), dns_allow_from(host)
     if syntax == "1.4" and host.dns_forwarding is not None and not (listen and allow):
         raise TemplateError(

@@ -716,3 +716,11 @@ def test_vyos_dns_listen_addresses_and_allow_from_are_checked() -> None:
     ps = broken(m, VYOS_CURRENT)
     assert_problem(ps, "isp", "dns_forwarding.listen_addresses.1", "eth1", "not an IP address")
     assert_problem(ps, "isp", "dns_forwarding.allow_from.0", "10.0.0.1/24", "not a network")
+
+
+def test_vyos_11_has_no_multipath_hashing() -> None:
+    """`system ip multipath` came with VyOS 1.2 (vyatta-cfg-system: helium has no node)."""
+    def m(d: dict[str, Any]) -> None:
+        d["isp"]["multipath_layer4_hashing"] = True
+    assert_problem(broken(m, VYOS_SEED), "isp", "multipath_layer4_hashing", True,
+                   "VyOS 1.1.7 has no `system ip multipath`")

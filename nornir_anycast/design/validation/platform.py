@@ -172,6 +172,9 @@ def _vyos_renderable(h: HostModel, r: Report) -> None:
     if syntax == "1.1" and h.bfd.enabled:
         r.error(h.name, "bfd.enabled", True,
                 f"VyOS {h.os_version} has no BFD (1.2 and later have)")
+    if syntax == "1.1" and h.multipath_layer4_hashing:
+        r.error(h.name, "multipath_layer4_hashing", True,
+                f"VyOS {h.os_version} has no `system ip multipath` (1.2 and later have)")
     dns = h.dns_forwarding
     if dns is None:
         return
