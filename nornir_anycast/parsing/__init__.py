@@ -59,7 +59,7 @@ def _e(platforms: tuple[str, ...], pattern: str, usage: str, parser: Parser) -> 
 
 
 _ROUTERS = ("vyos", "frr")
-_BIRDS = ("bird", "bird2")
+_BIRDS = ("bird", "bird2", "bird3")
 
 _REGISTRY: tuple[_Entry, ...] = (
     _e(_ROUTERS, r"show ip bgp", "show ip bgp", bgp.parse_table),
@@ -92,7 +92,7 @@ _REGISTRY: tuple[_Entry, ...] = (
        "ip route show [<prefix>]", linux.parse_ip_route),
 )
 
-PLATFORMS: tuple[str, ...] = ("vyos", "frr", "bird", "bird2", "linux")
+PLATFORMS: tuple[str, ...] = ("vyos", "frr", "bird", "bird2", "bird3", "linux")
 
 _VTYSH_RE = re.compile(r"^(?:sudo )?vtysh(?: -N \S+)? -c (?P<q>['\"]?)(?P<cmd>.*)(?P=q)$")
 _BIRDC_RE = re.compile(r"^(?:sudo )?birdc[l6]?(?: -[rvl])*(?: -s \S+)?(?: -[rvl])* (?P<cmd>.+)$")
@@ -146,7 +146,8 @@ def parse_output(platform: str, command: str, text: str) -> dict[str, Any]:
     """Parse the output `text` of `command` on `platform` into plain data.
 
     Args:
-        platform: `vyos`, `frr`, `bird` (BIRD 1.6), `bird2` or `linux`.
+        platform: `vyos`, `frr` (FRR 8.4 and 10.x), `bird` (BIRD 1.6), `bird2` (BIRD 2.0,
+            2.17), `bird3` (BIRD 3.1) or `linux`.
         command: the command as sent (`show ip bgp`, `show ip bgp 10.13.13.1/32`,
             `birdc show protocols all`, `ip route show 10.13.13.1`).
         text: what the device printed (a leading prompt line with the echoed command and BIRD's

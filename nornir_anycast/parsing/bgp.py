@@ -3,10 +3,17 @@
 The table (`show ip bgp`) is the one output that can be huge (a full Internet table is about a
 million paths), so only its header goes through TTP (`<platform>_show_ip_bgp.ttp`): router id,
 local AS, legend and the column header line. The body is read in Python by the positions of
-that header line: FRR and Quagga print the status in columns 0-2, the network from the
-`Network` column (wrapping to the next line when it is 17 characters or longer), the next hop
-from `Next Hop`, then Metric, LocPrf and Weight right-aligned under their headers (Metric and
-LocPrf blank when the attribute is absent), then the AS path and the origin code.
+that header line: FRR up to 8.x and Quagga print the status in columns 0-2, the network from
+the `Network` column (wrapping to the next line when it is 17 characters or longer), the next
+hop from `Next Hop`, then Metric, LocPrf and Weight right-aligned under their headers (Metric
+and LocPrf blank when the attribute is absent), then the AS path and the origin code.
+
+FRR 10 (already 9.x) prints a column more in front: the RPKI state (`V`, `I`, `N` or blank)
+in column 0, the status in columns 1-3 and a space, so its header's `Network` starts at
+column 5 instead of 3; the status is read from where the header puts it. It also prints the
+best path of a prefix first, and after a wrapped long network it indents the path line by 20
+as before, two columns short of the header's `Next Hop`: such a line is moved back under the
+header before it is read. Both layouts give the same result.
 
 When the columns are collapsed (a table copied from a web page, as in the seed howto), the
 numbers cannot be told apart by position; `_token_path` applies this documented rule:
@@ -111,6 +118,12 @@ def parse_neighbor_routes(ctx: Ctx, text: str) -> dict[str, Any]:
     return parse_table(ctx, text)
 
 
+def _status_column(header: str) -> int:
+    """Where the 3-character status starts: 0 (FRR 8, Quagga: `   Network`), 1 after FRR 10's
+    RPKI-state column (`     Network`: the status, then a space, then the network)."""
+    return 1 if header.find("Network") >= 5 else 0
+
+
 def _columns(header: str) -> tuple[int, int, int, int, int] | None:
     """(network, next hop, metric end, locprf end, weight end) from an aligned header line,
     None when the header's spacing was collapsed."""
@@ -142,6 +155,7 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
     route: dict[str, Any] | None = None
     pending: str | None = None  # a line holding only status + a long network (wrapped)
     aligned = cols is not None
+    st = _status_column(header)  # status in line[st:st + 3]
     asn = _AsnCache().__getitem__  # AS number text -> int, each distinct one parsed once
     net, nh, me, le, we = cols if cols is not None else (0, 0, 0, 0, 0)
     origins = _ORIGINS
@@ -161,6 +175,11 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
             continue
         p: Path | None = None
         network = ""
+        if pending is not None and aligned and line[:1] == " ":
+            # the path of a wrapped network: FRR 10 indents it by 20, two short of `Next Hop`
+            body = line.lstrip()
+            if body and len(line) - len(body) != nh:
+                line = " " * nh + body
         if aligned and line[nh - 1:nh] == " ":
             try:
                 piece = line[we:]
@@ -189,13 +208,13 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
                         None if line[le - 1] == " " else int(line[me:le]),
                         None if line[we - 1] == " " else int(line[le:we]),
                     )
-                sel = line[1]
+                sel = line[st + 1]
                 p = {
                     "next_hop": hop[0],
-                    "valid": line[0] == "*",
+                    "valid": line[st] == "*",
                     "best": sel == ">",
                     "multipath": sel == "=",
-                    "internal": line[2] == "i",
+                    "internal": line[st + 2] == "i",
                     "metric": hop[1],
                     "local_pref": num[0],
                     "weight": num[1],
@@ -209,11 +228,11 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
         if p is None:
             if line.isspace() or line.startswith(_FOOTERS):
                 continue
-            if pending is None and _wrapped_network(line):
+            if pending is None and _wrapped_network(line[st:]):
                 # status and a network of 17+ characters; the path follows on the next line
-                pending = line
+                pending = line[st:]
                 continue
-            parsed = _token_path(line)
+            parsed = _token_path(line[st:])
             if parsed is None:
                 raise ctx.error("not a BGP table line", line, lineno + 1)
             network, p = parsed
@@ -486,8 +505,9 @@ _SHAPE_ERRORS = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 def parse_table_json(ctx: Ctx, text: str) -> dict[str, Any]:
     """`show ip bgp json` (FRR) mapped to the shape of the text table.
 
-    Flags follow what the text table prints: `multipath` is FRR's "multipath" key, which (as the
-    `=` marker) is set on the non-best multipath paths only.
+    Flags follow what the text table prints: `multipath` is FRR's "multipath" key on the non-best
+    paths only, as the `=` marker (FRR 8.4 sets the key on those only; FRR 10 on the best path
+    too, whose text line still reads `*>`).
     """
     data = _json(ctx, text)
     try:
@@ -523,7 +543,7 @@ def _json_table_path(p: dict[str, Any]) -> Path:
         "next_hop": _first_nexthop(p),
         "valid": bool(p.get("valid")),
         "best": bool(p.get("bestpath")),
-        "multipath": bool(p.get("multipath")),
+        "multipath": bool(p.get("multipath")) and not p.get("bestpath"),
         "internal": p.get("pathFrom") == "internal",
         "metric": p.get("metric"),
         "local_pref": p.get("locPrf"),

@@ -1,9 +1,22 @@
-"""BIRD 1.6 (`bird`) and BIRD 2 (`bird2`) output: `show protocols [all] [name]`, `show route`.
+"""BIRD 1.6 (`bird`), BIRD 2 (`bird2`: 2.0, 2.17) and BIRD 3 (`bird3`: 3.1) output:
+`show protocols [all] [name]`, `show route`.
 
 TTP templates (`<platform>_show_protocols.ttp`, `..._show_protocols_all.ttp`,
 `..._show_route.ttp`) recognise each line; this module assembles the records. Every non-blank
 line of `show protocols` and `show route` must be recognised, so another command's output or
-an error message (`syntax error, ...`, `No valid tables`) raises ParseError.
+an error message (`syntax error, ...`) raises ParseError.
+
+`show route export|protocol P` on a protocol whose channel is down has no table to show:
+BIRD 2 answers `No valid tables`, BIRD 3.1 `Requested 'show route export' to protocols which
+aren't accepting exports at all.`; both are a ParseError saying so (verify reads what a server
+exports from `show protocols all`, where a down session is a state, not an error). A plain
+`show route` answered with `No valid tables` (BIRD 3 with no channel at all: nothing creates
+a table) is an empty result, as BIRD 2's empty answer to it is.
+
+BIRD 3 prints more than BIRD 2 in `show protocols all` (`Created:`, a channel's `Import state`
+and `Export state`, BGP's `TX pending` and `Send hold timer`, the `RX limit` and `limit`
+columns of the route change stats) and prints `show route` in its own order; none of it
+changes the shape of a result, so the same state parses to the same result on every version.
 """
 
 from __future__ import annotations
@@ -28,6 +41,13 @@ _ROUTE_RE = re.compile(
 )
 _NH_RE = re.compile(r"^(?:via (?P<via>\S+) on (?P<on>\S+)|dev (?P<dev>\S+))(?: weight (?P<w>\d+))?")
 _AS_RE = re.compile(r"^(?:AS(?P<asn>\d+))?(?P<origin>[ie?])$")
+
+#: What BIRD answers `show route ...` with when it has no table to show (BIRD 2; BIRD 3.1).
+_NO_TABLE_ANSWERS = frozenset((
+    "No valid tables",
+    "Requested 'show route export' to protocols which aren't accepting exports at all.",
+))
+_ROUTE_OF_PROTOCOL_RE = re.compile(r"\b(?:export|protocol) ")
 
 _ROUTE_KEYS = {"imported": 1, "filtered": 2, "exported": 3, "preferred": 4}
 
@@ -153,8 +173,17 @@ def _routes(value: str) -> dict[str, int] | None:
 #: `Route change stats` rows and their key in the parsed protocol / channel.
 _STATS_ROWS = {"Import updates": "import_updates", "Import withdraws": "import_withdraws",
                "Export updates": "export_updates", "Export withdraws": "export_withdraws"}
-#: The columns BIRD 1.6 and 2.0 print (their header line, `Route change stats:`, names them).
+#: The columns BIRD 1.6 and 2.x print (their header line, `Route change stats:`, names them),
+#: and the ones a parsed row keeps. BIRD 3 prints two more, `RX limit` and `limit` (between
+#: ignored and accepted): they are read by name and left out, so a row has the same keys on
+#: every version.
 _STATS_COLUMNS = ("received", "rejected", "filtered", "ignored", "accepted")
+_STATS_HEADER_RE = re.compile(r"RX limit|\S+")
+
+
+def _stats_header(value: str) -> tuple[str, ...]:
+    """The column names of a `Route change stats:` header line (`RX limit` is one)."""
+    return tuple(_STATS_HEADER_RE.findall(value))
 
 
 def _stats_row(value: str, columns: tuple[str, ...]) -> dict[str, int] | None:
@@ -162,7 +191,8 @@ def _stats_row(value: str, columns: tuple[str, ...]) -> dict[str, int] | None:
     cells = value.split()
     if len(cells) != len(columns) or not all(c.isdigit() or c == "---" for c in cells):
         return None
-    return {col: int(c) for col, c in zip(columns, cells, strict=True) if c != "---"}
+    return {col: int(c) for col, c in zip(columns, cells, strict=True)
+            if c != "---" and col in _STATS_COLUMNS}
 
 
 def _add_stats(proto: dict[str, Any], channel: dict[str, Any] | None, name: str,
@@ -176,7 +206,7 @@ def _add_stats(proto: dict[str, Any], channel: dict[str, Any] | None, name: str,
 
 def _detail(proto: dict[str, Any], channel: dict[str, Any] | None, key: str, value: str) -> None:
     if key == "Route change stats":
-        columns = tuple(value.split())
+        columns = _stats_header(value)
         if columns:
             (channel if channel is not None else proto)["_stats_columns"] = columns
         return
@@ -227,6 +257,12 @@ def parse_route(ctx: Ctx, text: str) -> dict[str, Any]:
     empty path, origin_as None), next_hops [{via, dev, weight}], table (BIRD 2's `Table master4:`).
     """
     lines = clean_lines(text, ctx, bird=True)
+    answer = " ".join(_significant(lines)).strip()
+    if answer in _NO_TABLE_ANSWERS:
+        if _ROUTE_OF_PROTOCOL_RE.search(ctx.command):
+            raise ctx.error("no table to show: the protocol is not exporting (its session or "
+                            "channel is down)", answer)
+        return {"routes": []}
     records = run_ttp(f"{ctx.platform}_show_route", "\n".join(lines))
     _check_all_recognised(ctx, lines, records)
     routes: list[dict[str, Any]] = []

@@ -51,6 +51,9 @@ _BFD_KEYS = {
     "Session up events": "up_events", "Session down events": "down_events",
     "Zebra notifications": "zebra_notifications",
 }
+#: Counters FRR 10 prints beside those of FRR 8.4, read and left out so that a peer has the same
+#: keys on every version (`Tx fail packet`: control packets bfdd failed to send).
+_BFD_IGNORED = frozenset(("Tx fail packet",))
 
 
 def parse_bfd_counters(ctx: Ctx, text: str) -> dict[str, Any]:
@@ -81,6 +84,8 @@ def parse_bfd_counters(ctx: Ctx, text: str) -> dict[str, Any]:
         key = rec["key"].strip()
         if not peers:
             raise ctx.error("counter line before any peer line", f"{key}: {rec['value']}")
+        if key in _BFD_IGNORED:
+            continue
         if key not in _BFD_KEYS:
             raise ctx.error("unknown counter", f"{key}: {rec['value']}")
         peers[-1][_BFD_KEYS[key]] = int(rec["value"])

@@ -43,55 +43,131 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PREFIX = "cap-"
-NS_BR = "cap-br"
-NS_ISP = "cap-isp"
-NS_EDGE = "cap-edge"
-SERVERS = {f"cap-s{i}": f"10.12.12.{i}" for i in range(1, 5)}
 ANYCAST = "10.13.13.1/32"
-FRR_DAEMONS = ("zebra", "staticd", "bgpd")
+LONG_PREFIX = "192.168.123.128/25"  # 18 characters: FRR wraps the line after it
+FRR_DAEMONS = ("zebra", "staticd", "bgpd", "bfdd")
+#: FRR 10 moved static routes behind mgmtd (staticd takes no -f any more): the daemons start
+#: without a configuration and `vtysh -b` applies the integrated frr.conf, as frrinit.sh does.
+FRR10_DAEMONS = ("mgmtd", "zebra", "staticd", "bgpd", "bfdd")
+SERVER_ADDRS = tuple(f"10.12.12.{i}" for i in range(1, 5))
 
 
-def sh(*cmd: str, check: bool = True, ns: str | None = None) -> str:
-    full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
-    proc = subprocess.run(full, capture_output=True, text=True)
+def sh(*cmd: str, check: bool = True, ns: str | None = None, root: Path | None = None,
+       input: str | None = None, log: Path | None = None) -> str:
+    """Run `cmd` (in network namespace `ns`, chrooted into `root`); its stdout. A daemon that
+    forks (`-d`) keeps its output open: give it `log`, a file for both, or this waits forever."""
+    full = (["ip", "netns", "exec", ns] if ns else []) + (["chroot", str(root)] if root else [])
+    full += list(cmd)
+    if log is not None:
+        with log.open("a") as out:
+            rc = subprocess.run(full, stdout=out, stderr=out, stdin=subprocess.DEVNULL,
+                                timeout=60).returncode
+        if check and rc != 0:
+            raise RuntimeError(f"{' '.join(full)} failed ({rc}): see {log}: "
+                               + log.read_text()[-500:])
+        return ""
+    proc = subprocess.run(full, capture_output=True, text=True, input=input, timeout=60)
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(full)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout
 
 
+class Names:
+    """The namespace names of one capture run: `<prefix>br`, `<prefix>isp`, `<prefix>edge`,
+    `<prefix>s1` .. `<prefix>s4`."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.br = f"{prefix}br"
+        self.isp = f"{prefix}isp"
+        self.edge = f"{prefix}edge"
+        self.servers = {f"{prefix}s{i}": a for i, a in enumerate(SERVER_ADDRS, start=1)}
+
+    def host(self, ns: str) -> str:
+        """`server-N` for a server namespace."""
+        return "server-" + ns.removeprefix(f"{self.prefix}s")
+
+    def all(self) -> list[str]:
+        return [self.br, self.isp, self.edge, *self.servers]
+
+
 class Lab:
-    def __init__(self, work: Path) -> None:
+    """The throwaway topology. With `root` (a Debian root directory, read only) each FRR host
+    runs its daemons chrooted into its own overlay of that root; `bird_root` does the same
+    for the BIRD servers. Without them, the machine's own binaries run (FRR with `-N <ns>`)."""
+
+    def __init__(self, work: Path, names: Names, *, root: Path | None = None,
+                 bird_root: Path | None = None) -> None:
         self.work = work
+        self.n = names
+        self.frr_root = root
+        self.bird_base = bird_root or root
         self.bird_up: dict[str, bool] = {}
+        self.roots: dict[str, Path] = {}  # ns -> its merged overlay
+        self.mounts: list[Path] = []  # in mount order; unmounted in reverse
+        self.made: list[str] = []  # namespaces this run created
+        self.bfd = False
+
+    # ---------------------------------------------------------------- roots
+    def _overlay(self, ns: str, base: Path) -> Path:
+        d = self.work / "roots" / ns
+        upper, wdir, merged = d / "upper", d / "work", d / "merged"
+        for x in (upper, wdir, merged):
+            x.mkdir(parents=True)
+        sh("mount", "-t", "overlay", "overlay", "-o",
+           f"lowerdir={base},upperdir={upper},workdir={wdir}", str(merged))
+        self.mounts.append(merged)
+        for sub in ("proc", "dev"):
+            sh("mount", "--bind", f"/{sub}", str(merged / sub))
+            self.mounts.append(merged / sub)
+        self.roots[ns] = merged
+        return merged
+
+    def root_of(self, ns: str) -> Path | None:
+        return self.roots.get(ns)
+
+    def run(self, ns: str, *cmd: str, check: bool = True, input: str | None = None) -> str:
+        return sh(*cmd, check=check, ns=ns, root=self.root_of(ns), input=input)
+
+    def daemon(self, ns: str, *cmd: str) -> None:
+        """Start a daemon that forks; its output goes to <work>/<ns>.log."""
+        sh(*cmd, ns=ns, root=self.root_of(ns), log=self.work / f"{ns}.log")
 
     # ---------------------------------------------------------------- build / teardown
     def build(self) -> None:
-        for ns in [NS_BR, NS_ISP, NS_EDGE, *SERVERS]:
+        n = self.n
+        for ns in n.all():
             sh("ip", "netns", "add", ns)
+            self.made.append(ns)
             sh("ip", "link", "set", "lo", "up", ns=ns)
-        sh("ip", "link", "add", "br0", "type", "bridge", ns=NS_BR)
-        sh("ip", "link", "set", "br0", "up", ns=NS_BR)
+        if self.frr_root is not None:
+            for ns in (n.isp, n.edge):
+                self._overlay(ns, self.frr_root)
+        if self.bird_base is not None:
+            for ns in n.servers:
+                self._overlay(ns, self.bird_base)
+        sh("ip", "link", "add", "br0", "type", "bridge", ns=n.br)
+        sh("ip", "link", "set", "br0", "up", ns=n.br)
         # ISP <-> edge point to point
-        sh("ip", "link", "add", "eth0", "netns", NS_ISP, "type", "veth",
-           "peer", "name", "eth1", "netns", NS_EDGE)
-        self._addr(NS_ISP, "eth0", "172.16.42.2/31")
-        self._addr(NS_EDGE, "eth1", "172.16.42.3/31")
+        sh("ip", "link", "add", "eth0", "netns", n.isp, "type", "veth",
+           "peer", "name", "eth1", "netns", n.edge)
+        self._addr(n.isp, "eth0", "172.16.42.2/31")
+        self._addr(n.edge, "eth1", "172.16.42.3/31")
         # edge and servers on the bridge
-        for ns, addr in [(NS_EDGE, "10.12.12.254/24"), *[(s, f"{a}/24") for s, a in
-                                                          SERVERS.items()]]:
-            port = "p-" + ns.removeprefix(PREFIX)
+        for ns, addr in [(n.edge, "10.12.12.254/24"),
+                         *[(s, f"{a}/24") for s, a in n.servers.items()]]:
+            port = "p-" + ns.removeprefix(n.prefix)
             sh("ip", "link", "add", "eth0", "netns", ns, "type", "veth",
-               "peer", "name", port, "netns", NS_BR)
-            sh("ip", "link", "set", port, "master", "br0", ns=NS_BR)
-            sh("ip", "link", "set", port, "up", ns=NS_BR)
+               "peer", "name", port, "netns", n.br)
+            sh("ip", "link", "set", port, "master", "br0", ns=n.br)
+            sh("ip", "link", "set", port, "up", ns=n.br)
             self._addr(ns, "eth0", addr)
-        for ns in SERVERS:
+        for ns in n.servers:
             sh("ip", "addr", "add", "10.13.13.1/32", "dev", "lo", ns=ns)
-        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=NS_EDGE)
-        sh("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1", ns=NS_EDGE)
-        self._start_frr(NS_ISP, ISP_CONF)
-        self._start_frr(NS_EDGE, EDGE_CONF)
+        sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=n.edge)
+        sh("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1", ns=n.edge)
+        self._start_frr(n.isp, ISP_CONF)
+        self._start_frr(n.edge, EDGE_CONF)
 
     @staticmethod
     def _addr(ns: str, dev: str, addr: str) -> None:
@@ -99,6 +175,16 @@ class Lab:
         sh("ip", "link", "set", dev, "up", ns=ns)
 
     def _start_frr(self, ns: str, conf: str) -> None:
+        root = self.root_of(ns)
+        if root is not None:
+            (root / "etc/frr/frr.conf").write_text(conf)
+            self.run(ns, "chown", "frr:frr", "/etc/frr/frr.conf")
+            self.run(ns, "install", "-d", "-o", "frr", "-g", "frr", "/run/frr")
+            for daemon in FRR10_DAEMONS:
+                self.daemon(ns, f"/usr/lib/frr/{daemon}", "-d", "-F", "traditional",
+                            "-i", f"/run/frr/{daemon}.pid")
+            self.run(ns, "vtysh", "-b")
+            return
         d = self.work / ns
         d.mkdir()
         (d / "frr.conf").write_text(conf)
@@ -107,67 +193,115 @@ class Lab:
         shutil.chown(run, "frr", "frr")
         shutil.chown(d, "frr", "frr")
         for daemon in FRR_DAEMONS:
-            sh(f"/usr/lib/frr/{daemon}", "-d", "-N", ns, "-F", "traditional",
-               "-f", str(d / "frr.conf"), "-i", str(run / f"{daemon}.pid"), ns=ns)
+            self.daemon(ns, f"/usr/lib/frr/{daemon}", "-d", "-N", ns, "-F", "traditional",
+                        "-f", str(d / "frr.conf"), "-i", str(run / f"{daemon}.pid"))
 
     def vtysh(self, ns: str, *cmds: str) -> str:
-        args = ["vtysh", "-N", ns]
+        args = ["vtysh"] if self.root_of(ns) is not None else ["vtysh", "-N", ns]
         for c in cmds:
             args += ["-c", c]
-        return sh(*args)
+        return self.run(ns, *args)
 
     def configure(self, ns: str, *lines: str) -> None:
         self.vtysh(ns, "configure terminal", *lines)
 
-    def start_bird(self, ns: str, *, local_pref: int | None = None) -> None:
+    # ---------------------------------------------------------------- BIRD
+    def _bird_files(self, ns: str) -> tuple[Path, str, str, Path]:
+        """(bird.conf on this machine, bird.conf as BIRD sees it, its control socket as BIRD
+        sees it, its pid file on this machine). From a root: Debian's /etc/bird and /run/bird."""
+        root = self.root_of(ns)
+        if root is not None:
+            (root / "run/bird").mkdir(parents=True, exist_ok=True)
+            return (root / "etc/bird/bird.conf", "/etc/bird/bird.conf", "/run/bird/bird.ctl",
+                    root / "run/bird/bird.pid")
         d = self.work / ns
         d.mkdir(exist_ok=True)
-        addr = SERVERS[ns]
+        return d / "bird.conf", str(d / "bird.conf"), str(d / "bird.ctl"), d / "bird.pid"
+
+    def _birdc_argv(self, ns: str) -> list[str]:
+        return ["birdc", "-s", self._bird_files(ns)[2]]
+
+    def _write_bird(self, ns: str, conf: str) -> None:
+        here, conf_in, ctl, pid = self._bird_files(ns)
+        here.write_text(conf)
+        if self.bird_up.get(ns):
+            self.run(ns, *self._birdc_argv(ns), "configure")
+            return
+        pid_in = "/run/bird/bird.pid" if self.root_of(ns) is not None else str(pid)
+        self.daemon(ns, "bird", "-c", conf_in, "-s", ctl, "-P", pid_in)
+        self.bird_up[ns] = True
+
+    def start_bird(self, ns: str, *, local_pref: int | None = None) -> None:
+        addr = self.n.servers[ns]
+        first = ns == f"{self.n.prefix}s1"
+        direct = first or self.bfd  # BFD needs a single-hop session: `direct`
         conf = BIRD_CONF.format(
             addr=addr,
-            imp="all" if ns == "cap-s1" else "none",
+            imp="all" if first else "none",
             # server-1 also learns the edge's routes, resolved directly on its LAN
             direct_proto="protocol direct {\n  ipv4;\n  interface \"eth0\";\n}\n"
-            if ns == "cap-s1" else "",
-            direct="\n  direct;" if ns == "cap-s1" else "",
+            if first else "",
+            direct="\n  direct;" if direct else "",
+            bfd_proto=BIRD_BFD if self.bfd else "",
+            bfd="  bfd on;\n" if self.bfd else "",
             local_pref=f"  default bgp_local_pref {local_pref};\n" if local_pref else "",
         )
-        (d / "bird.conf").write_text(conf)
-        if self.bird_up.get(ns):
-            sh("birdc", "-s", str(d / "bird.ctl"), "configure")
-            return
-        sh("bird", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"),
-           "-P", str(d / "bird.pid"), ns=ns)
-        self.bird_up[ns] = True
+        self._write_bird(ns, conf)
 
     def stop_bird(self, ns: str) -> None:
         if self.bird_up.get(ns):
-            sh("birdc", "-s", str(self.work / ns / "bird.ctl"), "down", check=False)
+            self.run(ns, *self._birdc_argv(ns), "down", check=False)
             self.bird_up[ns] = False
             time.sleep(0.5)
 
     def birdc(self, ns: str, cmd: str) -> str:
-        # birdc exits 1 when BIRD answers with an error; that answer is captured as well.
-        return sh("birdc", "-s", str(self.work / ns / "bird.ctl"), *cmd.split(), check=False)
+        # birdc exits 1 when BIRD answers with an error; that answer is captured as well, and
+        # so is birdc's own "Unable to connect to server" (stderr) when BIRD is not running.
+        full = ["ip", "netns", "exec", ns, *(["chroot", str(self.root_of(ns))]
+                                            if self.root_of(ns) else []),
+                *self._birdc_argv(ns), *cmd.split()]
+        proc = subprocess.run(full, capture_output=True, text=True, timeout=60)
+        return proc.stdout + proc.stderr
 
     def start_bird_empty(self, ns: str) -> None:
         """BIRD with only a device protocol (it refuses none at all): an empty route table."""
-        d = self.work / ns
-        d.mkdir(exist_ok=True)
-        (d / "bird.conf").write_text(f"router id {SERVERS[ns]};\nprotocol device {{\n}}\n")
-        sh("bird", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"),
-           "-P", str(d / "bird.pid"), ns=ns)
-        self.bird_up[ns] = True
+        self._write_bird(ns, f"router id {self.n.servers[ns]};\nprotocol device {{\n}}\n")
 
+    # ---------------------------------------------------------------- link faults
+    def cut_link(self, ns: str) -> None:
+        """Drop every frame to and from `ns` at its bridge port (nftables bridge table)."""
+        port = "p-" + ns.removeprefix(self.n.prefix)
+        sh("nft", "-f", "-", ns=self.n.br, input=(
+            "table bridge i12cut {\n"
+            "  chain forward { type filter hook forward priority -200; policy accept;\n"
+            f"    iifname \"{port}\" drop\n    oifname \"{port}\" drop\n  }}\n"
+            "}\n"))
+
+    def restore_link(self) -> None:
+        sh("nft", "delete", "table", "bridge", "i12cut", ns=self.n.br, check=False)
+
+    # ---------------------------------------------------------------- teardown
     def teardown(self) -> None:
-        for ns in SERVERS:
-            pid = self.work / ns / "bird.pid"
-            _kill_pidfile(pid)
-        for ns in (NS_ISP, NS_EDGE):
+        for ns in self.n.servers:
+            _kill_pidfile(self._bird_files(ns)[3])
+        for ns in (self.n.isp, self.n.edge):
+            root = self.root_of(ns)
+            if root is not None:
+                for daemon in reversed(FRR10_DAEMONS):
+                    _kill_pidfile(root / "run/frr" / f"{daemon}.pid")
+                continue
             for daemon in reversed(FRR_DAEMONS):
                 _kill_pidfile(Path("/var/run/frr") / ns / f"{daemon}.pid")
             shutil.rmtree(Path("/var/run/frr") / ns, ignore_errors=True)
-        for ns in [NS_BR, NS_ISP, NS_EDGE, *SERVERS]:
+        for ns in self.made:
+            # anything still running in the namespace (a daemon without a pid file) goes too
+            for pid in sh("ip", "netns", "pids", ns, check=False).split():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid), signal.SIGKILL)
+        time.sleep(0.2)
+        for m in reversed(self.mounts):
+            sh("umount", "-l", str(m), check=False)
+        for ns in self.made:
             sh("ip", "netns", "del", ns, check=False)
 
 
@@ -238,7 +372,7 @@ EDGE_ISP = (
     "neighbor 172.16.42.2 route-map ISP-OUT out",
 )
 
-# The seed's bird.conf, in BIRD 2 syntax, with the lab's short timers.
+# The seed's bird.conf, in BIRD 2 syntax (BIRD 3 reads it too), with the lab's short timers.
 BIRD_CONF = """\
 router id {addr};
 protocol kernel {{
@@ -256,39 +390,52 @@ protocol static static_bgp {{
   ipv4 {{ import all; }};
   route 10.13.13.1/32 reject;
 }}
-{direct_proto}protocol bgp {{
+{direct_proto}{bfd_proto}protocol bgp {{
   local {addr} as 65500;{direct}
   neighbor 10.12.12.254 as 65500;
   connect retry time 1;
   error wait time 1,3;
   hold time 3;
   keepalive time 1;
-{local_pref}  ipv4 {{
+{bfd}{local_pref}  ipv4 {{
     import {imp};
     export where proto = "static_bgp";
   }};
 }}
 """
 
+# BFD as the lab renders it (templates/jinja/bird/bird2.conf.j2, edge.conf.j2): 50 ms x 3.
+BIRD_BFD = """\
+protocol bfd {
+  interface "eth0" {
+    interval 50 ms;
+    multiplier 3;
+  };
+}
+"""
+EDGE_BFD = ("bfd", "profile anycast", "detect-multiplier 3", "transmit-interval 50",
+            "receive-interval 50")
 
-def add_server_neighbor(lab: Lab, ns: str) -> None:
-    addr = SERVERS[ns]
+
+def add_server_neighbor(lab: Lab, ns: str, *, bfd: bool = False) -> None:
+    addr = lab.n.servers[ns]
     lab.configure(
-        NS_EDGE, "router bgp 65500",
+        lab.n.edge, "router bgp 65500",
         f"neighbor {addr} remote-as 65500",
         f"neighbor {addr} update-source 10.12.12.254",
         f"neighbor {addr} timers connect 1",
+        *((f"neighbor {addr} bfd", f"neighbor {addr} bfd profile anycast") if bfd else ()),
         "address-family ipv4 unicast",
         f"neighbor {addr} next-hop-self",
     )
 
 
 def del_server_neighbor(lab: Lab, ns: str) -> None:
-    lab.configure(NS_EDGE, "router bgp 65500", f"no neighbor {SERVERS[ns]}")
+    lab.configure(lab.n.edge, "router bgp 65500", f"no neighbor {lab.n.servers[ns]}")
 
 
 def set_max_paths(lab: Lab, n: int) -> None:
-    lab.configure(NS_EDGE, "router bgp 65500", "address-family ipv4 unicast",
+    lab.configure(lab.n.edge, "router bgp 65500", "address-family ipv4 unicast",
                   f"maximum-paths ibgp {n}")
 
 
@@ -302,7 +449,7 @@ def wait_for(what: str, cond: Callable[[], bool], timeout: float = 60) -> None:
 
 
 def edge_paths(lab: Lab) -> list[dict[str, object]]:
-    data = json.loads(lab.vtysh(NS_EDGE, f"show ip bgp {ANYCAST} json") or "{}")
+    data = json.loads(lab.vtysh(lab.n.edge, f"show ip bgp {ANYCAST} json") or "{}")
     return list(data.get("paths", []))
 
 
@@ -311,9 +458,17 @@ def converged(lab: Lab, *, paths: int, multipath: int) -> Callable[[], bool]:
         ps = edge_paths(lab)
         mp = sum(1 for p in ps if p.get("multipath") or
                  (isinstance(p.get("bestpath"), dict) and p.get("multipath")))
-        summary = json.loads(lab.vtysh(NS_EDGE, "show ip bgp summary json") or "{}")
+        summary = json.loads(lab.vtysh(lab.n.edge, "show ip bgp summary json") or "{}")
         isp = summary.get("ipv4Unicast", {}).get("peers", {}).get("172.16.42.2", {})
         return len(ps) == paths and mp == multipath and isp.get("state") == "Established"
+    return check
+
+
+def bfd_up(lab: Lab, count: int) -> Callable[[], bool]:
+    def check() -> bool:
+        peers = json.loads(lab.vtysh(lab.n.edge, "show bfd peers json") or "[]")
+        return sum(1 for p in peers if p.get("status") == "up") == count and all(
+            p.get("status") == "up" for p in peers)
     return check
 
 
@@ -323,17 +478,21 @@ def settle() -> None:
 
 
 class Writer:
-    def __init__(self, out: Path) -> None:
+    """Saves `<dir>/<state>/<host>__<command>.txt`; `dirs` maps a platform (frr, bird2, linux)
+    to the directory name this run writes it under (frr10, bird3, ...)."""
+
+    def __init__(self, out: Path, dirs: dict[str, str] | None = None) -> None:
         self.out = out
+        self.dirs = dirs or {}
         self.count = 0
 
     def save(self, platform: str, state: str, host: str, command: str, text: str) -> None:
-        d = self.out / platform / state
+        d = self.out / self.dirs.get(platform, platform) / state
         d.mkdir(parents=True, exist_ok=True)
         slug = command.replace("/", "_").replace(" ", "_")
         (d / f"{host}__{slug}.txt").write_text(text)
         self.count += 1
-        print(f"  {platform}/{state}/{host}__{slug}.txt ({len(text.splitlines())} lines)")
+        print(f"  {d.relative_to(self.out)}/{host}__{slug}.txt ({len(text.splitlines())} lines)")
 
 
 FRR_EDGE_COMMANDS = (
@@ -350,35 +509,197 @@ BIRD_COMMANDS = (
     "show route",
     "show route export bgp1",
 )
+FRR_BFD_COMMANDS = ("show bfd peers", "show bfd peers brief")
+FRR_COUNTER_COMMANDS = ("show bfd peers counters", "show ip bgp neighbors",
+                        "show ip bgp neighbors json")
 
 
 def capture_state(lab: Lab, w: Writer, state: str, *, birds: list[str],
                   isp: bool = False, server_linux: bool = False) -> None:
     print(f"state {state}")
+    n = lab.n
     for cmd in FRR_EDGE_COMMANDS:
-        w.save("frr", state, "edge", cmd, lab.vtysh(NS_EDGE, cmd))
+        w.save("frr", state, "edge", cmd, lab.vtysh(n.edge, cmd))
     if isp:
         for cmd in ("show ip bgp", "show ip bgp summary", "show ip bgp json"):
-            w.save("frr", state, "isp", cmd, lab.vtysh(NS_ISP, cmd))
+            w.save("frr", state, "isp", cmd, lab.vtysh(n.isp, cmd))
     for cmd in ("ip route show", "ip route show 10.13.13.1"):
-        w.save("linux", state, "edge", cmd, sh(*cmd.split(), ns=NS_EDGE))
+        w.save("linux", state, "edge", cmd, lab.run(n.edge, *cmd.split()))
+    s1 = f"{n.prefix}s1"
     if server_linux:
-        w.save("linux", state, "server-1", "ip route show", sh("ip", "route", "show",
-                                                                ns="cap-s1"))
+        w.save("linux", state, "server-1", "ip route show", lab.run(s1, "ip", "route", "show"))
         w.save("linux", state, "server-1", "ip route show 10.13.13.1",
-               sh("ip", "route", "show", "10.13.13.1", ns="cap-s1"))
+               lab.run(s1, "ip", "route", "show", "10.13.13.1"))
     for ns in birds:
-        host = "server-" + ns.removeprefix("cap-s")
         for cmd in BIRD_COMMANDS:
-            w.save("bird2", state, host, f"birdc {cmd}", lab.birdc(ns, cmd))
+            w.save("bird2", state, n.host(ns), f"birdc {cmd}", lab.birdc(ns, cmd))
 
 
-def run(out: Path) -> None:
-    work = Path(tempfile.mkdtemp(prefix="cap-lab-"))
-    shutil.chown(work, "frr", "frr")
+def capture_bfd(lab: Lab, w: Writer, state: str, servers: list[str]) -> None:
+    print(f"state bfd_{state}")
+    for cmd in FRR_BFD_COMMANDS:
+        w.save("frr", f"bfd_{state}", "edge", cmd, lab.vtysh(lab.n.edge, cmd))
+    for ns in servers:
+        w.save("bird2", f"bfd_{state}", lab.n.host(ns), "show bfd sessions",
+               lab.birdc(ns, "show bfd sessions"))
+
+
+def capture_counters(lab: Lab, w: Writer, state: str) -> None:
+    print(f"state counters_{state}")
+    for cmd in FRR_COUNTER_COMMANDS:
+        w.save("frr", f"counters_{state}", "edge", cmd, lab.vtysh(lab.n.edge, cmd))
+
+
+def walk_bgp(lab: Lab, w: Writer) -> None:
+    """The BGP states, in order (see the module docstring)."""
+    n = lab.n
+    s1, s2, s3, s4 = n.servers
+    # empty: the edge's BGP has no neighbor and no route; server-4's BIRD no protocol.
+    lab.start_bird_empty(s4)
+    time.sleep(1)
+    print("state empty")
+    for cmd in ("show ip bgp", "show ip bgp summary", "show ip bgp json",
+                f"show ip bgp {ANYCAST}", f"show ip bgp {ANYCAST} json"):
+        w.save("frr", "empty", "edge", cmd, lab.vtysh(n.edge, cmd))
+    w.save("linux", "empty", "edge", "ip route show 10.13.13.1",
+           lab.run(n.edge, "ip", "route", "show", "10.13.13.1"))
+    for cmd in ("show protocols", "show protocols all bgp1", "show route"):
+        w.save("bird2", "empty", "server-4", f"birdc {cmd}", lab.birdc(s4, cmd))
+    lab.stop_bird(s4)
+    lab.configure(n.edge, *EDGE_ISP)
+    for ns in (s1, s2):
+        add_server_neighbor(lab, ns)
+        lab.start_bird(ns)
+    wait_for("two equal paths", converged(lab, paths=2, multipath=2))
+    settle()
+    capture_state(lab, w, "two_equal", birds=[s1, s2], isp=True, server_linux=True)
+
+    set_max_paths(lab, 4)
+    add_server_neighbor(lab, s3)
+    lab.start_bird(s3)
+    wait_for("three equal paths", converged(lab, paths=3, multipath=3))
+    settle()
+    capture_state(lab, w, "three_equal", birds=[s3])
+
+    lab.stop_bird(s3)
+    del_server_neighbor(lab, s3)
+    set_max_paths(lab, 2)
+    lab.start_bird(s2, local_pref=50)
+    wait_for("server-2 at local-pref 50",
+             lambda: sorted(int(str(p.get("locPrf"))) for p in edge_paths(lab)) == [50, 100]
+             and converged(lab, paths=2, multipath=0)())
+    settle()
+    capture_state(lab, w, "lower_pref", birds=[s2])
+
+    lab.start_bird(s2)  # back to 100
+    for ns in (s3, s4):
+        add_server_neighbor(lab, ns)
+        lab.start_bird(ns)
+    wait_for("four paths, two used", converged(lab, paths=4, multipath=2))
+    settle()
+    capture_state(lab, w, "more_than_max", birds=[s4])
+
+    del_server_neighbor(lab, s4)
+    lab.stop_bird(s4)
+    set_max_paths(lab, 4)
+    lab.stop_bird(s3)
+    wait_for("two paths with server-3 down", converged(lab, paths=2, multipath=2))
+    settle()
+    capture_state(lab, w, "session_down", birds=[s1])
+
+    lab.start_bird(s3)
+    lab.configure(n.edge, "router bgp 65500", f"neighbor {n.servers[s2]} shutdown")
+    wait_for("server-2 shut", converged(lab, paths=2, multipath=2))
+    wait_for("server-2 BIRD sees the session down",
+             lambda: "Established" not in lab.birdc(s2, "show protocols bgp1"))
+    settle()
+    capture_state(lab, w, "admin_down", birds=[s2])
+
+    # long_prefix: the ISP also announces a network of 17+ characters, which FRR prints on a
+    # line of its own with the path wrapped to the next line
+    lab.configure(n.isp, f"ip route {LONG_PREFIX} blackhole", "router bgp 65000",
+                  "address-family ipv4 unicast", f"network {LONG_PREFIX}")
+    wait_for(f"the edge has {LONG_PREFIX}", lambda: bool(json.loads(
+        lab.vtysh(n.edge, f"show ip bgp {LONG_PREFIX} json") or "{}").get("paths")))
+    settle()
+    print("state long_prefix")
+    for host, ns in (("edge", n.edge), ("isp", n.isp)):
+        for cmd in ("show ip bgp", "show ip bgp json"):
+            w.save("frr", "long_prefix", host, cmd, lab.vtysh(ns, cmd))
+    lab.configure(n.isp, "router bgp 65000", "address-family ipv4 unicast",
+                  f"no network {LONG_PREFIX}")
+    # back to the seed for the BFD states: servers 1 and 2, server-3 gone
+    lab.configure(n.edge, "router bgp 65500", f"no neighbor {n.servers[s2]} shutdown")
+    lab.stop_bird(s3)
+    del_server_neighbor(lab, s3)
+
+
+def walk_bfd(lab: Lab, w: Writer, *, counters: bool) -> None:
+    """The BFD states of capture_bfd.py (and the counters of capture_counters.py) on the same
+    topology: servers 1 and 2 with BFD on both ends (50 ms x 3, the lab's rendering)."""
+    n = lab.n
+    s1, s2 = list(n.servers)[:2]
+    lab.bfd = True
+    lab.configure(n.edge, *EDGE_BFD)
+    for ns in (s1, s2):
+        add_server_neighbor(lab, ns, bfd=True)
+        lab.start_bird(ns)
+    wait_for("two equal paths with BFD", converged(lab, paths=2, multipath=2))
+    wait_for("two BFD sessions up", bfd_up(lab, 2))
+    settle()
+    capture_bfd(lab, w, "up", [s1, s2])
+    if counters:
+        capture_counters(lab, w, "fresh")
+
+    lab.cut_link(s2)
+    try:
+        time.sleep(1.0)
+        capture_bfd(lab, w, "server_cut", [s1, s2])
+    finally:
+        lab.restore_link()
+    wait_for("BFD back after the cut", bfd_up(lab, 2))
+
+    lab.stop_bird(s2)
+    time.sleep(1.0)
+    capture_bfd(lab, w, "bird_down", [s1, s2])
+    lab.start_bird(s2)
+    wait_for("BFD back after BIRD", bfd_up(lab, 2))
+    wait_for("two paths again", converged(lab, paths=2, multipath=2))
+
+    if counters:
+        # server-1's BGP disabled and enabled, server-2's port cut for 1 s: one BFD down and
+        # one BGP drop each (capture_counters.py's flap)
+        lab.birdc(s1, "disable bgp1")
+        time.sleep(1.0)
+        lab.birdc(s1, "enable bgp1")
+        lab.cut_link(s2)
+        try:
+            time.sleep(1.0)
+        finally:
+            lab.restore_link()
+        time.sleep(1.0)
+        wait_for("BFD back after the flaps", bfd_up(lab, 2))
+        wait_for("two paths after the flaps", converged(lab, paths=2, multipath=2))
+        settle()
+        capture_counters(lab, w, "flapped")
+
+    lab.configure(n.edge, "no bfd")
+    for ns in (s1, s2):
+        lab.configure(n.edge, "router bgp 65500", f"no neighbor {n.servers[ns]} bfd")
+    lab.bfd = False
+    lab.start_bird(s1)  # without `protocol bfd` and `bfd on`
+    time.sleep(1.0)
+    capture_bfd(lab, w, "off", [s1])
+
+
+def run(out: Path, names: Names, *, root: Path | None, bird_root: Path | None,
+        dirs: dict[str, str], bfd: bool, counters: bool) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"{names.prefix}lab-"))
     os.chmod(work, 0o755)
-    lab = Lab(work)
-    w = Writer(out)
+    if root is None:
+        shutil.chown(work, "frr", "frr")
+    lab = Lab(work, names, root=root, bird_root=bird_root)
+    w = Writer(out, dirs)
 
     def on_signal(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -386,86 +707,55 @@ def run(out: Path) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         lab.build()
-        s1, s2, s3, s4 = SERVERS
-        # empty: the edge's BGP has no neighbor and no route; server-4's BIRD no protocol.
-        lab.start_bird_empty(s4)
-        time.sleep(1)
-        print("state empty")
-        for cmd in ("show ip bgp", "show ip bgp summary", "show ip bgp json",
-                    f"show ip bgp {ANYCAST}", f"show ip bgp {ANYCAST} json"):
-            w.save("frr", "empty", "edge", cmd, lab.vtysh(NS_EDGE, cmd))
-        w.save("linux", "empty", "edge", "ip route show 10.13.13.1",
-               sh("ip", "route", "show", "10.13.13.1", ns=NS_EDGE))
-        for cmd in ("show protocols", "show protocols all bgp1", "show route"):
-            w.save("bird2", "empty", "server-4", f"birdc {cmd}", lab.birdc(s4, cmd))
-        lab.stop_bird(s4)
-        lab.configure(NS_EDGE, *EDGE_ISP)
-        for ns in (s1, s2):
-            add_server_neighbor(lab, ns)
-            lab.start_bird(ns)
-        wait_for("two equal paths", converged(lab, paths=2, multipath=2))
-        settle()
-        capture_state(lab, w, "two_equal", birds=[s1, s2], isp=True, server_linux=True)
-
-        set_max_paths(lab, 4)
-        add_server_neighbor(lab, s3)
-        lab.start_bird(s3)
-        wait_for("three equal paths", converged(lab, paths=3, multipath=3))
-        settle()
-        capture_state(lab, w, "three_equal", birds=[s3])
-
-        lab.stop_bird(s3)
-        del_server_neighbor(lab, s3)
-        set_max_paths(lab, 2)
-        lab.start_bird(s2, local_pref=50)
-        wait_for("server-2 at local-pref 50",
-                 lambda: sorted(int(str(p.get("locPrf"))) for p in edge_paths(lab)) == [50, 100]
-                 and converged(lab, paths=2, multipath=0)())
-        settle()
-        capture_state(lab, w, "lower_pref", birds=[s2])
-
-        lab.start_bird(s2)  # back to 100
-        for ns in (s3, s4):
-            add_server_neighbor(lab, ns)
-            lab.start_bird(ns)
-        wait_for("four paths, two used", converged(lab, paths=4, multipath=2))
-        settle()
-        capture_state(lab, w, "more_than_max", birds=[s4])
-
-        del_server_neighbor(lab, s4)
-        lab.stop_bird(s4)
-        set_max_paths(lab, 4)
-        lab.stop_bird(s3)
-        wait_for("two paths with server-3 down", converged(lab, paths=2, multipath=2))
-        settle()
-        capture_state(lab, w, "session_down", birds=[s1])
-
-        lab.start_bird(s3)
-        lab.configure(NS_EDGE, "router bgp 65500", f"neighbor {SERVERS[s2]} shutdown")
-        wait_for("server-2 shut", converged(lab, paths=2, multipath=2))
-        wait_for("server-2 BIRD sees the session down",
-                 lambda: "Established" not in lab.birdc(s2, "show protocols bgp1"))
-        settle()
-        capture_state(lab, w, "admin_down", birds=[s2])
+        walk_bgp(lab, w)
+        if bfd:
+            walk_bfd(lab, w, counters=counters)
         print(f"{w.count} captures written under {out}")
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a second signal must not stop the cleanup
+            signal.signal(sig, signal.SIG_IGN)
         lab.teardown()
-        shutil.rmtree(work, ignore_errors=True)
+        mounted = [ln.split()[1] for ln in Path("/proc/mounts").read_text().splitlines()
+                   if ln.split()[1].startswith(str(work))]
+        if mounted:  # never rmtree through a bind mount of /dev or /proc
+            print(f"left {work}: still mounted {mounted}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=HERE, help="where to write (default: beside me)")
+    ap.add_argument("--prefix", default="cap-",
+                    help="namespace prefix (default cap-); every namespace is <prefix>NAME")
+    ap.add_argument("--root", type=Path,
+                    help="run FRR (and BIRD unless --bird-root) chrooted into a per-host "
+                         "overlay of this read-only root, e.g. a Debian 13 root")
+    ap.add_argument("--bird-root", type=Path, help="run BIRD from this root instead")
+    for platform in ("frr", "bird2", "linux"):
+        ap.add_argument(f"--{platform}-dir", default=platform,
+                        help=f"directory name for the {platform} captures (default {platform})")
+    ap.add_argument("--bfd", action="store_true",
+                    help="also the BFD states bfd_up, bfd_server_cut, bfd_bird_down, bfd_off")
+    ap.add_argument("--counters", action="store_true",
+                    help="with --bfd: also counters_fresh and counters_flapped")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("capture.py must run as root (network namespaces)", file=sys.stderr)
         return 2
-    left = [n for n in sh("ip", "netns", "list").split() if n.startswith(PREFIX)]
+    for r in (args.root, args.bird_root):
+        if r is not None and not (r / "usr").is_dir():
+            print(f"--root/--bird-root {r}: not a root directory", file=sys.stderr)
+            return 2
+    names = Names(args.prefix)
+    left = [x for x in sh("ip", "netns", "list").split() if x.startswith(args.prefix)]
     if left:
         print(f"namespaces {left} exist: another capture running? remove them first",
               file=sys.stderr)
         return 2
-    run(args.out)
+    dirs = {"frr": args.frr_dir, "bird2": args.bird2_dir, "linux": args.linux_dir}
+    run(args.out.resolve(), names, root=args.root, bird_root=args.bird_root, dirs=dirs,
+        bfd=args.bfd, counters=args.counters)
     return 0
 
 

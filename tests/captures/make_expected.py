@@ -33,7 +33,18 @@ SOURCES = {
                        "prints FRR's format",
     "bird/seed": "hand-written from BIRD 1.6's output format as documented and quoted publicly "
                  "(BIRD 1.6 cannot run beside BIRD 2 here)",
+    "frr10": "real output of FRR 10.3 (Debian 13), captured by tests/captures/capture.py --root",
+    "bird2_17": "real output of BIRD 2.17.6 (Debian 13), captured by tests/captures/capture.py "
+                "--root",
+    "bird3": "real output of BIRD 3.1.8 (Debian 13, package bird3), captured by "
+             "tests/captures/capture.py --bird-root",
+    "linux_deb13": "real output of iproute2 6.15 (Debian 13) / Linux 6.x, captured by "
+                   "tests/captures/capture.py --root",
 }
+#: Capture directories that are not named after their parser platform.
+PLATFORM_OF_DIR = {"frr10": "frr", "bird2_17": "bird2", "linux_deb13": "linux"}
+#: Directories written by capture.py (the BGP states) or capture.py --bfd (bfd_*, counters_*).
+CAPTURED = ("frr", "bird2", "linux", "frr10", "bird2_17", "bird3", "linux_deb13")
 
 
 def command_of(txt: Path) -> str:
@@ -43,12 +54,16 @@ def command_of(txt: Path) -> str:
 
 
 def source_of(platform: str, state: str) -> str:
+    """`platform` here is the capture directory (frr, frr10, bird3, ...)."""
     src = SOURCES.get(f"{platform}/{state}") or SOURCES.get(platform, "")
-    if state.startswith("bfd_"):  # BFD states come from the lab, not capture.py's topology
-        src = src.replace("tests/captures/capture.py", "tests/captures/capture_bfd.py")
-    if state.startswith("counters_"):  # so do the down counters
+    old_set = platform in ("frr", "bird2", "linux")
+    if old_set and state.startswith("bfd_"):  # BFD states of FRR 8.4 / BIRD 2.0 came from the
+        src = src.replace("tests/captures/capture.py", "tests/captures/capture_bfd.py")  # lab
+    if old_set and state.startswith("counters_"):  # so did their down counters
         src = src.replace("tests/captures/capture.py", "tests/captures/capture_counters.py")
-    return f"{src} (state {state})" if platform in ("frr", "bird2", "linux") else src
+    if not old_set and state.startswith(("bfd_", "counters_")):
+        src += " --bfd --counters"
+    return f"{src} (state {state})" if platform in CAPTURED else src
 
 
 def main() -> int:
@@ -59,10 +74,11 @@ def main() -> int:
         out = txt.with_suffix(".json")
         if out.exists() and not args.force:
             continue
-        platform, state = txt.parent.parent.name, txt.parent.name
+        directory, state = txt.parent.parent.name, txt.parent.name
+        platform = PLATFORM_OF_DIR.get(directory, directory)
         command = command_of(txt)
         doc: dict[str, object] = {"platform": platform, "command": command,
-                                  "source": source_of(platform, state)}
+                                  "source": source_of(directory, state)}
         try:
             doc["expected"] = parse_output(platform, command, txt.read_text())
         except AnycastError as exc:

@@ -284,10 +284,10 @@ def test_unknown_platform_lists_platforms() -> None:
 
 def test_supported_commands_cover_the_issue() -> None:
     sup = supported_commands()
-    assert set(sup) == {"vyos", "frr", "bird", "bird2", "linux"}
+    assert set(sup) == {"vyos", "frr", "bird", "bird2", "bird3", "linux"}
     assert "show ip bgp <prefix> json" in sup["frr"]
     assert "show ip bgp json" not in sup["vyos"]
-    assert sup["bird"] == sup["bird2"]
+    assert sup["bird"] == sup["bird2"] == sup["bird3"]
 
 
 @pytest.mark.parametrize(("given", "norm"), [
