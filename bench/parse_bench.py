@@ -49,6 +49,9 @@ RPKI validation codes: V valid, I invalid, N Not found
 
    Network          Next Hop            Metric LocPrf Weight Path
 """
+#: FRR 10's header: `u unsorted` in the legend, the columns two further right (RPKI state first).
+HEADER_FRR10 = HEADER.replace("h history, * valid", "h history, u unsorted, * valid").replace(
+    "\n   Network", "\n     Network")
 SAMPLE_EVERY = 97
 TRANSIT = [174, 1299, 2914, 3257, 3356, 3491, 6453, 6461, 6762, 6939, 7018, 9002, 12956]
 LENGTHS = [24] * 60 + [23] * 8 + [22] * 12 + [21] * 5 + [20] * 5 + [19] * 3 + [16] * 4 + \
@@ -56,9 +59,11 @@ LENGTHS = [24] * 60 + [23] * 8 + [22] * 12 + [21] * 5 + [20] * 5 + [19] * 3 + [1
 
 
 def _line(status: str, network: str, nh: str, metric: int | None, locprf: int | None,
-          weight: int, path: list[int], origin: str) -> str:
-    """One path exactly as FRR 8.4's route_vty_out prints it."""
-    out = status
+          weight: int, path: list[int], origin: str, layout: str = "frr8") -> str:
+    """One path exactly as FRR 8.4's route_vty_out prints it, or FRR 10's (`layout="frr10"`):
+    a blank RPKI state and a space around the status; the path of a wrapped network still
+    indented by 20, two short of the header's `Next Hop` (tests/captures/frr10/long_prefix/)."""
+    out = f" {status} " if layout == "frr10" else status
     if network:
         out += network
         pad = 17 - len(network)
@@ -76,7 +81,7 @@ def _line(status: str, network: str, nh: str, metric: int | None, locprf: int | 
     return out + origin
 
 
-def generate(n_paths: int, seed: int = 7, *, unique_paths: bool = False,
+def generate(n_paths: int, seed: int = 7, *, unique_paths: bool = False, layout: str = "frr8",
              ) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
     """The table text and samples (path index, expected path dict with prefix) for checking."""
     rnd = random.Random(seed)
@@ -100,7 +105,7 @@ def generate(n_paths: int, seed: int = 7, *, unique_paths: bool = False,
         addr = (first << 24) | rnd.getrandbits(24)
         addr &= (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
         nets.add((addr, length))
-    chunks: list[str] = [HEADER]
+    chunks: list[str] = [HEADER_FRR10 if layout == "frr10" else HEADER]
     samples: list[tuple[int, dict[str, Any]]] = []
     idx = 0
     for i, (addr, length) in enumerate(sorted(nets)):
@@ -121,7 +126,7 @@ def generate(n_paths: int, seed: int = 7, *, unique_paths: bool = False,
             best = h == 0
             status = "*> " if best else "*  "
             chunks.append(_line(status, prefix if h == 0 else "", nh, metric, None, 0, path,
-                                origin) + "\n")
+                                origin, layout) + "\n")
             if idx % SAMPLE_EVERY == 0:
                 samples.append((idx, {"prefix": prefix, "next_hop": nh, "valid": True,
                                       "best": best, "multipath": False, "internal": False,
@@ -226,6 +231,8 @@ def main() -> int:
                     help="paths given to a TTP-only parse of the body, for comparison")
     ap.add_argument("--unique-paths", action="store_true",
                     help="worst case: a different AS path for every prefix (defeats the memo)")
+    ap.add_argument("--layout", choices=("frr8", "frr10"), default="frr8",
+                    help="the table as FRR 8.4 (default) or FRR 10.3 prints it")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -237,7 +244,8 @@ def main() -> int:
 
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    text, samples = generate(args.paths, unique_paths=args.unique_paths)
+    text, samples = generate(args.paths, unique_paths=args.unique_paths, layout=args.layout)
+    header = HEADER_FRR10 if args.layout == "frr10" else HEADER
     gen_secs = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="parse-bench-") as tmp:
         full = Path(tmp, "full.txt")
@@ -248,12 +256,12 @@ def main() -> int:
         if args.textfsm_paths:
             # the slice: header + the first N paths (a path line may be followed by its wrap)
             lines = text.splitlines(keepends=True)
-            head = HEADER.count("\n")
+            head = header.count("\n")
             small = Path(tmp, "slice.txt")
-            small.write_text(HEADER + "".join(lines[head:head + args.textfsm_paths]))
-        head_n = HEADER.count("\n")
+            small.write_text(header + "".join(lines[head:head + args.textfsm_paths]))
+        head_n = header.count("\n")
         ttp_in = Path(tmp, "ttp.txt")
-        ttp_in.write_text(HEADER + "".join(text.splitlines(keepends=True)[
+        ttp_in.write_text(header + "".join(text.splitlines(keepends=True)[
             head_n:head_n + args.ttp_paths]))
         ttp_run = _run_child("--child", "ttp", str(ttp_in))
         # Interleaved repeats, best (fastest) run of each kept: on a shared 2-core machine the
@@ -282,7 +290,8 @@ def main() -> int:
         "all_runs_seconds": {"nornir_anycast_full": [r["seconds"] for r in runs_full],
                              "nornir_anycast_slice": [r["seconds"] for r in runs_slice],
                              "textfsm_slice": [r["seconds"] for r in runs_fsm]},
-        "table": {"paths": args.paths, "bytes": len(text), "lines": text.count("\n"),
+        "table": {"paths": args.paths, "layout": args.layout, "bytes": len(text),
+                  "lines": text.count("\n"),
                   "unique_as_path_per_prefix": args.unique_paths,
                   "generate_seconds": round(gen_secs, 1)},
         "nornir_anycast": ours,

@@ -1,27 +1,43 @@
 #!/usr/bin/env python3
-"""Capture real FRR, BIRD 2 and Linux output for the parser fixtures. Run as root:
+"""Capture real FRR, BIRD and Linux output for the parser fixtures. Run as root:
 
     .venv/bin/python tests/captures/capture.py            # writes tests/captures/{frr,bird2,linux}/
+    .venv/bin/python tests/captures/capture.py --out /tmp/new --prefix i12p- \
+        --root /var/cache/nornir-anycast/images/debian13 --bfd --counters \
+        --frr-dir frr10 --bird2-dir bird2_17 --linux-dir linux_deb13
 
-It builds a throwaway topology in network namespaces named `cap-*` (never touching anything
-else), walks it through the states the fixtures need, saves each command's output as
-`<platform>/<state>/<host>__<command>.txt`, and tears everything down on exit (also on error
-or Ctrl-C).
+It builds a throwaway topology in network namespaces named `<prefix>*` (default `cap-*`; never
+touching anything else), walks it through the states the fixtures need, saves each command's
+output as `<dir>/<state>/<host>__<command>.txt`, and tears everything down on exit (also on
+error, Ctrl-C or SIGTERM).
+
+Daemons: the machine's own binaries by default (FRR with `-N <namespace>`, BIRD with its files
+in a temporary directory). With `--root DIR` (a Debian root, e.g. the lab's Debian 13 image;
+never written to) every FRR host, and every BIRD server unless `--bird-root DIR` names another
+root, runs from its own overlay of that root (/proc and /dev bound in), started with
+`ip netns exec NS chroot MERGED ...`: FRR 10's mgmtd, zebra, staticd, bgpd, bfdd, then
+`vtysh -b` applies /etc/frr/frr.conf (FRR 10's staticd takes no -f); BIRD with Debian's
+/etc/bird/bird.conf and /run/bird/bird.ctl. Commands (vtysh, birdc, ip) run from the same root.
 
 Topology (the seed's, with up to four servers):
 
-    cap-isp (FRR, AS65000, 172.16.42.2/31) --- cap-edge (FRR, AS65500, 172.16.42.3/31,
+    <p>isp (FRR, AS65000, 172.16.42.2/31) --- <p>edge (FRR, AS65500, 172.16.42.3/31,
                                                          10.12.12.254/24 on the bridge)
-    cap-br (bridge br0) --- cap-s1..cap-s4 (BIRD 2, AS65500, 10.12.12.N/24, exporting a static
-                                            10.13.13.1/32 reject to the edge)
+    <p>br (bridge br0) --- <p>s1..<p>s4 (BIRD, AS65500, 10.12.12.N/24, exporting a static
+                                           10.13.13.1/32 reject to the edge)
 
 server-1 imports what the edge sends (the edge sets next-hop-self), so its BIRD table and its
 kernel also hold a BGP default route; the other servers follow the seed (`import none`).
 
-States: two_equal (seed: maximum-paths ibgp 2), three_equal (maximum-paths 4), lower_pref
-(server-2 `default bgp_local_pref 50`), more_than_max (four servers, maximum-paths 2),
-session_down (three servers, BIRD stopped on server-3), admin_down (edge shuts the session to
-server-2: FRR shows Idle (Admin), server-2's BIRD shows the session not established).
+States: empty, two_equal (seed: maximum-paths ibgp 2), three_equal (maximum-paths 4),
+lower_pref (server-2 `default bgp_local_pref 50`), more_than_max (four servers, maximum-paths
+2), session_down (three servers, BIRD stopped on server-3), admin_down (edge shuts the session
+to server-2: FRR shows Idle (Admin), server-2's BIRD shows the session not established),
+long_prefix (the ISP also announces a network of 18 characters, which FRR wraps). With --bfd,
+servers 1 and 2 with BFD on both ends: bfd_up, bfd_server_cut (server-2's bridge port drops
+every frame), bfd_bird_down (`birdc down` on server-2), bfd_off (BFD removed from the edge and
+server-1), as capture_bfd.py does on the lab; with --counters also counters_fresh and
+counters_flapped (capture_counters.py's commands and flaps).
 
 The expected JSON beside each capture is NOT written here: it is reviewed by hand (see
 tests/captures/README.md).
@@ -315,13 +331,21 @@ def _kill_pidfile(pidfile: Path) -> None:
     except ProcessLookupError:
         return
     for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """False once `pid` is gone or a zombie (a daemon that forked away from us is reaped by
+    whoever PID 1 is, maybe late: its exit is what counts)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 ISP_CONF = """\

@@ -11,6 +11,9 @@ frame: nftables `bridge` table in the switch namespace), `bfd_bird_down` (`birdc
 server-2, restarted afterwards), `bfd_off` (the edge and server-1 with BFD removed from their
 running configuration; `deploy` puts it back). Propose the `.json` files with
 make_expected.py and read each against its text before committing.
+
+The same states without a lab, from a Debian 13 root or the machine's binaries:
+`capture.py --bfd --root DIR --prefix P` (tests/captures/README.md).
 """
 
 from __future__ import annotations

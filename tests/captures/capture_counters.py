@@ -14,6 +14,9 @@ of 2026-12-01 each server's BFD session went down once (BIRD takes its BFD sessi
 the BGP protocol) and each server's BGP session was dropped once; the ISP's did not move.
 Propose the `.json` files with
 make_expected.py and read each against its text before committing.
+
+The same states without a lab, from a Debian 13 root or the machine's binaries:
+`capture.py --bfd --counters --root DIR --prefix P` (tests/captures/README.md).
 """
 
 from __future__ import annotations
