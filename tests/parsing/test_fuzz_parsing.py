@@ -109,6 +109,18 @@ _DEVICE_LINES = st.sampled_from([
     "Unable to connect to server control socket (/run/bird/bird.ctl): No such file or directory",
     "root@edge:~# vtysh -c 'show ip bgp'", "", "   ", "\t",
     "{", "}", '{"routes": {}}', "[]", "null",
+    # FRR 10.3 and BIRD 3.1 (tests/captures/frr10/, bird3/)
+    "     Network          Next Hop            Metric LocPrf Weight Path",
+    " *>  192.168.123.128/25",
+    "                    172.16.42.2              0             0 65000 i",
+    " *=i                  10.12.12.2                    100      0 i",
+    "BIRD 3.1.8 ready.", "No valid tables",
+    "Requested 'show route export' to protocols which aren't accepting exports at all.",
+    "    Route change stats:     received   rejected   filtered    ignored   RX limit      limit"
+    "   accepted",
+    "      Export updates:              3          0          0          0        ---          0"
+    "          3",
+    "\t\tTx fail packet: 0",
 ])
 _GARBAGE = st.sampled_from([
     "", " ", "\t", "\x00", "\r", "\r\n", "\n", "*", ">", "=", "i", "?", ":", "/", ".", "%",
