@@ -217,7 +217,7 @@ class HostModel(_Strict):
     os: Literal["debian", "alpine", "vyos"] | None = None
     os_version: str | None = None
     service_manager: Literal["systemd", "openrc", "lab", "none"] = "systemd"
-    bird_version: Literal[1, 2] = 2
+    bird_version: Literal[1, 2, 3] = 2
     asn: int | None = None
     router_id: str | None = None
     interfaces: list[Interface] = Field(default_factory=list)

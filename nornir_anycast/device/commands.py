@@ -4,7 +4,7 @@ answer is parsed.
 FRR routers are Linux hosts: their CLI commands go through `vtysh -c '<command>'`. BIRD is
 asked through `birdc -s <control socket> <command>`. VyOS takes its operational commands as
 they are, and so does a Linux shell (`ip route show ...`). `CLIS` holds that, by parser
-platform (`frr`, `bird`, `bird2`, `vyos`, `linux`: see nornir_anycast.parsing); everything
+platform (`frr`, `bird`, `bird2`, `bird3`, `vyos`, `linux`: see nornir_anycast.parsing); everything
 that sends a command (send_parsed, verify, deploy, drain, wait_edge_route) builds it here.
 
 The device's own error messages (`% Unknown command`, `Unable to connect to server`) are
@@ -56,6 +56,8 @@ CLIS: dict[str, Cli] = {
     "frr": Cli("vtysh", _vtysh),
     "bird": Cli("birdc", _birdc),
     "bird2": Cli("birdc", _birdc),
+    # BIRD 3's birdc takes the same `-s SOCKET COMMAND` (checked with BIRD 3.1.8).
+    "bird3": Cli("birdc", _birdc),
     "vyos": Cli(None, _as_is),
     "linux": Cli(None, _as_is),
 }
@@ -72,8 +74,12 @@ def wire(platform: str, command: str, *, bird_ctl: str = DEFAULT_BIRD_CTL) -> st
 
 
 def bird_platform(bird_version: int | str | None) -> str:
-    """The parser platform of a server's BIRD: `bird` for BIRD 1.x, `bird2` otherwise."""
-    return "bird" if str(bird_version) == "1" else "bird2"
+    """The parser platform of a server's BIRD: `bird` for BIRD 1.x, `bird3` for BIRD 3.x,
+    `bird2` otherwise (2, or no version given)."""
+    version = str(bird_version)
+    if version == "1":
+        return "bird"
+    return "bird3" if version == "3" else "bird2"
 
 
 def parse_platform(host_platform: str | None, command: str,

@@ -1,4 +1,4 @@
-"""BIRD on a server (1.6 or 2): `bird.conf`, announcing the anycast prefixes to the edge, in a
+"""BIRD on a server (1.6, 2 or 3): `bird.conf`, announcing the anycast prefixes to the edge, in a
 drain phase when the server is drained."""
 
 from __future__ import annotations
@@ -6,9 +6,12 @@ from __future__ import annotations
 from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
-from nornir_anycast.render.files import TemplateFile
+from nornir_anycast.render.files import Checker, TemplateFile
 from nornir_anycast.render.healthchecker import initial_include, initial_state
 from nornir_anycast.render.neighbors import neighbor_views, timers_set
+
+#: The checker of each BIRD version's config (nornir_anycast.render.checkers).
+BIRD_CHECKERS: dict[int, Checker] = {1: "bird1", 2: "bird2", 3: "bird3"}
 
 #: Drain phases a server's BIRD config is rendered in (nornir_anycast.drain.runner).
 DRAIN_PHASES = ("lowered", "withdrawn")
@@ -16,7 +19,7 @@ DRAIN_PHASES = ("lowered", "withdrawn")
 
 def plan_bird(host: HostModel, design: Design, drain: str | None = None
               ) -> dict[str, TemplateFile]:
-    """`bird.conf` (`bird/bird<version>.conf.j2`, checker `bird1` / `bird2`; with the
+    """`bird.conf` (`bird/bird<version>.conf.j2`, checker `bird<version>`; with the
     healthchecker, checked with its initial include beside it, and with the event path's
     state file, included in `static_bgp`)."""
     if drain is not None and drain not in DRAIN_PHASES:
@@ -36,4 +39,4 @@ def plan_bird(host: HostModel, design: Design, drain: str | None = None
         includes += ((host.paths.service_state, initial_state(host)),)
     return {"bird.conf": TemplateFile(
         f"bird/bird{host.bird_version}.conf.j2", context, host.paths.bird_conf,
-        "bird1" if host.bird_version == 1 else "bird2", includes=includes)}
+        BIRD_CHECKERS[host.bird_version], includes=includes)}

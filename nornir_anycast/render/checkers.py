@@ -4,6 +4,13 @@ is pushed (`check_file`), and on the target on the staged file (`target_check_co
 - `bird2`: `bird -p -c FILE` (Debian's bird2).
 - `bird1`: `<home>/.cache/bird1/usr/sbin/bird -p -c FILE` (BIRD 1.6 from Debian 12's `bird`
   package, unpacked by scripts/install.sh; $NORNIR_ANYCAST_BIRD1 names another binary).
+- `bird3`: BIRD 3's `bird -p -c FILE` (Debian 13's bird3 conflicts with bird2, so this machine
+  usually has no BIRD 3 of its own): $NORNIR_ANYCAST_BIRD3 (a BIRD 3 binary), else the `bird`
+  on $PATH when it is BIRD 3, else the BIRD 3 of a Debian root ($NORNIR_ANYCAST_BIRD3_ROOT, by
+  default the lab's image /var/cache/nornir-anycast/images/debian13-bird3) run with that
+  root's own dynamic loader and libraries (`ROOT/lib64/ld-linux-x86-64.so.2 --library-path
+  ROOT/usr/lib/x86_64-linux-gnu ROOT/usr/sbin/bird`: no chroot, no root needed). None of them:
+  `not checked: BIRD 3 not installed here`.
 - `nginx`: `nginx -t -p DIR -c DIR/nginx.conf -e DIR/error.log` on a throw-away nginx.conf that
   includes the site (no root, no sockets).
 - `frr`: `vtysh -C -f FILE`, FRR's dry run with every daemon's command tree, no daemon needed.
@@ -18,13 +25,14 @@ turns that into the `check` column of `render`: `checked`, `rejected (...)` or
 directory beside each `bin` directory on it (a non-root PATH on Debian lacks /usr/sbin).
 
 On the target the same parsers run on the staged file with the device's own daemons:
-`bird -p -c PATH` (BIRD 1.6 or 2, whichever the server runs), `vtysh -C -f PATH`,
+`bird -p -c PATH` (BIRD 1.6, 2 or 3, whichever the server runs), `vtysh -C -f PATH`,
 `nft -c -f PATH`, and `nginx -t` on a throw-away nginx.conf that includes PATH.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -41,6 +49,14 @@ CHECK_TIMEOUT_S = 30.0
 
 #: BIRD 1.6's parser, relative to the cache directory (unpacked by scripts/install.sh).
 BIRD1_RELATIVE = Path("bird1/usr/sbin/bird")
+
+#: A BIRD 3 binary to check with ($NORNIR_ANYCAST_BIRD3), or a Debian root holding one
+#: ($NORNIR_ANYCAST_BIRD3_ROOT; default BIRD3_DEFAULT_ROOT, where the lab keeps its BIRD 3 image).
+BIRD3_ENV = "NORNIR_ANYCAST_BIRD3"
+BIRD3_ROOT_ENV = "NORNIR_ANYCAST_BIRD3_ROOT"
+BIRD3_DEFAULT_ROOT = Path("/var/cache/nornir-anycast/images/debian13-bird3")
+#: The dynamic loader of a root, first match (x86-64, then aarch64 and others).
+_LOADERS = ("usr/lib64/ld-linux-*.so.*", "lib64/ld-linux-*.so.*", "usr/lib/ld-linux-*.so.*")
 
 #: Which Debian package installs each checker program.
 DEBIAN_PACKAGES: dict[str, str] = {
@@ -131,6 +147,62 @@ def bird1_binary() -> Path:
     return path
 
 
+def bird_version_of(argv: list[str]) -> str | None:
+    """`bird --version`'s version (`3.1.8`) of the BIRD `argv` runs, None when it does not run."""
+    try:
+        proc = subprocess.run([*argv, "--version"], capture_output=True, text=True,
+                              timeout=CHECK_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"BIRD version (\S+)", proc.stdout + proc.stderr)
+    return m.group(1) if m else None
+
+
+def root_program(root: Path, program: str) -> list[str] | None:
+    """The argv that runs `program` (a path inside the Debian root `root`, such as
+    `usr/sbin/bird`) from this machine with the root's own loader and libraries, or None when
+    the root has no such program or no loader."""
+    binary = root / program
+    if not binary.is_file():
+        return None
+    loaders = [p for pattern in _LOADERS for p in sorted(root.glob(pattern))]
+    if not loaders:
+        return None
+    libs = [str(d) for pattern in ("usr/lib/*-linux-gnu*", "lib/*-linux-gnu*")
+            for d in sorted(root.glob(pattern)) if d.is_dir()]
+    libs += [str(root / "usr/lib"), str(root / "lib")]
+    return [str(loaders[0]), "--library-path", ":".join(dict.fromkeys(libs)), str(binary)]
+
+
+def bird3_argv() -> list[str]:
+    """How to run BIRD 3 here (see the module docstring: $NORNIR_ANYCAST_BIRD3, a BIRD 3 on
+    $PATH, the root $NORNIR_ANYCAST_BIRD3_ROOT or the lab's image).
+
+    Raises:
+        CheckerNotFoundError: none of them is BIRD 3 (the hint says what was tried).
+    """
+    override = os.environ.get(BIRD3_ENV)
+    if override:
+        if not Path(override).is_file():
+            raise CheckerNotFoundError("BIRD 3", f"{BIRD3_ENV}={override}: no such file")
+        return [override]
+    tried: list[str] = []
+    on_path = shutil.which("bird", path=_search_path())
+    if on_path is not None:
+        version = bird_version_of([on_path])
+        if version is not None and version.startswith("3."):
+            return [on_path]
+        tried.append(f"{on_path} is BIRD {version or '?'}")
+    root = Path(os.environ.get(BIRD3_ROOT_ENV) or BIRD3_DEFAULT_ROOT)
+    argv = root_program(root, "usr/sbin/bird")
+    if argv is not None:
+        return argv
+    tried.append(f"no {root / 'usr/sbin/bird'}")
+    raise CheckerNotFoundError(
+        "BIRD 3", f"{'; '.join(tried)}: set {BIRD3_ENV} to a BIRD 3 binary or {BIRD3_ROOT_ENV} "
+                  "to a Debian root with bird3 installed (the lab's debian13-bird3 image)")
+
+
 def _run(argv: list[str], label: str, what: str) -> str:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S,
@@ -165,6 +237,13 @@ def check_bird1(text: str, label: str = "bird.conf") -> str:
     bird = str(bird1_binary())
     return _with_file(text, ".conf", lambda p: _run([bird, "-p", "-c", str(p)], label,
                                                     "BIRD 1.6 (bird -p)"))
+
+
+def check_bird3(text: str, label: str = "bird.conf") -> str:
+    """BIRD 3's `bird -p -c FILE` (bird3_argv()); returns the checker's output (usually empty)."""
+    bird = bird3_argv()
+    return _with_file(text, ".conf", lambda p: _run([*bird, "-p", "-c", str(p)], label,
+                                                    "BIRD 3 (bird -p)"))
 
 
 def check_nginx(text: str, label: str = "nginx site") -> str:
@@ -248,6 +327,7 @@ class Checker:
 CHECKERS: dict[str, Checker] = {
     "bird1": Checker("bird", check_bird1, _target_bird),
     "bird2": Checker("bird", check_bird2, _target_bird),
+    "bird3": Checker("bird", check_bird3, _target_bird),
     "nginx": Checker("nginx", check_nginx, _target_nginx),
     "frr": Checker("vtysh", check_frr, _target_frr),
     "nft": Checker("nft", check_nft, _target_nft),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Checker = Literal["frr", "bird1", "bird2", "nginx", "nft"]
+Checker = Literal["frr", "bird1", "bird2", "bird3", "nginx", "nft"]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ what each stage sends for each platform comes from one place, and says what it s
 from __future__ import annotations
 
 import pytest
-from designs import design_of
+from designs import design_of, replace_host
 
 from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
@@ -31,7 +31,10 @@ def test_the_table_wraps_frr_in_vtysh_and_bird_in_birdc() -> None:
     assert wire("linux", "ip route show 10.13.13.1") == "ip route show 10.13.13.1"
     assert wire("nosuch", "anything") == "anything"
     assert {p: c.program for p, c in CLIS.items()} == {
-        "frr": "vtysh", "bird": "birdc", "bird2": "birdc", "vyos": None, "linux": None}
+        "frr": "vtysh", "bird": "birdc", "bird2": "birdc", "bird3": "birdc", "vyos": None,
+        "linux": None}
+    assert wire("bird3", "configure", bird_ctl="/run/bird/bird.ctl") \
+        == "birdc -s /run/bird/bird.ctl configure"
 
 
 def test_parse_platform_per_host_platform_and_command() -> None:
@@ -41,6 +44,9 @@ def test_parse_platform_per_host_platform_and_command() -> None:
     assert parse_platform("linux", "show route export edge", 1) == "bird"
     assert parse_platform(None, "ip route show") == "linux"
     assert bird_platform(1) == "bird" and bird_platform("2") == "bird2"
+    assert bird_platform(3) == "bird3" and bird_platform("3") == "bird3"
+    assert bird_platform(None) == "bird2"
+    assert parse_platform("linux", "show protocols all", 3) == "bird3"
 
 
 def test_commands_for_typed_hosts() -> None:
@@ -55,6 +61,10 @@ def test_commands_for_typed_hosts() -> None:
     seed = design_of("inventory/vyos-seed")
     assert router_command(seed.hosts["edge"], "show ip bgp").send == "show ip bgp"
     assert bird_command(seed.hosts["server-1"], "show protocols").parse_platform == "bird"
+    bird3 = replace_host(d, "server-1", bird_version=3).hosts["server-1"]
+    cmd = bird_command(bird3, "show protocols all")
+    assert (cmd.send, cmd.parse_platform) == (
+        f"birdc -s {bird3.paths.bird_ctl} show protocols all", "bird3")
 
 
 def test_services_send_birdc_from_the_table() -> None:
@@ -72,7 +82,9 @@ def test_device_error_is_the_devices_own_words() -> None:
 
 
 def test_one_checker_table_local_and_on_the_target() -> None:
-    assert sorted(CHECKERS) == ["bird1", "bird2", "frr", "nft", "nginx"]
+    assert sorted(CHECKERS) == ["bird1", "bird2", "bird3", "frr", "nft", "nginx"]
+    assert target_check_command("bird3", "/etc/bird/bird.conf.na-new") \
+        == "bird -p -c /etc/bird/bird.conf.na-new"
     assert target_check_command("bird2", "/etc/bird/bird.conf.na-new") \
         == "bird -p -c /etc/bird/bird.conf.na-new"
     assert target_check_command("bird1", "/etc/bird.conf") == "bird -p -c /etc/bird.conf"
