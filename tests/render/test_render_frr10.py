@@ -1,0 +1,138 @@
+"""Rendered frr.conf with Debian 13's FRR 10.3: `vtysh -C` accepts it, and loaded into running
+FRR 10.3 daemons, `frr-reload.py --test` sees no difference (a deploy with nothing to change
+changes nothing), for the edge and the ISP, with and without BFD and the lab's timers.
+
+FRR 10 needs no other text than FRR 8.4 here (checked with FRR 10.3 itself: this test): with
+`frr defaults traditional` the defaults FRR 10 changed print nothing for our configs
+(`bgp ebgp-requires-policy` is on in both, and every eBGP session has route-maps in and out;
+`bgp default ipv4-unicast`, `bgp network import-check`, `bgp suppress-fib-pending` and
+graceful restart keep their 8.4 meaning under `traditional`, and the ISP's `network 0.0.0.0/0`
+has its blackhole static route in the RIB either way). The only difference in FRR 10's
+`show running-config` is the order (prefix-lists and route-maps first), which frr-reload.py
+does not compare. So the renderer does not need to know the FRR version.
+
+The daemons (mgmtd, which FRR 10 requires, zebra, bgpd, staticd, bfdd) run from an overlay of
+the Debian 13 root (tests/debian13.py), chrooted, in a network namespace whose hostname is the
+inventory host's name (FRR prints the system hostname; frr-reload.py compares it). Forwarding
+is set as deploy sets it on a router (IPv4 on: device/linux_net.py).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from debian13 import Debian13Host, require_root
+from designs import design_of, replace_host
+from paths import ROOT
+
+from nornir_anycast.design.model import Bfd, BgpTimers
+from nornir_anycast.render import render_host
+
+pytestmark = pytest.mark.lab
+
+DAEMONS = ("mgmtd", "zebra", "bgpd", "staticd", "bfdd")
+VARIANTS: dict[str, dict[str, object]] = {
+    "default": {},
+    "bfd-and-default-timers": {"bfd": Bfd(enabled=True, interval_ms=100, multiplier=5),
+                               "bgp_timers": BgpTimers()},
+}
+
+
+def _diff_lines(frr_reload_output: str) -> list[str]:
+    """The lines frr-reload.py --test lists under "Lines To Delete" / "Lines To Add"."""
+    out = []
+    section = False
+    for line in frr_reload_output.splitlines():
+        s = line.strip()
+        if s in ("Lines To Delete", "Lines To Add"):
+            section = True
+            continue
+        if section and s and not s.startswith("="):
+            out.append(s)
+    return out
+
+
+def _frr_root() -> Path:
+    return require_root("debian13", "usr/lib/frr/frr-reload.py")
+
+
+def _start_frr(host: Debian13Host) -> None:
+    host.run("mkdir -p /run/frr && chown frr:frr /run/frr")
+    for d in DAEMONS:
+        host.start(f"exec /usr/lib/frr/{d} -F traditional")
+        deadline = time.monotonic() + 20
+        while not host.path(f"/run/frr/{d}.vty").exists():
+            if time.monotonic() > deadline:
+                pytest.fail(f"FRR 10.3 {d} did not start: "
+                            + "\n".join(p.read_text() for p in host.base.glob("start-*.log")))
+            time.sleep(0.1)
+
+
+#: The inventories with FRR routers (the Debian 13 ones once they exist), host by host.
+FRR_INVENTORIES = [inv for inv in ("inventory", "inventory/lab-dnat", "inventory/lab-debian13",
+                                   "inventory/lab-debian13-bird3") if (ROOT / inv).is_dir()]
+
+
+def _rendered(host_name: str, variant: str, inventory: str = "inventory") -> str:
+    design = replace_host(design_of(inventory), host_name, **VARIANTS[variant])
+    return render_host(design.hosts[host_name], design)["frr.conf"].content
+
+
+@pytest.mark.parametrize("inventory", FRR_INVENTORIES)
+@pytest.mark.parametrize("host_name", ["edge", "isp"])
+def test_frr10_vtysh_check_accepts_rendered_config(host_name: str, inventory: str) -> None:
+    root = _frr_root()
+    with Debian13Host(root, host_name) as host:
+        host.path("/tmp/frr.conf").write_text(_rendered(host_name, "default", inventory))
+        res = host.run("vtysh -C -f /tmp/frr.conf")
+        assert res.returncode == 0, res.stdout + res.stderr
+        host.path("/tmp/bad.conf").write_text(_rendered(host_name, "default")
+                                              + "router bgp 65500\n neighbour 1.2.3.4\n")
+        bad = host.run("vtysh -C -f /tmp/bad.conf")
+        assert bad.returncode != 0, "vtysh -C accepted a broken file: the check cannot fail"
+
+
+#: (inventory, host, variant): the seed in every variant, the other inventories as they are.
+RELOAD_CASES = [("inventory", h, v) for h in ("edge", "isp") for v in sorted(VARIANTS)] + [
+    (inv, h, "default") for inv in FRR_INVENTORIES[1:] for h in ("edge", "isp")]
+
+
+@pytest.mark.parametrize(("inventory", "host_name", "variant"), RELOAD_CASES)
+def test_frr10_reload_sees_no_difference_after_loading_rendered_config(
+        inventory: str, host_name: str, variant: str) -> None:
+    root = _frr_root()
+    text = _rendered(host_name, variant, inventory)
+    with Debian13Host(root, host_name) as host:
+        for itf in ("eth0", "eth1", "eth2"):
+            host.link(itf)
+        host.sysctl("net.ipv4.ip_forward", "1")
+        host.sysctl("net.ipv6.conf.all.forwarding", "0")
+        _start_frr(host)
+        host.path("/tmp/frr.conf").write_text(text)
+        reload = "/usr/lib/frr/frr-reload.py --log-level error"
+        before = host.run(f"{reload} --test /tmp/frr.conf", timeout=120)
+        assert before.returncode == 0, before.stdout + before.stderr
+        assert any("router bgp" in ln for ln in _diff_lines(before.stdout))  # it can fail
+
+        res = host.run(f"{reload} --reload /tmp/frr.conf", timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+        running = host.run("vtysh -c 'show running-config'").stdout
+        assert "frr version 10.3" in running
+        asn = design_of(inventory).hosts[host_name].asn
+        assert f"router bgp {asn}" in running
+        if host_name == "edge":
+            assert "  maximum-paths ibgp 2" in running.splitlines()
+            assert "  neighbor 10.12.12.1 route-map SERVERS-OUT out" in running.splitlines()
+
+        after = host.run(f"{reload} --test /tmp/frr.conf", timeout=120)
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert _diff_lines(after.stdout) == [], \
+            f"FRR 10.3's frr-reload.py still sees differences:\n{after.stdout}"
+
+        # Every line of the rendered file is in FRR 10.3's running config as it prints it.
+        running_lines = {ln.rstrip() for ln in running.splitlines()}
+        missing = [ln for ln in text.splitlines()
+                   if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
+        assert missing == []
