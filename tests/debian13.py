@@ -132,6 +132,10 @@ class Debian13Host:
         for itf in (name, f"p{name}"):
             subprocess.run(["ip", "-n", self.ns, "link", "set", itf, "up"], check=True)
 
+    def ip(self, *args: str) -> None:
+        """`ip ARGS` in the host's network namespace."""
+        subprocess.run(["ip", "-n", self.ns, *args], check=True)
+
     def sysctl(self, key: str, value: str) -> None:
         subprocess.run(["ip", "netns", "exec", self.ns, "sysctl", "-qw", f"{key}={value}"],
                        check=True)
@@ -155,3 +159,15 @@ class Debian13Host:
         self._mounts.clear()
         subprocess.run(["ip", "netns", "del", self.ns], check=False, capture_output=True)
         subprocess.run(["rm", "-rf", "--one-file-system", str(self.base)], check=False)
+
+
+def connect(a: Debian13Host, a_itf: str, b: Debian13Host, b_itf: str) -> None:
+    """A veth pair between two hosts (`a_itf` in a, `b_itf` in b), both ends up."""
+    subprocess.run(["ip", "link", "add", f"{a.ns[-6:]}x", "type", "veth", "peer", "name",
+                    f"{b.ns[-6:]}y"], check=True)
+    subprocess.run(["ip", "link", "set", f"{a.ns[-6:]}x", "netns", a.ns, "name", a_itf],
+                   check=True)
+    subprocess.run(["ip", "link", "set", f"{b.ns[-6:]}y", "netns", b.ns, "name", b_itf],
+                   check=True)
+    a.ip("link", "set", a_itf, "up")
+    b.ip("link", "set", b_itf, "up")

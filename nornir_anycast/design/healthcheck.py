@@ -105,9 +105,34 @@ def watch_config(host: HostModel) -> dict[str, object]:
             "own_pidfile": paths.service_watch_pid}
 
 
+#: BIRD 3's answers to a `configure` whose configuration it accepted, and what BIRD 2 says for
+#: the same. BIRD 3 applies a new configuration asynchronously and answers `0004 Reconfiguration
+#: in progress` (exit 0) where BIRD 2 answers `0003 Reconfigured`; a rejected file is `8002
+#: FILE:LINE:COL ...` with exit 1 (BIRD 3.1.8, checked). anycast-healthchecker 0.9.10
+#: (utils.reconfigure_bird) looks for a line `Reconfigured` only and logs anything else as
+#: "most likely we generated an invalid configuration file" (its issue #55): with BIRD 3 every
+#: good reconfiguration would be logged as an error, and a real one would look the same.
+BIRD3_ACCEPTED = ("Reconfiguration in progress",
+                  "Reconfiguration already in progress, queueing new config")
+BIRD_RECONFIGURED = "Reconfigured"
+
+
 def reconfigure_command(host: HostModel) -> str:
-    """What anycast-healthchecker runs after changing the include: our BIRD's control socket."""
-    return f"birdc -s {host.paths.bird_ctl} configure"
+    """What anycast-healthchecker runs after changing the include: our BIRD's control socket.
+
+    BIRD 1 and 2: `birdc -s CTL configure`. BIRD 3: the same through `/bin/sh -c`, with BIRD 3's
+    "accepted, in progress" answers (BIRD3_ACCEPTED) printed as BIRD 2's `Reconfigured` and
+    every other line (errors) and the exit status passed on as they are, so
+    anycast-healthchecker logs `reconfigured BIRD daemon` for a good reconfiguration and an
+    error for a bad one. It needs no file on the server (the healthchecker splits the setting
+    with shlex and runs it without a shell of its own).
+    """
+    birdc = f"birdc -s {shlex.quote(host.paths.bird_ctl)} configure"
+    if host.bird_version != 3:
+        return f"birdc -s {host.paths.bird_ctl} configure"
+    seds = " ".join(f'-e "s/^{line}\\$/{BIRD_RECONFIGURED}/"' for line in BIRD3_ACCEPTED)
+    script = f'out=$({birdc} 2>&1); rc=$?; printf "%s\\n" "$out" | sed {seds}; exit $rc'
+    return f"/bin/sh -c {shlex.quote(script)}"
 
 
 def section_name(prefix: str) -> str:

@@ -218,6 +218,9 @@ class HostModel(_Strict):
     os_version: str | None = None
     service_manager: Literal["systemd", "openrc", "lab", "none"] = "systemd"
     bird_version: Literal[1, 2, 3] = 2
+    # The FRR release of a Linux router (`8.4`, `10.3`); unset: Debian 13's 10.3 on an
+    # `os: debian` host with `os_version` 13, else Debian 12's 8.4 (render/frr.frr_release).
+    frr_version: str | None = Field(default=None, pattern=r"^\d+(?:\.\d+)*$")
     asn: int | None = None
     router_id: str | None = None
     interfaces: list[Interface] = Field(default_factory=list)

@@ -1,11 +1,25 @@
 """FRR routers (isp, edge): `frr.conf`, with the policies FRR 8.4 wants on every eBGP session
 and an edge's per-server import filter (nftables.conf for NAT: nornir_anycast.render.nftables).
+
+FRR 8.4 and 10.3 take the same text (tests/render/test_render_frr_reload.py and
+test_render_frr10.py load it into each), with one exception, FRR 10.3's (frr_release):
+`neighbor X update-source ADDR` on a neighbor with BFD makes bgpd ask bfdd for a multihop
+session even when X is on a connected subnet (FRR issue #19077: 10.1 was right, 10.3 is not).
+The server's BIRD runs single-hop BFD (`direct`), the sessions never meet, and bgpd keeps the
+BGP session Idle while its BFD session is down. On FRR 10, `update-source` is left out for such
+a neighbor when ADDR is this router's own address in the neighbor's subnet: the kernel picks
+that same source address for a connected neighbor, so nothing else changes (seen with FRR 10.3
+and BIRD 3.1.8: with it Idle, without it BFD single-hop Up and BGP Established).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
+
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
+from nornir_anycast.render.environment import version_tuple
 from nornir_anycast.render.files import TemplateFile
 from nornir_anycast.render.neighbors import (
     ANYCAST_PREFIX_LIST,
@@ -92,6 +106,53 @@ def frr_timers(host: HostModel) -> dict[str, int | None]:
     }
 
 
+#: The FRR releases a router is assumed to run when its inventory does not say (`frr_version`).
+FRR_DEBIAN12 = (8, 4)
+FRR_DEBIAN13 = (10, 3)
+
+
+def frr_release(host: HostModel) -> tuple[int, ...]:
+    """The FRR release of a router: `frr_version` (`10.3` -> (10, 3)), else Debian 13's 10.3
+    on `os: debian` with `os_version` 13 (`13`, `13.2`, `trixie`), else Debian 12's 8.4."""
+    if host.frr_version:
+        return version_tuple(host.frr_version)
+    if host.os == "debian" and (host.os_version or "").split(".")[0] in ("13", "trixie"):
+        return FRR_DEBIAN13
+    return FRR_DEBIAN12
+
+
+def _connected_source(host: HostModel, neighbor: str, source: str) -> bool:
+    """Whether `source` is this host's address in the subnet of `neighbor` (the source address
+    the kernel picks for it anyway)."""
+    try:
+        peer = ipaddress.ip_address(neighbor)
+        src = ipaddress.ip_address(source)
+    except ValueError:
+        return False
+    for itf in host.interfaces:
+        on_link = [i for i in itf.interfaces() if i.version == peer.version and peer in i.network]
+        if on_link:
+            return on_link[0].ip == src
+    return False
+
+
+def bfd_neighbors(host: HostModel, neighbors: list[NeighborView]) -> set[str]:
+    """The neighbors frr.conf gives `neighbor X bfd` (edge -> server sessions, BFD enabled)."""
+    if host.role != "edge" or not host.bfd.enabled:
+        return set()
+    return {n.address for n in neighbors if n.to_server}
+
+
+def frr10_neighbors(host: HostModel, neighbors: list[NeighborView]) -> list[NeighborView]:
+    """The neighbors as FRR 10 must be told (the module docstring): no `update-source` on a
+    BFD neighbor whose source is the connected address anyway."""
+    with_bfd = bfd_neighbors(host, neighbors)
+    return [dataclasses.replace(n, update_source=None)
+            if n.address in with_bfd and n.update_source
+            and _connected_source(host, n.address, n.update_source) else n
+            for n in neighbors]
+
+
 def plan_frr(host: HostModel, design: Design) -> dict[str, TemplateFile]:
     """`frr.conf` of an FRR isp or edge (`frr/<role>.conf.j2`, checker `frr`)."""
     # FRR routes, nftables does the NAT (nftables.conf); nothing does DNS forwarding yet.
@@ -102,6 +163,8 @@ def plan_frr(host: HostModel, design: Design) -> dict[str, TemplateFile]:
             "nftables.conf (no DNS forwarding on Linux routers yet); remove it or use platform "
             "vyos")
     neighbors = neighbor_views(host, design, frr_policy=True)
+    if frr_release(host) >= (10,):
+        neighbors = frr10_neighbors(host, neighbors)
     context = dict(
         design=design, neighbors=neighbors, policies=frr_policies(host, design, neighbors),
         timers=frr_timers(host), bfd_profile=BFD_PROFILE,

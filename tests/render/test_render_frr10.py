@@ -76,7 +76,12 @@ FRR_INVENTORIES = [inv for inv in ("inventory", "inventory/lab-dnat", "inventory
 
 
 def _rendered(host_name: str, variant: str, inventory: str = "inventory") -> str:
-    design = replace_host(design_of(inventory), host_name, **VARIANTS[variant])
+    """The host's frr.conf as rendered for FRR 10.3 (`frr_version`, unless the inventory says)."""
+    design = design_of(inventory)
+    update: dict[str, object] = dict(VARIANTS[variant])
+    if design.hosts[host_name].frr_version is None:
+        update["frr_version"] = "10.3"
+    design = replace_host(design, host_name, **update)
     return render_host(design.hosts[host_name], design)["frr.conf"].content
 
 
