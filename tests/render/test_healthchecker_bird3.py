@@ -3,9 +3,11 @@ root (BIRD 3.1.8, Python 3.13) runs the rendered bird.conf and anycast-healthche
 rendered settings (`bird_reconfigure_cmd`: nornir_anycast.design.healthcheck's BIRD 3 wrapper),
 facing an edge made of the same root running FRR 10.3 with its rendered frr.conf. The check
 fails: the edge has no route to 10.13.13.1/32; it passes: the edge learns it; it fails again:
-withdrawn. anycast-healthchecker logs every reconfiguration as done, none as an error (without
-the wrapper BIRD 3's `Reconfiguration in progress` is logged as "most likely we generated an
-invalid configuration": its issue #55, and the first test shows it).
+withdrawn; the event path's `disabled yes;` state file plus `birdc disable static_bgp` withdraws
+and survives a `configure` on BIRD 3 as on BIRD 2. anycast-healthchecker logs every
+reconfiguration as done, none as an error (without the wrapper BIRD 3's `Reconfiguration in
+progress` is logged as "most likely we generated an invalid configuration": its issue #55, and
+the first test shows BIRD 3's answer).
 
 anycast-healthchecker runs on the root's own python3 (3.13): from the image's
 /opt/anycast-healthchecker when it has one, else the same 0.9.10 package (pure Python, with
@@ -31,6 +33,7 @@ from paths import ROOT
 from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import Design, HealthCheck, Paths
 from nornir_anycast.render import render_host
+from nornir_anycast.render.healthchecker import STATE_HEADER
 
 pytestmark = pytest.mark.lab
 
@@ -180,6 +183,23 @@ def test_anycast_healthchecker_withdraws_and_announces_with_bird3(
 
     server.path(HEALTHY).touch()
     took = _wait("edge learns 10.13.13.1/32 after the check passes", lambda: _edge_has_route(edge))
+
+    # The event path (design/healthcheck.py) with BIRD 3: the state file says `disabled yes;`,
+    # `disable static_bgp` withdraws, and a `configure` in between keeps it withdrawn.
+    me = d.hosts["server-1"]
+    state = server.path(me.paths.service_state)
+    ctl = me.paths.bird_ctl
+    state.write_text(f"{STATE_HEADER}\ndisabled yes;\n")
+    assert server.run(f"birdc -s {ctl} disable {healthcheck.WATCH_PROTOCOL}").returncode == 0
+    _wait("edge loses 10.13.13.1/32 after disable static_bgp", lambda: not _edge_has_route(edge))
+    res = server.run(healthcheck.reconfigure_command(me))
+    assert "Reconfigured" in res.stdout, res.stdout + res.stderr
+    time.sleep(1.5)
+    assert not _edge_has_route(edge), "birdc configure re-enabled static_bgp on BIRD 3"
+    state.write_text(f"{STATE_HEADER}\ndisabled no;\n")
+    assert server.run(f"birdc -s {ctl} enable {healthcheck.WATCH_PROTOCOL}").returncode == 0
+    _wait("edge learns 10.13.13.1/32 again after enable", lambda: _edge_has_route(edge))
+
     server.path(HEALTHY).unlink()
     gone = _wait("edge loses 10.13.13.1/32 after the check fails",
                  lambda: not _edge_has_route(edge))
