@@ -2,14 +2,15 @@
 FRR 10.3 daemons, `frr-reload.py --test` sees no difference (a deploy with nothing to change
 changes nothing), for the edge and the ISP, with and without BFD and the lab's timers.
 
-FRR 10 needs no other text than FRR 8.4 here (checked with FRR 10.3 itself: this test): with
-`frr defaults traditional` the defaults FRR 10 changed print nothing for our configs
-(`bgp ebgp-requires-policy` is on in both, and every eBGP session has route-maps in and out;
+The files are rendered for FRR 10.3 (`frr_version`, or the inventory's Debian 13): the same
+text as for FRR 8.4 but for one line per BFD'd edge -> server neighbor (no `update-source`:
+nornir_anycast.render.frr's docstring, FRR issue #19077). Everything else FRR 10 changed is
+the same for our configs under `frr defaults traditional`, checked with FRR 10.3 itself here:
+`bgp ebgp-requires-policy` is on in both (every eBGP session has route-maps in and out),
 `bgp default ipv4-unicast`, `bgp network import-check`, `bgp suppress-fib-pending` and
-graceful restart keep their 8.4 meaning under `traditional`, and the ISP's `network 0.0.0.0/0`
-has its blackhole static route in the RIB either way). The only difference in FRR 10's
-`show running-config` is the order (prefix-lists and route-maps first), which frr-reload.py
-does not compare. So the renderer does not need to know the FRR version.
+graceful restart print nothing (the ISP's `network 0.0.0.0/0` has its blackhole static route
+in the RIB either way), and FRR 10's `show running-config` differs only in its order
+(prefix-lists and route-maps first), which frr-reload.py does not compare.
 
 The daemons (mgmtd, which FRR 10 requires, zebra, bgpd, staticd, bfdd) run from an overlay of
 the Debian 13 root (tests/debian13.py), chrooted, in a network namespace whose hostname is the
