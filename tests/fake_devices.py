@@ -19,14 +19,19 @@ from nornir.core.inventory import Host
 
 _WRAPPED = re.compile(r"^\{ (.*) ; \} 2>&1; echo __NA_RC=\$\?$", re.S)
 _READ = re.compile(r"^if \[ -e (\S+) \]; then base64 -w0 \S+; echo; else echo __NA_ABSENT; fi$")
+_MKTEMP = re.compile(r"^mktemp -d (/tmp/\.na-)X+$")
 _CHUNK = re.compile(r"^printf %s (\S+) >> (\S+)\.b64$")
-_FINISH = re.compile(r'^t=(\S+); touch "\$t\.b64" && base64 -d .* && mv -f "\$t" (\S+)$')
+_DECODE = re.compile(r"^base64 -d (\S+)\.b64 > (\S+) && rm -f \S+$")
+_INSTALL = re.compile(r"^s=(\S+); p=(\S+); l=(\S+); mkdir .* rm -rf (\S+); \[ \$r = 0 \]$")
+_SCRIPT = re.compile(r"^base64 -d (\S+)\.b64 > \S+ && sh \S+$")
+#: The private temporary directories Shell writes files through (mktemp -d /tmp/.na-XXXXXXXX).
+PRIVATE = "/tmp/.na-"
 _MV = re.compile(r"^mv -f (\S+) (\S+)$")
 _RM = re.compile(r"^rm -f (\S+)$")
 _KEEP = re.compile(r"^if \[ -e (\S+) \]; then cp -p \S+ (\S+); else rm -f \S+; fi$")
 
 #: Commands that change a host; a dry run may send these only for staging paths (`.na-new`).
-WRITES = ("mv ", "cp ", "rm ", "printf ", "t=", "mkdir ", "ip addr", "ip link", "ip route r",
+WRITES = ("mv ", "cp ", "rm ", "printf ", "s=", "mkdir ", "ip addr", "ip link", "ip route r",
           "ip route a", "ip route d", "sysctl -qw", "nft -f", "nft delete",
           "frr-reload.py --reload", "systemctl start", "systemctl reload", "systemctl stop",
           "nginx", "setsid", "kill", "rc-service", "/etc/init.d", "umask")
@@ -35,6 +40,12 @@ WRITES = ("mv ", "cp ", "rm ", "printf ", "t=", "mkdir ", "ip addr", "ip link", 
 def _unquote(word: str) -> str:
     parts = shlex.split(word)
     return parts[0] if parts else word
+
+
+def _private(cmd: str) -> bool:
+    """Whether `cmd` writes only inside a private temporary directory of Shell's."""
+    return (cmd.startswith(("printf %s ", f"rm -rf {PRIVATE}", f": > {PRIVATE}"))
+            and PRIVATE in cmd and not _INSTALL.match(cmd)) or bool(_DECODE.match(cmd))
 
 
 class FakeLinux:
@@ -50,6 +61,7 @@ class FakeLinux:
         self.sent: list[str] = []
         self.b64: dict[str, str] = {}
         self.started: set[str] = set()
+        self.tmpdirs = 0
 
     # netmiko's interface, as Shell and the VyOS code use it
     def send_command(self, command: str, **_: Any) -> str:
@@ -71,12 +83,30 @@ class FakeLinux:
             if path not in self.files:
                 return 0, "__NA_ABSENT"
             return 0, base64.b64encode(self.files[path].encode()).decode()
+        if m := _MKTEMP.match(cmd):
+            self.tmpdirs += 1
+            return 0, f"{m.group(1)}fake{self.tmpdirs:04d}"
+        if cmd.startswith(": > ") and cmd.endswith(".b64"):
+            self.b64[cmd[4:-4]] = ""
+            return 0, ""
         if m := _CHUNK.match(cmd):
             self.b64[_unquote(m.group(2))] = self.b64.get(_unquote(m.group(2)), "") + m.group(1)
             return 0, ""
-        if m := _FINISH.match(cmd):
-            tmp, path = _unquote(m.group(1)), _unquote(m.group(2))
-            self.files[path] = base64.b64decode(self.b64.pop(tmp, "")).decode()
+        if m := _SCRIPT.match(cmd):  # a long command sent as a script (Shell.LINE_MAX)
+            script = base64.b64decode(self.b64.pop(m.group(1), "")).decode()
+            self.sent.append(script)
+            return self.answer(script)
+        if m := _DECODE.match(cmd):
+            src, dst = m.group(1), m.group(2)
+            self.files[dst] = base64.b64decode(self.b64.pop(src, "")).decode()
+            return 0, ""
+        if m := _INSTALL.match(cmd):
+            src, path = m.group(1), _unquote(m.group(2))
+            if src not in self.files:
+                return 1, f"cp: cannot stat '{src}': No such file or directory"
+            self.files[path] = self.files.pop(src)
+            return 0, ""
+        if cmd.startswith(f"rm -rf {PRIVATE}"):
             return 0, ""
         if m := _KEEP.match(cmd):
             src, dst = _unquote(m.group(1)), _unquote(m.group(2))
@@ -123,9 +153,10 @@ class FakeLinux:
         return 0, ""
 
     def writes(self) -> list[str]:
-        """The commands sent that change a host (see WRITES)."""
-        return [c for c in self.sent if c.startswith(WRITES) or (
-            c.startswith("birdc") and re.search(r" (configure|down|disable|enable|restart)", c))]
+        """The commands sent that change a host (see WRITES); those that only touch Shell's
+        private temporary directories (PRIVATE) change nothing anyone else sees."""
+        return [c for c in self.sent if not _private(c) and (c.startswith(WRITES) or (
+            c.startswith("birdc") and re.search(r" (configure|down|disable|enable|restart)", c)))]
 
     # what the VyOS path and close_connections may call
     def config_mode(self) -> str:

@@ -197,7 +197,7 @@ def stage_and_check(shell: Shell, p: LinuxPlan) -> None:
     # the new files it includes (bird.conf includes anycast-prefixes.conf and, sorted after it,
     # nginx-state.conf).
     for f in staged:
-        shell.write_file(f.path + NEW, f.content, mode=f.mode)
+        shell.write_file(f.path + NEW, f.content, mode=f.mode, like=f.path)
         p.staged.append(f.path + NEW)
     for f in staged:
         if f.checker:

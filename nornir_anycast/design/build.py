@@ -157,7 +157,8 @@ def fold_inherited(problems: list[Problem], hosts: dict[str, Host]) -> list[Prob
     return [moved.get(id(p), p) for p in problems if id(p) not in dropped]
 
 
-_SECRET_KEYS = frozenset({"password_env", "password_file", "password", "secret"})
+_SECRET_KEYS = frozenset({"password_env", "password_file", "password", "secret",
+                          "sudo_password_env", "sudo_password_file"})
 
 _TYPE_WORDS = {
     "int_parsing": "must be a whole number",

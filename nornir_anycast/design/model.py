@@ -217,6 +217,12 @@ class HostModel(_Strict):
     os: Literal["debian", "alpine", "vyos"] | None = None
     os_version: str | None = None
     service_manager: Literal["systemd", "openrc", "lab", "none"] = "systemd"
+    # How the SSH user runs what needs root: it is root, or every privileged command and file
+    # write goes through `sudo -n` (nornir_anycast.device.sudo). When the host's sudo asks for a
+    # password, it comes from an environment variable or a file, like every other secret.
+    privilege: Literal["root", "sudo"] = "root"
+    sudo_password_env: str | None = None  # the NAME of an environment variable
+    sudo_password_file: str | None = None  # ... or a file whose first line is the password
     bird_version: Literal[1, 2, 3] = 2
     # The FRR release of a Linux router (`8.4`, `10.3`); unset: Debian 13's 10.3 on an
     # `os: debian` host with `os_version` 13, else Debian 12's 8.4 (render/frr.frr_release).

@@ -7,6 +7,10 @@ they are, and so does a Linux shell (`ip route show ...`). `CLIS` holds that, by
 platform (`frr`, `bird`, `bird2`, `bird3`, `vyos`, `linux`: see nornir_anycast.parsing); everything
 that sends a command (send_parsed, verify, deploy, drain, wait_edge_route) builds it here.
 
+On a host with `privilege: sudo` the CLI programs run as root: `sudo -n vtysh -c ...`, `sudo -n
+birdc ...` (nornir_anycast.device.sudo); VyOS's commands and Linux's (`ip route show`) need no
+privilege and go as they are.
+
 The device's own error messages (`% Unknown command`, `Unable to connect to server`) are
 recognised here too (`device_error`), so a refused command is never parsed as output.
 """
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nornir_anycast.design.model import HostModel
+from nornir_anycast.device import sudo
 
 #: BIRD's control socket when the inventory names none (Debian's).
 DEFAULT_BIRD_CTL = "/run/bird/bird.ctl"
@@ -66,11 +71,16 @@ CLIS: dict[str, Cli] = {
 _BIRD_COMMAND_RE = re.compile(r"^(?:show (?:protocols|route|status|interfaces|symbols))\b")
 
 
-def wire(platform: str, command: str, *, bird_ctl: str = DEFAULT_BIRD_CTL) -> str:
+def wire(platform: str, command: str, *, bird_ctl: str = DEFAULT_BIRD_CTL,
+         privilege: str = "root") -> str:
     """What goes over the wire for `command` parsed as `platform`: FRR through `vtysh -c`,
-    BIRD through `birdc -s <bird_ctl>`, everything else (VyOS, Linux, unknown) as it is."""
+    BIRD through `birdc -s <bird_ctl>`, everything else (VyOS, Linux, unknown) as it is; with
+    `privilege="sudo"` vtysh and birdc through `sudo -n`."""
     cli = CLIS.get(platform)
-    return cli.wrap(command, bird_ctl) if cli is not None else command
+    if cli is None:
+        return command
+    text = cli.wrap(command, bird_ctl)
+    return sudo.prefix(text) if cli.program is not None and privilege == "sudo" else text
 
 
 def bird_platform(bird_version: int | str | None) -> str:
@@ -106,14 +116,15 @@ class DeviceCommand:
 
 def router_command(host: HostModel, command: str) -> DeviceCommand:
     """A routing-daemon CLI command on a router (`show ip bgp summary`)."""
-    return DeviceCommand(wire(host.platform, command), host.platform, command)
+    return DeviceCommand(wire(host.platform, command, privilege=host.privilege), host.platform,
+                         command)
 
 
 def bird_command(host: HostModel, command: str) -> DeviceCommand:
     """A BIRD CLI command on a server (`show protocols all`, `configure`)."""
     platform = bird_platform(host.bird_version)
-    return DeviceCommand(wire(platform, command, bird_ctl=host.paths.bird_ctl), platform,
-                         command)
+    return DeviceCommand(wire(platform, command, bird_ctl=host.paths.bird_ctl,
+                              privilege=host.privilege), platform, command)
 
 
 def linux_command(command: str) -> DeviceCommand:
@@ -134,6 +145,7 @@ _DEVICE_ERRORS = (
     r"[^\n]*: command not found",  # shell
     r"[^\n]*: No such file or directory",
     r"[^\n]*Permission denied[^\n]*",
+    r"sudo: [^\n]*",  # sudo -n that would ask for a password, a user without sudo rights
     r"Error: [^\n]*",  # iproute2
 )
 _DEVICE_ERROR_RE = re.compile(r"^\s*(?:" + "|".join(_DEVICE_ERRORS) + r")$", re.MULTILINE)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from nornir_anycast.design.model import HostModel
 from nornir_anycast.device.commands import DeviceCommand, device_error, router_command
+from nornir_anycast.device.shell import shell_for
 from nornir_anycast.exceptions import DeviceError, ParseError
 from nornir_anycast.parsing import parse_output
 from nornir_anycast.parsing.counters import SessionCounters, session_counters
@@ -30,8 +31,8 @@ def reads_counters(me: HostModel) -> bool:
     return me.role in ROUTER_ROLES and me.platform in ("frr", "vyos")
 
 
-def _ask(conn: _Connection, cmd: DeviceCommand) -> dict[str, Any]:
-    text = str(conn.send_command(cmd.send, read_timeout=30))
+def _ask(conn: _Connection, me: HostModel, cmd: DeviceCommand) -> dict[str, Any]:
+    text = shell_for(conn, me).cli(cmd.send, read_timeout=30)
     try:
         parsed: dict[str, Any] = parse_output(cmd.parse_platform, cmd.parse_command, text)
     except ParseError as exc:
@@ -68,7 +69,7 @@ def read_counters(conn: _Connection, me: HostModel) -> dict[str, SessionCounters
     bgp = bfd = None
     for cmd in counter_commands(me):
         if cmd.parse_command.startswith("show bfd"):
-            bfd = _ask(conn, cmd)
+            bfd = _ask(conn, me, cmd)
         else:
-            bgp = _ask(conn, cmd)
+            bgp = _ask(conn, me, cmd)
     return session_counters(bfd=bfd, bgp=bgp)

@@ -89,7 +89,7 @@ def apply_phase(shell: Shell, me: HostModel, design: Design, phase: str | None, 
     if conf_changed:
         q = shlex.quote(me.paths.bird_conf)
         staged = me.paths.bird_conf + NEW
-        shell.write_file(staged, rendered.content, mode=rendered.mode)
+        shell.write_file(staged, rendered.content, mode=rendered.mode, like=me.paths.bird_conf)
         try:
             res = shell.run(target_check_command(rendered.checker or "bird2", staged))
             if not res.ok:

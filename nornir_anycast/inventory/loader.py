@@ -285,8 +285,8 @@ def _lab_hostnames(inventory: Inventory) -> None:
 
 def _absolutise_paths(inventory: Inventory, base: Path) -> None:
     """Paths written in the inventory, made absolute where they are written (see
-    resolve_path): netmiko extras' key_file, ssh_config_file, alt_key_file, and the BGP
-    neighbors' `password_file` in data."""
+    resolve_path): netmiko extras' key_file, ssh_config_file, alt_key_file, the BGP
+    neighbors' `password_file` and `sudo_password_file` in data."""
     for _, obj in _owners(inventory):
         opts = obj.connection_options.get("netmiko")
         if opts is not None and opts.extras:
@@ -294,6 +294,9 @@ def _absolutise_paths(inventory: Inventory, base: Path) -> None:
                 value = opts.extras.get(key)
                 if isinstance(value, str) and value.strip():
                     opts.extras[key] = resolve_path(value, base)
+        sudo_file = obj.data.get("sudo_password_file")
+        if isinstance(sudo_file, str) and sudo_file.strip() and sudo_file.isprintable():
+            obj.data["sudo_password_file"] = resolve_path(sudo_file, base)
         bgp = obj.data.get("bgp")
         neighbors = bgp.get("neighbors") if isinstance(bgp, dict) else None
         for nb in neighbors if isinstance(neighbors, list) else []:

@@ -1,5 +1,6 @@
-"""BGP (TCP-MD5) passwords: read from their environment variable or file, checked, registered
-with nornir_anycast.inventory.secrets so that they are redacted from everything printed."""
+"""BGP (TCP-MD5) passwords and sudo passwords: read from their environment variable or file,
+checked, registered with nornir_anycast.inventory.secrets so that they are redacted from
+everything printed."""
 
 from __future__ import annotations
 
@@ -37,8 +38,32 @@ def neighbor_password(host: HostModel, index: int, nb: Neighbor) -> str | None:
     return value
 
 
+def sudo_password(host: HostModel) -> str | None:
+    """The host's sudo password from `sudo_password_env` or `sudo_password_file` (registered
+    with nornir_anycast.inventory.secrets), or None when the inventory gives none. Problems
+    name the variable or the file, never the value.
+
+    Raises:
+        InventoryError: the variable is unset, or the file unreadable or empty.
+    """
+    if host.sudo_password_env is None and host.sudo_password_file is None:
+        return None
+    field = "sudo_password_env" if host.sudo_password_env else "sudo_password_file"
+    where = host.sudo_password_env or host.sudo_password_file
+    try:
+        value = (secrets.read_env(host.sudo_password_env) if host.sudo_password_env
+                 else secrets.read_file(str(host.sudo_password_file), project_root()))
+    except secrets.SecretError as exc:
+        raise InventoryError([Problem(host.name, field, where,
+                                      f"{exc} (it must hold the sudo password)")]) from None
+    if "\n" in value or "\r" in value:
+        raise InventoryError([Problem(host.name, field, where,
+                                      "the sudo password must be one line")])
+    return value
+
+
 def check_secrets(design: Design) -> list[Problem]:
-    """Read every BGP password the design refers to (registering it with
+    """Read every BGP and sudo password the design refers to (registering it with
     nornir_anycast.inventory.secrets); one Problem per variable unset, file unreadable or
     password the configs cannot hold. The inventory loader (plugin and load_nornir) calls this,
     so a missing secret is bad input (exit 2) found before any device is touched, and verify
@@ -46,6 +71,10 @@ def check_secrets(design: Design) -> list[Problem]:
     """
     problems: list[Problem] = []
     for host in design.hosts.values():
+        try:
+            sudo_password(host)
+        except InventoryError as exc:
+            problems.extend(exc.problems)
         for index, nb in enumerate(host.bgp.neighbors):
             try:
                 neighbor_password(host, index, nb)

@@ -7,7 +7,7 @@ from nornir_netmiko.connections import CONNECTION_NAME
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import design_for
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import shell_for
 from nornir_anycast.drain.phase import apply_phase
 
 
@@ -32,6 +32,6 @@ def apply_drain(task: Task, *, phase: str | None, design: Design | None = None,
     """
     d = design_for(task, design)
     me = d.hosts[task.host.name]
-    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
+    shell = shell_for(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me)
     change = apply_phase(shell, me, d, phase, dry_run=task.is_dry_run(dry_run))
     return Result(host=task.host, result=change.result, diff=change.diff, changed=change.changed)

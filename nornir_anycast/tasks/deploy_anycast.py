@@ -17,7 +17,7 @@ from nornir_anycast.deploy.gate import BgpGate
 from nornir_anycast.deploy.journal import HostJournal, Journal
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.design.registry import design_for
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import Shell, shell_for
 from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.render import RenderedFile
 from nornir_anycast.tasks.read_drain_state import read_drain_state
@@ -199,7 +199,7 @@ def deploy_anycast(task: Task, *, design: Design | None = None,
             _deploy_vyos(task, conn, files, dry, log,
                          journal.confirm_minutes if journal is not None else 5, progress)
         else:
-            _deploy_linux(task, Shell(conn, me.name), me, files, dry, gate,
+            _deploy_linux(task, shell_for(conn, me), me, files, dry, gate,
                           log or HostJournal(me.name, me.platform), progress)
     except NornirSubTaskError as exc:
         # A step failed: the group fails with that step's own error, and says whether the

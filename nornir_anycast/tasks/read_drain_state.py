@@ -8,7 +8,7 @@ from nornir_netmiko.connections import CONNECTION_NAME
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import design_for
 from nornir_anycast.device import drain_marker
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import shell_for
 
 
 def read_drain_state(task: Task, *, design: Design | None = None,
@@ -27,5 +27,5 @@ def read_drain_state(task: Task, *, design: Design | None = None,
     if me.role != "server" or me.platform != "linux":
         return Result(host=task.host, result=None, changed=False)
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-    state = drain_marker.read_state(Shell(conn, me.name), me)
+    state = drain_marker.read_state(shell_for(conn, me), me)
     return Result(host=task.host, result=state.as_dict() if state else None, changed=False)

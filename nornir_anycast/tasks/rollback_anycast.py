@@ -9,7 +9,7 @@ from nornir_anycast.deploy import undo
 from nornir_anycast.deploy.journal import Journal
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import design_for
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import shell_for
 from nornir_anycast.exceptions import DeviceError
 
 
@@ -44,7 +44,7 @@ def rollback_anycast(task: Task, *, journal: Journal, design: Design | None = No
         return Result(host=task.host, result=[f"would {line}" for line in undo.plan(me, log)],
                       changed=False)
 
-    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
+    shell = shell_for(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me)
     done, errors = undo.undo(shell, me, log)
     if errors:
         return Result(host=task.host, result=done, changed=True, failed=True,

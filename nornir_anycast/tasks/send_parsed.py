@@ -8,7 +8,10 @@ from nornir.core.inventory import Host
 from nornir.core.task import Result, Task
 from nornir_netmiko.connections import CONNECTION_NAME
 
+from nornir_anycast.design.registry import NoDesignError, design_for
 from nornir_anycast.device.commands import DEFAULT_BIRD_CTL, device_error, parse_platform, wire
+from nornir_anycast.device.shell import Shell, shell_for
+from nornir_anycast.device.sudo import Sudo
 from nornir_anycast.exceptions import ParseError
 from nornir_anycast.inventory.secrets import redact, redact_data
 from nornir_anycast.parsing import normalise_command, parse_output
@@ -24,11 +27,23 @@ def platform_for(host: Host, command: str) -> str:
 
 def wire_command(host: Host, platform: str, command: str) -> str:
     """What goes over the wire (nornir_anycast.device.commands' `wire`): FRR through
-    `vtysh -c`, BIRD through `birdc -s <data.paths.bird_ctl>`, everything else as it is."""
+    `vtysh -c`, BIRD through `birdc -s <data.paths.bird_ctl>`, everything else as it is;
+    vtysh and birdc through `sudo -n` on a host with `privilege: sudo`."""
     paths = host.get("paths") or {}
     ctl = paths.get("bird_ctl", DEFAULT_BIRD_CTL) if isinstance(paths, dict) \
         else DEFAULT_BIRD_CTL
-    return wire(platform, command, bird_ctl=str(ctl))
+    return wire(platform, command, bird_ctl=str(ctl), privilege=str(host.get("privilege",
+                                                                             "root")))
+
+
+def _shell(task: Task, conn: Any) -> Shell:
+    """The host's Shell (its sudo password from the design, when one is attached)."""
+    try:
+        me = design_for(task).hosts[task.host.name]
+    except (NoDesignError, KeyError):  # loaded without a design: no sudo password known
+        sudo = Sudo() if task.host.get("privilege") == "sudo" else None
+        return Shell(conn, task.host.name, sudo=sudo)
+    return shell_for(conn, me)
 
 
 def send_parsed(task: Task, *, command: str, platform: str | None = None,
@@ -63,7 +78,7 @@ def send_parsed(task: Task, *, command: str, platform: str | None = None,
     plat = platform or platform_for(task.host, cmd)
     wire = send or wire_command(task.host, plat, cmd)
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-    raw = str(conn.send_command(wire, read_timeout=read_timeout))
+    raw = _shell(task, conn).cli(wire, read_timeout=read_timeout)
     result = Result(host=task.host, changed=False)
     result.command = cmd  # type: ignore[attr-defined]
     result.sent = redact(wire)  # type: ignore[attr-defined]

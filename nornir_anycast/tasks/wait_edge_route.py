@@ -7,7 +7,7 @@ from nornir_netmiko.connections import CONNECTION_NAME
 
 from nornir_anycast.design.model import Design
 from nornir_anycast.design.registry import design_for
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import shell_for
 from nornir_anycast.drain.edge import Table, wait_route
 
 
@@ -25,7 +25,7 @@ def wait_edge_route(task: Task, *, prefix: str, next_hop: str, present: bool,
     """
     del dry_run  # read-only
     edge = design_for(task, design).hosts[task.host.name]
-    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), edge.name)
+    shell = shell_for(task.host.get_connection(CONNECTION_NAME, task.nornir.config), edge)
     done, result = wait_route(shell, edge, prefix, next_hop, present=present, table=table,
                               timeout=timeout, interval=interval)
     return Result(host=task.host, result=result, changed=False, failed=not done)

@@ -26,7 +26,7 @@ from nornir_anycast.device.commands import (
     linux_command,
     router_command,
 )
-from nornir_anycast.device.shell import Shell
+from nornir_anycast.device.shell import shell_for
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
 from nornir_anycast.verify.checks import Check, bfd, edge, health, http, isp, safety, sessions
 
@@ -40,12 +40,13 @@ def requests_per_source(servers: int) -> int:
     return max(20, math.ceil(k * math.log(k * 1e6)))
 
 
-def _send(task: Task, cmd: DeviceCommand) -> dict[str, Any]:
-    """Send a command over the host's netmiko connection and parse its output."""
+def _send(task: Task, me: HostModel, cmd: DeviceCommand) -> dict[str, Any]:
+    """Send a command over the host's netmiko connection (through sudo when the command table
+    says so) and parse its output."""
     from nornir_anycast.parsing import parse_output
 
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
-    text = conn.send_command(cmd.send, read_timeout=30)
+    text = shell_for(conn, me).cli(cmd.send, read_timeout=30)
     try:
         parsed: dict[str, Any] = parse_output(cmd.parse_platform, cmd.parse_command, text)
     except ParseError as exc:
@@ -68,7 +69,7 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
     """A server: its BGP sessions and exports, BFD, and anycast-healthchecker when enabled."""
     cmd = bird_command(me, "show protocols all")
     try:
-        protocols = _send(task, cmd)
+        protocols = _send(task, me, cmd)
     except AnycastError as exc:
         return [_failed_query("server_bgp_session", me.name, cmd, exc)]
     out = sessions.check_server_sessions(me, design, protocols)
@@ -76,7 +77,7 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
     if bfd.bfd_pairs(me, design):
         cmd = bird_command(me, "show bfd sessions")
         try:
-            out += bfd.check_server_bfd(me, design, _send(task, cmd))
+            out += bfd.check_server_bfd(me, design, _send(task, me, cmd))
         except AnycastError as exc:
             out.append(_failed_query("server_bfd_session", me.name, cmd, exc))
     if healthcheck.enabled(me):
@@ -87,7 +88,7 @@ def _verify_server(task: Task, me: HostModel, design: Design) -> list[Check]:
 def _verify_health(task: Task, me: HostModel, design: Design) -> Check:
     """Whether anycast-healthchecker runs and which prefixes its BIRD include announces; with
     the event path, whether it runs and what its state file says."""
-    shell = Shell(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me.name)
+    shell = shell_for(task.host.get_connection(CONNECTION_NAME, task.nornir.config), me)
     try:
         running = shell.run(services.healthchecker(me).running).ok
         pid_text = (shell.read_file(me.paths.healthchecker_pid) or "").strip()
@@ -112,7 +113,7 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
     out: list[Check] = []
     cmd = router_command(me, "show ip bgp summary")
     try:
-        summary = _send(task, cmd)
+        summary = _send(task, me, cmd)
         out += sessions.check_router_sessions(me, design, summary)
         out += sessions.check_edge_sends_no_routes(me, design, summary)
     except AnycastError as exc:
@@ -120,20 +121,20 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
     if me.platform == "frr" and bfd.bfd_pairs(me, design):
         cmd = router_command(me, "show bfd peers")
         try:
-            out += bfd.check_edge_bfd(me, design, _send(task, cmd))
+            out += bfd.check_edge_bfd(me, design, _send(task, me, cmd))
         except AnycastError as exc:
             out.append(_failed_query("edge_bfd_session", me.name, cmd, exc))
     own = [s for s in design.services if s.edge == me.name] if me.role == "edge" else []
     for service in own:
         cmd = router_command(me, f"show ip bgp {service.prefix}")
         try:
-            out += edge.check_edge_multipath(service, me, _send(task, cmd))
+            out += edge.check_edge_multipath(service, me, _send(task, me, cmd))
         except AnycastError as exc:
             out.append(_failed_query("edge_multipath", me.name, cmd, exc))
         if me.platform == "frr":
             cmd = linux_command(f"ip route show {service.prefix}")
             try:
-                out.append(edge.check_edge_kernel(service, me, _send(task, cmd)))
+                out.append(edge.check_edge_kernel(service, me, _send(task, me, cmd)))
             except AnycastError as exc:
                 out.append(_failed_query("edge_kernel_route", me.name, cmd, exc))
     if me.role == "edge" and me.platform == "frr":
@@ -151,7 +152,7 @@ def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Chec
         for kind in ("received-routes", "routes"):
             cmd = router_command(me, f"show ip bgp neighbors {address} {kind}")
             try:
-                tables.append(_send(task, cmd))
+                tables.append(_send(task, me, cmd))
             except AnycastError as exc:
                 out.append(_failed_query("rogue_announcements", me.name, cmd, exc))
                 break
@@ -167,7 +168,7 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
         edge_host = design.hosts[service.edge]
         cmd = router_command(me, f"show ip bgp {service.prefix}")
         try:
-            out.append(isp.check_isp_learned(service, me, edge_host, _send(task, cmd),
+            out.append(isp.check_isp_learned(service, me, edge_host, _send(task, me, cmd),
                                              exported=isp.exports_anycast(edge_host)))
         except AnycastError as exc:
             out.append(_failed_query("isp_anycast_route", me.name, cmd, exc))
@@ -176,7 +177,7 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     for prefix in isp.internal_prefixes(design):
         cmd = router_command(me, f"show ip bgp {prefix}")
         try:
-            leaked[prefix] = _send(task, cmd)
+            leaked[prefix] = _send(task, me, cmd)
         except AnycastError as exc:
             unread += 1
             out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))
@@ -190,7 +191,7 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     for command in commands:
         cmd = router_command(me, command)
         try:
-            leaked.update(isp.routes_from_edges(design, _send(task, cmd)))
+            leaked.update(isp.routes_from_edges(design, _send(task, me, cmd)))
         except AnycastError as exc:
             unread += 1
             out.append(_failed_query("isp_no_internal_routes", me.name, cmd, exc))

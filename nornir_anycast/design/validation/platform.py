@@ -8,6 +8,7 @@ import re
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.design.validation.common import (
     CONTROL_CHARS,
+    ENV_NAME,
     ROUTERS,
     Report,
     address_owners,
@@ -57,7 +58,8 @@ _VYOS_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?")
 
 
 def rule_platform(design: Design, r: Report) -> None:
-    """Platform, os and role fit: servers run BIRD on Linux, routers FRR or VyOS, ..."""
+    """Platform, os and role fit: servers run BIRD on Linux, routers FRR or VyOS, ...; how
+    privileged commands run (`privilege`, the sudo password's variable or file)."""
     for h in design.hosts.values():
         if h.role == "server" and h.platform != "linux":
             r.error(h.name, "platform", h.platform,
@@ -74,6 +76,32 @@ def rule_platform(design: Design, r: Report) -> None:
                         f"syntax; VyOS {VYOS_RELEASES} are rendered)")
         elif h.os == "vyos":
             r.error(h.name, "os", h.os, f"os vyos needs platform vyos (platform is {h.platform})")
+        _privilege(h, r)
+
+
+def _privilege(h: HostModel, r: Report) -> None:
+    """`privilege: sudo` is for Linux hosts (FRR routers, servers, clients), and a sudo password
+    comes from one place: the NAME of an environment variable or the path of a file."""
+    if h.privilege == "sudo" and h.platform == "vyos":
+        r.error(h.name, "privilege", h.privilege,
+                "VyOS is configured through its own CLI as its login user; privilege: sudo is "
+                "for Linux and FRR hosts")
+    env, file = h.sudo_password_env, h.sudo_password_file
+    if env is not None and not ENV_NAME.match(env):
+        r.error(h.name, "sudo_password_env", "(hidden)",
+                "must be the NAME of an environment variable holding the sudo password "
+                "(letters, digits, _), not the password itself")
+    if file is not None and (not file.strip() or CONTROL_CHARS.search(file)):
+        r.error(h.name, "sudo_password_file", "(hidden)",
+                "must be the path of a file holding the sudo password")
+    if env is not None and file is not None:
+        r.error(h.name, "sudo_password_file", file,
+                "give sudo_password_env or sudo_password_file, not both")
+    if (env is not None or file is not None) and h.privilege != "sudo":
+        field = "sudo_password_env" if env is not None else "sudo_password_file"
+        r.error(h.name, field, env if env is not None and ENV_NAME.match(env) else "(hidden)",
+                f"a sudo password is set but privilege is {h.privilege!r}: set "
+                "privilege: sudo, or remove it")
 
 
 #: Host, interface and route-map names go into configs and shell commands as single words.
