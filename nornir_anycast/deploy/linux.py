@@ -110,6 +110,8 @@ class LinuxPlan:
     removals: list[str] = field(default_factory=list)  # files in the way, moved aside
     stale: list[str] = field(default_factory=list)  # health checks of prefixes gone
     service_actions: list[str] = field(default_factory=list)
+    # FRR's service, before frr-reload: started, or restarted for a changed daemons file.
+    frr_actions: list[str] = field(default_factory=list)
     staged: list[str] = field(default_factory=list)  # staged paths still on the host
     checked: list[str] = field(default_factory=list)  # files checked on the target
     diffs: list[str] = field(default_factory=list)
@@ -127,7 +129,7 @@ class LinuxPlan:
                 "checked": list(self.checked),
                 "network": [c.diff for c in self.net_changes],
                 "moved_aside": list(self.removals), "stale_checks": list(self.stale),
-                "services": list(self.service_actions)}
+                "services": [*self.frr_actions, *self.service_actions]}
 
 
 def plan(shell: Shell, me: HostModel, files: Mapping[str, RenderedFile]) -> LinuxPlan:
@@ -224,8 +226,9 @@ def stage_and_check(shell: Shell, p: LinuxPlan) -> None:
         elif p.frr_conf.current != p.frr_conf.content:
             p.changed_files.append(p.frr_conf)  # running config in sync; file on disk is not
             p.diffs.append(_unified(p.frr_conf.path, p.frr_conf.current, p.frr_conf.content))
+    p.frr_actions = _frr_actions(shell, me, p.changed_files)
     p.service_actions = _service_actions(shell, me, p.changed_files, p.removals, p.stale)
-    p.diffs += [f"~ {a}" for a in p.service_actions]
+    p.diffs += [f"~ {a}" for a in [*p.frr_actions, *p.service_actions]]
 
 
 def apply(shell: Shell, p: LinuxPlan, log: HostJournal) -> list[str]:
@@ -259,6 +262,8 @@ def apply(shell: Shell, p: LinuxPlan, log: HostJournal) -> list[str]:
                     f"'^Building configuration' -e '^Current configuration' "
                     f"> {shlex.quote(saved)}")
         log.frr_prev_running = saved
+    _run_frr_service(shell, p, log)
+    if frr_conf is not None and p.frr_delta:
         shell.check(f"{FRR_RELOAD} --reload --log-level error "
                     f"{shlex.quote(frr_conf.path + NEW)}",
                     read_timeout=180)
@@ -276,13 +281,51 @@ def apply(shell: Shell, p: LinuxPlan, log: HostJournal) -> list[str]:
                     f"mv -f {shlex.quote(path)} {shlex.quote(aside)}")
         actions.append(f"moved aside {path} to {aside}")
     for f in p.changed_files:
-        shell.check(f"mv -f {shlex.quote(f.path + NEW)} {shlex.quote(f.path)}")
-        if f.path + NEW in p.staged:
-            p.staged.remove(f.path + NEW)
-        actions.append(f"wrote {f.path}")
+        if f.path + NEW in p.staged:  # not put in place before FRR's restart already
+            _put_in_place(shell, p, f)
     if me.platform == "frr":
         log.nft_table_before = shell.run(f"nft list table ip {NFT_TABLE}").ok
     return list(actions)
+
+
+def _put_in_place(shell: Shell, p: LinuxPlan, f: FileToApply) -> None:
+    shell.check(f"mv -f {shlex.quote(f.path + NEW)} {shlex.quote(f.path)}")
+    p.staged.remove(f.path + NEW)
+    p.actions.append(f"wrote {f.path}")
+
+
+def _run_frr_service(shell: Shell, p: LinuxPlan, log: HostJournal) -> None:
+    """FRR's service before frr-reload: a changed daemons file put in place and FRR restarted
+    (only a restart starts bgpd or bfdd), or FRR started and enabled; each step journaled."""
+    cmds = services.frr(p.me)
+    if not p.frr_actions or cmds is None:
+        return
+    daemons = next((f for f in p.changed_files if f.path == p.me.paths.frr_daemons), None)
+    if daemons is not None and daemons.path + NEW in p.staged:
+        _put_in_place(shell, p, daemons)
+    for action in p.frr_actions:
+        log.services.append(action)
+        verb = action.split(" ", 1)[0]
+        command = {"start": cmds.start, "restart": cmds.reload, "enable": cmds.enable}[verb]
+        shell.check(str(command), read_timeout=180)
+        p.actions.append(action)
+
+
+def _frr_actions(shell: Shell, me: HostModel, changed: list[FileToApply]) -> list[str]:
+    """`restart frr` (daemons file changed), `start frr` (not running) and `enable frr` (not
+    enabled at boot) on an FRR router its service manager runs; none in the namespace lab."""
+    cmds = services.frr(me)
+    if me.platform != "frr" or cmds is None:
+        return []
+    running = shell.run(cmds.running).ok
+    actions = []
+    if me.paths.frr_daemons in {f.path for f in changed}:
+        actions.append("restart frr" if running else "start frr")
+    elif not running:
+        actions.append("start frr")
+    if "start frr" not in actions and cmds.enabled and not shell.run(cmds.enabled).ok:
+        actions.append("enable frr")
+    return actions
 
 
 def cleanup(shell: Shell, p: LinuxPlan) -> None:
@@ -334,14 +377,20 @@ def _service_actions(shell: Shell, me: HostModel, changed: list[FileToApply],
             actions.append("apply nftables")
         elif not nftables_wanted(me) and present:
             actions.append("remove nftables")
+    if me.service_manager == "systemd" and any(p.startswith(services.UNIT_DIR)
+                                               for p in changed_paths):
+        actions.append("reload systemd")  # a unit file changed: re-read before any start
     if me.role == "server":
         for name, cmds, conf in (("bird", services.bird(me), me.paths.bird_conf),
                                  ("nginx", services.nginx(me), me.paths.nginx_site)):
             running = shell.run(cmds.running).ok
             if not running:
-                actions.append(f"start {name}")
-            elif conf in changed_paths or (name == "nginx" and removed):
+                actions.append(f"start {name}")  # enables it too under systemd
+                continue
+            if conf in changed_paths or (name == "nginx" and removed):
                 actions.append(f"reload {name}")
+            if cmds.enabled is not None and not shell.run(cmds.enabled).ok:
+                actions.append(f"enable {name}")
         hc = services.healthchecker(me)
         if healthcheck.enabled(me):
             own = {me.paths.healthchecker_conf, healthcheck.SYSTEMD_UNIT,
@@ -383,6 +432,18 @@ def run_services(shell: Shell, me: HostModel, actions: list[str],
         if log is not None:
             log.services.append(action)
         verb, name = action.split(" ", 1)
+        if name == "systemd":
+            shell.check(services.DAEMON_RELOAD)
+            done.append(action)
+            continue
+        if verb == "enable":
+            cmds_ = services.by_name(me, name)
+            if cmds_ is None or cmds_.enable is None:
+                raise DeviceError(f"{me.name}: no way to enable {name} under "
+                                  f"service_manager {me.service_manager}")
+            shell.check(cmds_.enable)
+            done.append(action)
+            continue
         if name == "nftables":
             q = shlex.quote(me.paths.nftables_conf)
             if verb == "remove":
@@ -437,6 +498,9 @@ def _healthchecker_output(shell: Shell, me: HostModel) -> str:
     why = ""
     if me.service_manager == "lab":
         why = shell.run(f"tail -5 {shlex.quote(me.paths.healthchecker_log + '.out')}"
+                        ).output.strip()
+    elif me.service_manager == "systemd":
+        why = shell.run("journalctl -u anycast-healthchecker -n 5 --no-pager -o cat"
                         ).output.strip()
     return why or "no message"
 

@@ -21,7 +21,8 @@ from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.render.nftables import NFT_TABLE
 
 #: How a service action deploy took is undone, once the previous files are back.
-_UNDO_VERB = {"start": "stop", "stop": "start", "reload": "reload", "restart": "restart"}
+_UNDO_VERB = {"start": "stop", "stop": "start", "reload": "reload", "restart": "restart",
+              "enable": "disable"}
 
 
 def _service_undo(shell: Shell, me: HostModel, action: str, nft_before: bool | None) -> str:
@@ -35,6 +36,23 @@ def _service_undo(shell: Shell, me: HostModel, action: str, nft_before: bool | N
                     f"nft delete table ip {NFT_TABLE} || true")
         return f"removed nftables table {NFT_TABLE} (there was none before)"
     undo = _UNDO_VERB[verb]
+    if name == "systemd":  # the unit files are back: re-read them
+        shell.check(services.DAEMON_RELOAD)
+        return "systemctl daemon-reload (previous unit files)"
+    if undo == "disable":
+        unit = services.by_name(me, name)
+        if unit is not None and unit.disable is not None:
+            shell.check(unit.disable)
+        return f"disable {name} (it was not enabled before)"
+    if name == "frr":
+        frr = services.frr(me)
+        if frr is None:
+            return f"{action}: nothing to undo without a service manager"
+        if undo == "stop":
+            shell.check(frr.stop)
+            return "stop frr (it was not running before)"
+        shell.check(frr.reload, read_timeout=180)  # the previous daemons file is back
+        return "restart frr (previous daemons file)"
     if name in ("healthchecker", "watcher"):
         cmds = services.healthchecker(me) if name == "healthchecker" else services.watcher(me)
         for command in {"stop": (cmds.stop,), "start": (cmds.start,)}.get(

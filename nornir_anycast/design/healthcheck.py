@@ -83,9 +83,10 @@ def enabled(host: HostModel) -> bool:
 
 
 def binary(host: HostModel) -> str:
-    """The program's path on the server; a lab host's relative path is under the project root."""
+    """The program's path on the server; on a host of the namespace lab (`service_manager:
+    lab`, this machine's filesystem) a relative path is under the project root."""
     path = host.healthcheck.binary
-    if host.lab and not path.startswith("/"):
+    if host.service_manager == "lab" and not path.startswith("/"):
         return str(project_root() / path)
     return path
 

@@ -142,8 +142,9 @@ class HealthCheck(_Strict):
 
     `command` (exit 0 = healthy) wins over `url` (an HTTP GET that must answer 2xx); with
     neither, the check is `GET http://<anycast address>/file` (the page nginx serves).
-    `binary` is the program's path on the server; a relative path is allowed for lab hosts
-    only and means the project root (the lab shares this machine's filesystem).
+    `binary` is the program's path on the server; a relative path is allowed for hosts of the
+    namespace lab only (`service_manager: lab`) and means the project root (they share this
+    machine's filesystem).
     """
 
     enabled: bool = False
@@ -176,6 +177,10 @@ class Paths(_Strict):
     nginx_site: str = "/etc/nginx/conf.d/anycast.conf"
     web_root: str = "/var/www/anycast"
     interfaces_file: str = "/etc/network/interfaces"
+    # What deploy sets live with sysctl, kept for the next boot (hosts with a service manager).
+    sysctl_conf: str = "/etc/sysctl.d/90-nornir-anycast.conf"
+    # Which FRR daemons the service manager starts (FRR routers with a service manager).
+    frr_daemons: str = "/etc/frr/daemons"
     # Our own nftables table (NAT on Linux routers); Debian's /etc/nftables.conf does not load it.
     nftables_conf: str = "/etc/nftables.d/nornir-anycast.nft"
     # Files that must not exist for our site to be nginx's default server (Debian's own

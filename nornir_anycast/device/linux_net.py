@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from nornir_anycast.design.model import HostModel
 from nornir_anycast.device.shell import Shell
+from nornir_anycast.render.linux import sysctls
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,7 @@ def desired_state(host: HostModel) -> NetState:
     if host.loopback:
         state.addresses["lo"] = {str(ipaddress.ip_interface(a)) for a in host.loopback}
         state.link_up["lo"] = True
-    if host.role in ("isp", "edge"):
-        state.sysctls["net.ipv4.ip_forward"] = "1"
-    if host.role == "edge":
-        # The seed's hashing on addresses and ports (VyOS 1.2+ `layer4-hashing`).
-        state.sysctls["net.ipv4.fib_multipath_hash_policy"] = "1"
+    state.sysctls.update(sysctls(host))  # the same ones render writes for the next boot
     return state
 
 

@@ -1,8 +1,14 @@
 """How services are checked, started and reloaded on each kind of host.
 
 `service_manager` in the inventory picks the row: `systemd` (Debian), `openrc` (the seed's
-Alpine), `lab` (the built-in lab: no init system, daemons started directly in the host's
-namespaces, exactly as an SSH session there would).
+Alpine), `lab` (the built-in namespace lab: no init system, daemons started directly in the
+host's namespaces, exactly as an SSH session there would).
+
+Under systemd, `start` also enables the unit (it survives a reboot) and clears a failed state
+first (a fresh Debian host's bird.service has failed: its packaged configuration has no router
+id); `enabled`/`enable` let deploy enable a unit someone started by hand; `stop` of a unit deploy
+no longer wants disables it too. A changed unit file is re-read with `systemctl daemon-reload`
+(deploy's `reload systemd` action, `DAEMON_RELOAD`) before anything starts.
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import HostModel
 from nornir_anycast.device.commands import bird_command
 
+#: Re-read unit files (deploy's `reload systemd`, when a unit file it writes changed).
+DAEMON_RELOAD = "systemctl daemon-reload"
+#: Where unit files deploy writes live.
+UNIT_DIR = "/etc/systemd/system/"
+
 
 @dataclass(frozen=True)
 class ServiceCommands:
@@ -24,10 +35,24 @@ class ServiceCommands:
     # A restart sent as separate commands (stop, then start), when `reload` is that pair as one
     # line: netmiko loses the echo of a line over ~500 characters (the lab's long paths).
     restart: tuple[str, ...] = ()
+    # systemd: exit 0 when the unit is enabled at boot, and how to enable it (None elsewhere).
+    enabled: str | None = None
+    enable: str | None = None
+    disable: str | None = None
 
     def restart_steps(self) -> tuple[str, ...]:
         """The commands of a restart, one by one (`reload` when no separate steps are set)."""
         return self.restart or (self.reload,)
+
+
+def _unit(name: str, reload: str, stop: str | None = None) -> ServiceCommands:
+    """A systemd unit: started (failed state cleared first) and enabled at once."""
+    return ServiceCommands(f"systemctl is-active --quiet {name}",
+                           f"systemctl reset-failed {name} 2>/dev/null; "
+                           f"systemctl enable --now {name}",
+                           reload, stop or f"systemctl stop {name}",
+                           enabled=f"systemctl is-enabled --quiet {name}",
+                           enable=f"systemctl enable {name}", disable=f"systemctl disable {name}")
 
 
 def bird(host: HostModel) -> ServiceCommands:
@@ -35,8 +60,7 @@ def bird(host: HostModel) -> ServiceCommands:
     ctl = shlex.quote(host.paths.bird_ctl)
     configure = bird_command(host, "configure").send
     if host.service_manager == "systemd":
-        return ServiceCommands("systemctl is-active --quiet bird", "systemctl start bird",
-                               configure, "systemctl stop bird")
+        return _unit("bird", configure)
     if host.service_manager == "openrc":
         return ServiceCommands("rc-service bird status", "/etc/init.d/bird start", configure,
                                "/etc/init.d/bird stop")
@@ -50,8 +74,7 @@ def bird(host: HostModel) -> ServiceCommands:
 
 def nginx(host: HostModel) -> ServiceCommands:
     if host.service_manager == "systemd":
-        return ServiceCommands("systemctl is-active --quiet nginx", "systemctl start nginx",
-                               "systemctl reload nginx", "systemctl stop nginx")
+        return _unit("nginx", "systemctl reload nginx")
     if host.service_manager == "openrc":
         return ServiceCommands("rc-service nginx status", "/etc/init.d/nginx start",
                                "/etc/init.d/nginx reload", "/etc/init.d/nginx stop")
@@ -67,10 +90,7 @@ def healthchecker(host: HostModel) -> ServiceCommands:
     """
     if host.service_manager == "systemd":
         unit = "anycast-healthchecker"
-        return ServiceCommands(f"systemctl is-active --quiet {unit}",
-                               f"systemctl daemon-reload && systemctl enable --now {unit}",
-                               f"systemctl daemon-reload && systemctl restart {unit}",
-                               f"systemctl stop {unit}")
+        return _unit(unit, f"systemctl restart {unit}", f"systemctl disable --now {unit}")
     if host.service_manager == "openrc":
         script = healthcheck.OPENRC_SCRIPT
         return ServiceCommands("rc-service anycast-healthchecker status >/dev/null 2>&1",
@@ -95,8 +115,9 @@ def watcher(host: HostModel) -> ServiceCommands:
     """The event path that follows nginx (design.healthcheck.watched).
 
     Under systemd a oneshot unit bound to nginx.service: `start` enables it (it then starts and
-    stops with nginx); `reload` only re-reads units (`restart` would run its ExecStop, which
-    withdraws); `stop` disables and stops it, withdrawing, as its job is. Under `lab` the
+    stops with nginx); `reload` only makes sure it is enabled and active (`restart` would run its
+    ExecStop, which withdraws; the changed unit file is re-read by deploy's daemon-reload);
+    `stop` disables and stops it, withdrawing, as its job is. Under `lab` the
     watcher script runs with Debian's /usr/bin/python3 (a lab host's /root hides other
     interpreters), detached like anycast-healthchecker, its output in its log; `running` trusts
     its pid file only when that process runs the script. Stopping it (SIGTERM) changes nothing
@@ -104,11 +125,7 @@ def watcher(host: HostModel) -> ServiceCommands:
     """
     if host.service_manager == "systemd":
         unit = healthcheck.WATCH_UNIT_NAME
-        return ServiceCommands(
-            f"systemctl is-active --quiet {unit}",
-            f"systemctl daemon-reload && systemctl enable --now {unit}",
-            f"systemctl daemon-reload && systemctl enable --now {unit}",
-            f"systemctl disable --now {unit}")
+        return _unit(unit, f"systemctl enable --now {unit}", f"systemctl disable --now {unit}")
     paths = host.paths
     pid = shlex.quote(paths.service_watch_pid)
     script = paths.service_watch
@@ -123,3 +140,24 @@ def watcher(host: HostModel) -> ServiceCommands:
     stop = (f"if {running}; then kill \"$p\"; "
             f"for i in $(seq 50); do kill -0 \"$p\" 2>/dev/null || break; sleep 0.1; done; fi")
     return ServiceCommands(running, start, f"{stop}; {start}", stop, restart=(stop, start))
+
+
+def frr(host: HostModel) -> ServiceCommands | None:
+    """FRR on a router whose service manager runs it (None under the lab, where `lab up`
+    starts FRR, and without a service manager). Its configuration changes go through
+    frr-reload; `reload` is a restart, for what only a restart applies (/etc/frr/daemons)."""
+    if host.service_manager == "systemd":
+        return _unit("frr", "systemctl restart frr")
+    if host.service_manager == "openrc":
+        return ServiceCommands("rc-service frr status >/dev/null 2>&1",
+                               "rc-update add frr default >/dev/null; /etc/init.d/frr start",
+                               "/etc/init.d/frr restart", "/etc/init.d/frr stop")
+    return None
+
+
+def by_name(host: HostModel, name: str) -> ServiceCommands | None:
+    """The commands of service `name` (`bird`, `nginx`, `healthchecker`, `watcher`, `frr`)."""
+    table = {"bird": bird, "nginx": nginx, "healthchecker": healthchecker, "watcher": watcher}
+    if name == "frr":
+        return frr(host)
+    return table[name](host) if name in table else None

@@ -8,7 +8,9 @@ path, checker) and rendered (`render_host`).
 | `bird.conf` | servers | `paths.bird_conf` | `bird1` / `bird2` (`bird -p -c`) |
 | `nginx-site.conf` | servers | `paths.nginx_site` | `nginx` (`nginx -t`) |
 | `page` | servers | `<paths.web_root>/file` | none |
-| `interfaces` | servers, clients outside the lab | `paths.interfaces_file` | none |
+| `interfaces` | servers, clients not in the namespace lab | `paths.interfaces_file` | none |
+| `sysctl.conf` | platform frr not in the namespace lab | `paths.sysctl_conf` | none |
+| `daemons` | platform frr under systemd or OpenRC | `paths.frr_daemons` | none |
 | `nftables.conf` | platform frr with `nat` rules | `paths.nftables_conf` | `nft` (`nft -c -f`) |
 
 plus anycast-healthchecker's files on servers that run it (nornir_anycast.render.healthchecker).
@@ -26,7 +28,7 @@ from nornir_anycast.render.environment import render_template
 from nornir_anycast.render.files import RenderedFile, TemplateFile
 from nornir_anycast.render.frr import plan_frr
 from nornir_anycast.render.healthchecker import plan_healthchecker
-from nornir_anycast.render.linux import plan_interfaces
+from nornir_anycast.render.linux import plan_frr_daemons, plan_interfaces, plan_sysctl
 from nornir_anycast.render.nftables import plan_nftables
 from nornir_anycast.render.nginx import plan_nginx
 from nornir_anycast.render.vyos import plan_vyos
@@ -46,7 +48,8 @@ def plan_host(host: HostModel, design: Design, *,
     """
     files: dict[str, TemplateFile]
     if host.platform == "frr" and host.role in ("isp", "edge"):
-        files = {**plan_frr(host, design), **plan_nftables(host)}
+        files = {**plan_frr(host, design), **plan_nftables(host), **plan_frr_daemons(host),
+                 **plan_sysctl(host)}
     elif host.platform == "vyos" and host.role in ("isp", "edge"):
         files = plan_vyos(host, design)
     elif host.platform == "linux" and host.role == "server":

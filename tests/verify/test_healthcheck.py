@@ -221,11 +221,21 @@ def test_bad_healthcheck_settings(settings: dict[str, Any], field: str, value: o
 
 
 def test_relative_binary_only_on_lab_hosts() -> None:
+    """A relative binary means this machine's project root: only the namespace lab
+    (`service_manager: lab`) shares that filesystem; a `lab: true` host run by systemd (a
+    Debian container) takes the real-host rule."""
     def mutate(data: dict[str, Any]) -> None:
         data["server-1"]["healthcheck"] = hc(binary="bin/anycast-healthchecker")
         data["server-1"]["lab"] = False
+        data["server-1"]["service_manager"] = "systemd"
 
     one(problems(mutate), "server-1", "healthcheck.binary", "absolute path")
+
+    def container(data: dict[str, Any]) -> None:
+        data["server-1"]["healthcheck"] = hc(binary="bin/anycast-healthchecker")
+        data["server-1"]["service_manager"] = "systemd"  # lab: true stays
+
+    one(problems(container), "server-1", "healthcheck.binary", "absolute path")
     assert not problems(lambda data: data["server-1"].update(
         healthcheck=hc(binary=".cache/healthchecker/bin/anycast-healthchecker")))
 

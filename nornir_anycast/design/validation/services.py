@@ -96,10 +96,11 @@ def rule_healthcheck(design: Design, r: Report) -> None:
             continue
         _check_timing(r, h.name, "healthcheck", hc)
         if (not hc.binary.strip() or CONTROL_CHARS.search(hc.binary) or " " in hc.binary
-                or (not hc.binary.startswith("/") and not h.lab)):
+                or (not hc.binary.startswith("/") and h.service_manager != "lab")):
             r.error(h.name, "healthcheck.binary", hc.binary,
                     "must be the absolute path of anycast-healthchecker on the server "
-                    "(a relative path, under the project root, only for lab hosts)")
+                    "(a relative path, under the project root, only for hosts of the "
+                    "namespace lab: service_manager lab)")
         if not _BIRD_NAME.match(hc.variable):
             r.error(h.name, "healthcheck.variable", hc.variable,
                     "must be a BIRD name: letters, digits, '_', not starting with a digit")
