@@ -19,6 +19,9 @@ from nornir.core.inventory import Host
 
 _WRAPPED = re.compile(r"^\{ (.*) ; \} 2>&1; echo __NA_RC=\$\?$", re.S)
 _READ = re.compile(r"^if \[ -e (\S+) \]; then base64 -w0 \S+; echo; else echo __NA_ABSENT; fi$")
+_SYSTEMCTL = re.compile(r"^systemctl (start|restart|stop|enable --now|disable --now"
+                        r"|is-active --quiet) (\S+)$")
+_UNITS = {"anycast-healthchecker": "healthchecker", "nornir-anycast-nginx-watch": "watcher"}
 _MKTEMP = re.compile(r"^mktemp -d (/tmp/\.na-)X+$")
 _CHUNK = re.compile(r"^printf %s (\S+) >> (\S+)\.b64$")
 _DECODE = re.compile(r"^base64 -d (\S+)\.b64 > (\S+) && rm -f \S+$")
@@ -62,16 +65,29 @@ class FakeLinux:
         self.b64: dict[str, str] = {}
         self.started: set[str] = set()
         self.tmpdirs = 0
+        self.sudo: list[str] = []  # commands that came through sudo -n, as sent
+        self.as_root: list[str] = []  # the same, as run (sudo's wrapper taken off)
+        self.stopped: set[str] = set()  # systemd units stopped (running=True hosts)
 
     # netmiko's interface, as Shell and the VyOS code use it
     def send_command(self, command: str, **_: Any) -> str:
         m = _WRAPPED.match(command)
         inner = m.group(1) if m else command
+        if inner.startswith("sudo -n sh -c "):  # privilege: sudo (the Shell's wrapper)
+            self.sudo.append(inner)
+            inner = shlex.split(inner)[4]
+            self.as_root.append(inner)
+        elif inner.startswith("sudo -n ") and inner != "sudo -n true":  # vtysh, birdc
+            self.sudo.append(inner)
+            inner = inner[len("sudo -n "):]
+            self.as_root.append(inner)
         self.sent.append(inner)
         rc, out = self.answer(inner)
         return f"{out}\n__NA_RC={rc}" if m else out
 
     def answer(self, cmd: str) -> tuple[int, str]:
+        if cmd == "sudo -n true":
+            return 0, ""
         for key, text in self.fail.items():
             if re.search(key, cmd):
                 return 1, text
@@ -138,6 +154,17 @@ class FakeLinux:
             if cmd == start or (start != "nginx" and start in cmd and "kill" not in cmd):
                 self.started.add(name)
                 return 0, ""
+        if m := _SYSTEMCTL.match(cmd):  # systemd units, by the names deploy uses
+            verb, unit = m.group(1), _UNITS.get(m.group(2), m.group(2))
+            if verb in ("start", "restart", "enable --now"):
+                self.started.add(unit)
+            elif verb in ("stop", "disable --now"):
+                self.started.discard(unit)
+                self.stopped.add(unit)
+            elif verb == "is-active --quiet":
+                up = (self.running and unit not in self.stopped) or unit in self.started
+                return (0 if up else 1), ""
+            return 0, ""
         if cmd.startswith(("systemctl is-active", "pgrep", "rc-service", "p=$(cat")):
             name = ("watcher" if "service_watch" in cmd or "nginx-watch" in cmd
                     else "healthchecker" if cmd.startswith("p=$(cat") or "healthchecker" in cmd
