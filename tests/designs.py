@@ -50,3 +50,26 @@ def edge_server_neighbors(hosts: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for nb in ((entry.get("data") or {}).get("bgp") or {}).get("neighbors", []):
             if name.startswith("server") or nb["address"].startswith("10.12.12."):
                 yield nb
+
+
+def debian_inventory(dest: Path, **defaults_data: Any) -> Path:
+    """The seed inventory as Debian 13 hosts reached as `ops` with sudo."""
+    dest.mkdir()
+    src = ROOT / "inventory"
+    (dest / "hosts.yaml").write_text((src / "hosts.yaml").read_text())
+    groups = yaml.safe_load((src / "groups.yaml").read_text())
+    for entry in groups.values():
+        data = (entry or {}).get("data") or {}
+        if data.get("service_manager") == "lab":
+            data["service_manager"] = "systemd"
+        data.pop("paths", None)
+        if "healthcheck" in data:
+            data["healthcheck"]["binary"] = "/usr/local/bin/anycast-healthchecker"
+    (dest / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
+    defaults = yaml.safe_load((src / "defaults.yaml").read_text())
+    defaults["username"] = "ops"
+    defaults["data"].update({"lab": False, "privilege": "sudo", **defaults_data})
+    defaults["connection_options"]["netmiko"]["extras"] = {"use_keys": True,
+                                                          "allow_agent": False}
+    (dest / "defaults.yaml").write_text(yaml.safe_dump(defaults, sort_keys=False))
+    return dest

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from designs import debian_inventory
 from fake_devices import PRIVATE, FakeLinux, patch_connections
 from paths import ROOT
 
@@ -27,29 +27,6 @@ from nornir_anycast.tasks import send_parsed
 
 ROUTERS = ("edge", "isp")
 SERVERS = ("server-1", "server-2")
-
-
-def debian_inventory(dest: Path, **defaults_data: Any) -> Path:
-    """The seed inventory as Debian 13 hosts reached as `ops` with sudo."""
-    dest.mkdir()
-    src = ROOT / "inventory"
-    (dest / "hosts.yaml").write_text((src / "hosts.yaml").read_text())
-    groups = yaml.safe_load((src / "groups.yaml").read_text())
-    for entry in groups.values():
-        data = (entry or {}).get("data") or {}
-        if data.get("service_manager") == "lab":
-            data["service_manager"] = "systemd"
-        data.pop("paths", None)
-        if "healthcheck" in data:
-            data["healthcheck"]["binary"] = "/usr/local/bin/anycast-healthchecker"
-    (dest / "groups.yaml").write_text(yaml.safe_dump(groups, sort_keys=False))
-    defaults = yaml.safe_load((src / "defaults.yaml").read_text())
-    defaults["username"] = "ops"
-    defaults["data"].update({"lab": False, "privilege": "sudo", **defaults_data})
-    defaults["connection_options"]["netmiko"]["extras"] = {"use_keys": True,
-                                                          "allow_agent": False}
-    (dest / "defaults.yaml").write_text(yaml.safe_dump(defaults, sort_keys=False))
-    return dest
 
 
 def _design(nr: Any) -> Design:
