@@ -106,7 +106,7 @@ def test_the_password_is_redacted_from_results_logs_and_errors(
     result = nr.filter(name="server-1").run(task=send_parsed, command="show protocols")
     r = result["server-1"][0]
     assert r.failed and conn.sudo == ["sudo -n birdc -s /run/bird/bird.ctl show protocols"]
-    for text in (r.raw, str(r.result), repr(r.exception), r.sent):
+    for text in (r.raw, str(r.result), repr(r.exception), r.sent):  # type: ignore[attr-defined]
         assert PASSWORD not in text, text
     with caplog.at_level(logging.INFO):
         logging.getLogger("nornir_anycast.test").warning("typed %s", PASSWORD)
