@@ -145,7 +145,9 @@ _DEVICE_ERRORS = (
     r"[^\n]*: command not found",  # shell
     r"[^\n]*: No such file or directory",
     r"[^\n]*Permission denied[^\n]*",
-    r"sudo: [^\n]*",  # sudo -n that would ask for a password, a user without sudo rights
+    r"sudo: (?:a password is required|a terminal is required)",  # sudo -n would prompt
+    r"[^\n]*is not in the sudoers file[^\n]*",
+    r"(?:sudo: )?[^\n]*is not allowed to (?:run|execute)[^\n]*",
     r"Error: [^\n]*",  # iproute2
 )
 _DEVICE_ERROR_RE = re.compile(r"^\s*(?:" + "|".join(_DEVICE_ERRORS) + r")$", re.MULTILINE)

@@ -122,7 +122,7 @@ class Shell:
             res = self._send_line(_sudo.as_root(command), read_timeout)
             if not res.ok and _sudo.PASSWORD_REQUIRED.search(res.output):
                 raise _sudo.no_password(self.host)
-        return res
+        return CommandResult(res.rc, _sudo.clean(res.output))
 
     def check(self, command: str, read_timeout: float | None = None) -> str:
         """Run `command`; raise DeviceError with the device's words when it fails."""
@@ -168,7 +168,7 @@ class Shell:
                 raise _sudo.no_password(self.host)
             self.ensure_privilege()
             text = str(self.conn.send_command(command, read_timeout=read_timeout))
-        return text
+        return _sudo.clean(text)
 
     # -- files ----------------------------------------------------------------------------
 

@@ -37,6 +37,15 @@ _RC = re.compile(r"__NA_RC=(\d+)")
 _AUTHENTICATED = "_nornir_anycast_sudo"
 
 
+#: sudo's warning on a host whose own name does not resolve: not part of any answer.
+_WARNING = re.compile(r"^sudo: unable to resolve host [^\n]*\n?", re.MULTILINE)
+
+
+def clean(text: str) -> str:
+    """`text` without sudo's own warnings (`sudo: unable to resolve host ...`)."""
+    return _WARNING.sub("", text) if "sudo: unable" in text else text
+
+
 def as_root(command: str) -> str:
     """`command` (any shell text) run by root through `sudo -n sh -c`."""
     if command.startswith(SUDO + " "):
@@ -97,10 +106,10 @@ def authenticate(conn: Any, host: str, password: str, source: str | None,
     out = str(conn.read_until_pattern(pattern=pattern, read_timeout=read_timeout))
     answered = False
     while out.rstrip().endswith(PROMPT):  # read_until_pattern stops right after the match
-        if answered:  # asked again: the password is wrong; stop sudo and resynchronise
+        if answered:  # asked again: the password is wrong; stop sudo (it exits, our echo runs)
             conn.write_channel("\x03")
-            conn.send_command('echo __NA_""SYNC', expect_string=r"__NA_SYNC",
-                              read_timeout=read_timeout)
+            with contextlib.suppress(Exception):  # netmiko's ReadTimeout: nothing more to read
+                conn.read_until_pattern(pattern=r"__NA_RC=\d+", read_timeout=10)
             where = f" ({source})" if source else ""
             raise DeviceError(f"{host}: sudo refused the password{where}")
         conn.write_channel(password + ret)

@@ -56,8 +56,6 @@ class SudoTerminal:
         self.sent.append(command)
         m = _WRAPPED.match(command)
         inner = m.group(1) if m else command
-        if inner == 'echo __NA_""SYNC':
-            return "__NA_SYNC"
         if inner.startswith("mktemp -d /tmp/.na-"):
             rc, out = 0, "/tmp/.na-abcd1234"
         elif inner.startswith("sudo -n "):
@@ -85,9 +83,9 @@ class SudoTerminal:
                 self.buffer += "\n__NA_RC=0\n$ "
             else:
                 self.buffer += "\nSorry, try again.\n" + sudo.PROMPT
-        elif text == "\x03":
+        elif text == "\x03":  # sudo exits on Ctrl-C at its prompt; the echo after it runs
             self.prompting = False
-            self.buffer += "^C\n$ "
+            self.buffer += "\nsudo: 1 incorrect password attempt\n__NA_RC=1\n$ "
 
     def read_until_pattern(self, pattern: str, read_timeout: float = 10.0, **_: Any) -> str:
         m = re.search(pattern, self.buffer)
