@@ -140,9 +140,9 @@ class DebianSshd:
         # sshd's session children in the namespace go with their listener; kill what is left.
         if self.netns_made:
             left = _run("ip", "netns", "pids", self.netns, check=False).stdout.split()
-            for pid in left:
+            for word in left:
                 with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
+                    os.kill(int(word), signal.SIGKILL)
             _run("ip", "netns", "del", self.netns, check=False)
         for target in reversed(self.mounts):
             _run("umount", "-R", "-l", str(target), check=False)
