@@ -155,7 +155,9 @@ def test_plural() -> None:
 
 
 def test_render_of_one_host_says_1_host_1_file(tmp_path: Path) -> None:
-    res = cli("render", "-i", str(THREE), "-H", "edge", "-o", str(tmp_path / "out"),
+    # The seed's lab edge renders frr.conf only (three-servers' edge, a systemd host, also
+    # gets FRR's daemons file and its sysctl file).
+    res = cli("render", "-i", str(SEED), "-H", "edge", "-o", str(tmp_path / "out"),
               "--no-check", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     assert f"render ok: 1 host, 1 file in {tmp_path / 'out'}" in res.stdout, res.stdout
