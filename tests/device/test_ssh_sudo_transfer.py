@@ -4,7 +4,8 @@ SFTP on netmiko's own transport where sshd has the subsystem, base64 over the sh
 has not; files owned and moded as asked, root-only files read through sudo; a sudo that asks
 for a password answered on the channel and never shown.
 
-Needs root (mount, netns) and the image; skipped with the reason otherwise.
+Marked `lab` (run under the machine lock with the lab tests): it needs root (mount, netns) and
+the lab's Debian 13 image, and is skipped with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from nornir_anycast.device.sudo import Sudo
 from nornir_anycast.exceptions import DeviceError
 from nornir_anycast.inventory import secrets
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or image() is None,
-                                reason="needs root and the lab's Debian 13 image")
+pytestmark = [pytest.mark.lab,
+              pytest.mark.skipif(os.geteuid() != 0 or image() is None,
+                                 reason="needs root and the lab's Debian 13 image")]
 
 CONTENT = "".join(f"line {i}: ümlaut ' \" $HOME `x` \\ tab\t end\n" for i in range(120))
 
