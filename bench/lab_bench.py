@@ -1,11 +1,20 @@
 #!/usr/bin/env python3
 """Time `lab up` (2 and 16 servers, from nothing), a second `lab up` (nothing to do) and
-`lab down`, through the real command line; print JSON. Needs root; takes down any running lab.
+`lab down`, through the real command line, for each lab kind, and the memory each host takes;
+print JSON. Needs root; takes down any running lab of this prefix.
 
-    .venv/bin/python bench/lab_bench.py [--rounds N] [--servers 2 16]
+    .venv/bin/python bench/lab_bench.py [--rounds N] [--servers 2 16] [--kinds namespace debian13]
 
-Each figure is wall-clock seconds of one `python tasks.py lab ...` process (Python start-up
-included), min and median over the rounds. The lab is left down.
+Kinds: `namespace` (inventory/: this machine's binaries in namespaces) and `debian13`
+(inventory/lab-debian13: systemd-nspawn containers from the Debian 13 image, which must be built:
+scripts/install.sh). Each time is wall-clock seconds of one `python tasks.py lab ...` process
+(Python start-up included), min and median over the rounds. Memory, measured after the first
+`lab up` of each size (hosts idle, nothing deployed): `pss_mib_per_host` sums the proportional set
+size (smaps_rollup) of every process of each host (its PID namespace), so shared libraries count
+once across hosts; `available_drop_mib_per_host` is the fall of the machine's MemAvailable over
+the `lab up` divided by the hosts (page cache and kernel memory included; noisy on a shared
+machine). `disk_mib_per_host` is the size of an image host's own overlay layer. The lab is left
+down.
 """
 
 from __future__ import annotations
@@ -23,9 +32,50 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from nornir_anycast.lab import containers, procs  # noqa: E402
+from nornir_anycast.lab import state as lab_state  # noqa: E402
 from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
 
 TASKS = [sys.executable, str(ROOT / "tasks.py")]
+KINDS = {"namespace": ROOT / "inventory", "debian13": ROOT / "inventory" / "lab-debian13"}
+
+
+def mem_available_kib() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1])
+    raise SystemExit("no MemAvailable in /proc/meminfo")
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
+
+
+def host_memory() -> dict[str, float]:
+    """PSS of each running lab host (all processes of its PID namespace), MiB."""
+    table = procs.all_procs()
+    return {ns: round(sum(pss_kib(p.pid) for p in procs.in_pid_namespace(init, table)) / 1024, 1)
+            for ns, init in procs.lab_inits(table).items()}
+
+
+def layer_mib() -> list[float]:
+    loaded = lab_state.load()
+    if loaded is None:
+        return []
+    out = []
+    for host in loaded[0].hosts.values():
+        if host.image is not None:
+            du = subprocess.run(["du", "-sk", str(containers.upper(host))], capture_output=True,
+                                text=True, check=False)
+            out.append(round(int(du.stdout.split()[0]) / 1024, 1))
+    return out
 
 
 def timed(*args: str) -> float:
@@ -47,26 +97,45 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--servers", type=int, nargs="+", default=[2, 16])
+    parser.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=list(KINDS))
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("lab_bench.py needs root", file=sys.stderr)
         return 2
     timed("lab", "down")
     results: dict[str, object] = {}
-    for n in args.servers:
-        up, again, status, down = [], [], [], []
-        for _ in range(args.rounds):
-            up.append(timed("lab", "up", "--servers", str(n)))
-            again.append(timed("lab", "up", "--inventory", str(Path(lab_dir_name()) / "inventory")))
-            status.append(timed("lab", "status"))
-            down.append(timed("lab", "down"))
-        results[f"servers_{n}"] = {
-            "hosts": n + 3,
-            "lab_up_s": summary(up),
-            "lab_up_again_s": summary(again),
-            "lab_status_s": summary(status),
-            "lab_down_s": summary(down),
-        }
+    for kind in args.kinds:
+        for n in args.servers:
+            up, again, status, down = [], [], [], []
+            memory: dict[str, object] = {}
+            for r in range(args.rounds):
+                before = mem_available_kib()
+                up.append(timed("lab", "up", "--inventory", str(KINDS[kind]), "--servers", str(n)))
+                if r == 0:
+                    time.sleep(2)  # let the hosts finish starting their daemons
+                    drop = (before - mem_available_kib()) / 1024
+                    per_host = host_memory()
+                    memory = {
+                        "pss_mib_per_host": summary(list(per_host.values())),
+                        "pss_mib_total": round(sum(per_host.values()), 1),
+                        "available_drop_mib_per_host": round(drop / (n + 3), 1),
+                    }
+                    layers = layer_mib()
+                    if layers:
+                        memory["disk_mib_per_host"] = summary(layers)
+                again.append(timed("lab", "up", "--inventory",
+                                   str(Path(lab_dir_name()) / "inventory")))
+                status.append(timed("lab", "status"))
+                down.append(timed("lab", "down"))
+            results[f"{kind}_servers_{n}"] = {
+                "kind": kind,
+                "hosts": n + 3,
+                "lab_up_s": summary(up),
+                "lab_up_again_s": summary(again),
+                "lab_status_s": summary(status),
+                "lab_down_s": summary(down),
+                "memory": memory,
+            }
     print(json.dumps({"benchmark": "lab", "cpus": os.cpu_count(), "kernel": platform.release(),
                       "rounds": args.rounds, "results": results}, indent=2))
     return 0

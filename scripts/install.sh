@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything nornir_anycast and its lab need on Debian 12, as root. Idempotent.
 #   bash scripts/install.sh         system packages, .venv with the package (editable) and dev tools,
-#                                   BIRD 1.6's parser and the lab's anycast-healthchecker under .cache/
+#                                   BIRD 1.6's parser and the lab's anycast-healthchecker under .cache/,
+#                                   the Debian 13 lab images (debootstrap, once per machine)
 # A checkout keeps the lab's state and these caches in itself ($NORNIR_ANYCAST_HOME, see
 # nornir_anycast/settings.py); the Debian packages are also what `render` checks files with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(frr frr-pythontools bird2 nginx-light openssh-server openssh-client socat
-              iproute2 nftables curl procps util-linux python3-venv)
+              iproute2 nftables curl procps util-linux python3-venv
+              debootstrap systemd-container)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -61,5 +63,12 @@ if [ "$(cat .cache/healthchecker/.requirement 2>/dev/null)" != "$HC_SPEC" ] \
   /usr/bin/python3 -m venv .cache/healthchecker
   .cache/healthchecker/bin/python -m pip install -q "$HC_SPEC"
   echo "$HC_SPEC" > .cache/healthchecker/.requirement
+fi
+# The Debian 13 lab kind's images (nornir_anycast/lab/images.py), built once per machine outside
+# the checkout (/var/cache/nornir-anycast/images, $NORNIR_ANYCAST_IMAGE_DIR): about two minutes
+# the first time, nothing after. NORNIR_ANYCAST_NO_IMAGES=1 skips them (the namespace kind needs
+# none).
+if [ "${NORNIR_ANYCAST_NO_IMAGES:-0}" != 1 ] && [ "$(id -u)" -eq 0 ]; then
+  .venv/bin/python -m nornir_anycast.lab.images >/dev/null
 fi
 echo "install.sh: ready (.venv/bin/python)"

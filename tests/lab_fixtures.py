@@ -178,6 +178,35 @@ def bird3_lab() -> Iterator[Lab]:
         yield lab
 
 
+#: The lab kinds tests run on, and the session fixture of each: the namespace kind (inventory/,
+#: this machine's FRR 8.4 and BIRD 2.0) and the Debian 13 kinds (systemd, sudo, FRR 10.3,
+#: BIRD 2.17 or BIRD 3.1).
+LAB_KINDS: dict[str, str] = {"namespace": "lab", "debian13": "debian13_lab",
+                             "debian13-bird3": "bird3_lab"}
+
+
+def lab_of_kind(request: pytest.FixtureRequest, default: str = "namespace") -> Lab:
+    """The session lab of the kind a test is parametrized with (`indirect`), else `default`."""
+    kind = getattr(request, "param", default)
+    lab: Lab = request.getfixturevalue(LAB_KINDS[kind])
+    return lab
+
+
+def rebuild(lab: Lab) -> Lab:
+    """`lab down` then `lab up` of that lab: as `lab up` leaves it, nothing deployed."""
+    with lab.env():
+        tear_down()
+        return bring_up(lab.inventory)
+
+
+def stop_bird_argv(lab: Lab, host: str) -> list[str]:
+    """How an operator stops BIRD on that host: systemctl on systemd hosts, `birdc down` on
+    the namespace kind (no init system)."""
+    if lab.topology.host(host).image is not None:
+        return ["systemctl", "stop", "bird"]
+    return ["birdc", "down"]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "lab_disruptive: takes the shared lab apart; runs after every other test")

@@ -28,7 +28,9 @@ import pytest
 import yaml
 from lab_fixtures import (
     Lab,
-    fresh_deployed_lab,
+    deploy_inventory,
+    lab_of_kind,
+    rebuild,
     verify_inventory,
 )
 from paths import ROOT
@@ -43,9 +45,9 @@ def cli(lab: Lab, *argv: str, timeout: float = 300) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def changed_inventory(tmp: Path, change: Any) -> Path:
+def changed_inventory(lab: Lab, tmp: Path, change: Any) -> Path:
     inv = tmp / "inventory"
-    shutil.copytree(ROOT / "inventory", inv)
+    shutil.copytree(lab.inventory, inv)
     hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
     change(hosts)
     (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
@@ -74,15 +76,26 @@ def snapshot(lab: Lab) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def deployed(lab: Lab) -> Iterator[Lab]:
-    """A fresh lab with the default inventory deployed and verified."""
-    yield from fresh_deployed_lab()
+@pytest.fixture(scope="module", params=["namespace", "debian13"])
+def deployed(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """A fresh lab of each kind (the namespace kind's inventory/, then inventory/lab-debian13:
+    systemd, sudo, FRR 10.3) deployed and verified; rebuilt fresh after, also on failure."""
+    session = lab_of_kind(request)
+    fresh = rebuild(session)
+    try:
+        with fresh.env():
+            assert deploy_inventory(fresh.inventory).ok
+            report = verify_inventory(fresh.inventory, wait=60)
+            assert report.ok, [c for c in report.checks if not c["passed"]]
+            yield fresh
+    finally:
+        rebuild(session)
 
 
 def test_nothing_to_roll_back_when_verify_passes(deployed: Lab, tmp_path: Path) -> None:
     out = tmp_path / "ok.json"
-    res = cli(deployed, "deploy", "--rollback-on-failure", "--wait", "30", "--json", str(out))
+    res = cli(deployed, "deploy", "--inventory", str(deployed.inventory), "--rollback-on-failure",
+              "--wait", "30", "--json", str(out))
     assert res.returncode == 0, res.stdout + res.stderr
     report = json.loads(out.read_text())
     assert report["ok"] and report["verify"]["ok"] and not report["rolled_back"]
@@ -93,9 +106,10 @@ def test_nothing_to_roll_back_when_verify_passes(deployed: Lab, tmp_path: Path) 
 def test_wrong_neighbor_address_is_rolled_back(deployed: Lab, tmp_path: Path) -> None:
     before = snapshot(deployed)
     out = tmp_path / "rb.json"
-    res = cli(deployed, "deploy", "--inventory", str(changed_inventory(tmp_path, wrong_neighbor)),
-              "--rollback-on-failure", "--wait", "10", "--previous-inventory", "inventory",
-              "--json", str(out))
+    res = cli(deployed, "deploy", "--inventory",
+              str(changed_inventory(deployed, tmp_path, wrong_neighbor)),
+              "--rollback-on-failure", "--wait", "10", "--previous-inventory",
+              str(deployed.inventory), "--json", str(out))
     print(res.stdout)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "deploy rolled back: 2 host(s) restored; verify after rollback passed" in res.stdout
@@ -115,7 +129,7 @@ def test_wrong_neighbor_address_is_rolled_back(deployed: Lab, tmp_path: Path) ->
     after = snapshot(deployed)
     for what in before:
         assert after[what] == before[what], f"{what} not restored"
-    verified = verify_inventory(wait=30)
+    verified = verify_inventory(deployed.inventory, wait=30)
     assert verified.ok, [c for c in verified.checks if not c["passed"]]
 
 
@@ -123,7 +137,8 @@ def test_wrong_gateway_passes_deploy_fails_verify_and_is_rolled_back(
         deployed: Lab, tmp_path: Path) -> None:
     before = snapshot(deployed)
     out = tmp_path / "gw.json"
-    res = cli(deployed, "deploy", "--inventory", str(changed_inventory(tmp_path, wrong_gateway)),
+    res = cli(deployed, "deploy", "--inventory",
+              str(changed_inventory(deployed, tmp_path, wrong_gateway)),
               "--rollback-on-failure", "--wait", "5", "--json", str(out))
     print(res.stdout)
     assert res.returncode == 1, res.stdout + res.stderr
@@ -141,5 +156,5 @@ def test_wrong_gateway_passes_deploy_fails_verify_and_is_rolled_back(
     # against the changed inventory (the HTTP check is what noticed).
     assert report["verify_after_rollback"]["ok"]
     assert "deploy rolled back: 1 host(s) restored; verify after rollback passed" in res.stdout
-    verified = verify_inventory(wait=30)
+    verified = verify_inventory(deployed.inventory, wait=30)
     assert verified.ok, [c for c in verified.checks if not c["passed"]]

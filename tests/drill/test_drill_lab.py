@@ -7,6 +7,10 @@ figures say, and the host is restored (verify passes after). The drill's targets
 are measurements, reported by the drill and bench/failover_bench.py, not asserted here, with
 one exception: the service drill's withdraw_ms <= 300 (issue 11), which the event path (nginx's
 exit disables BIRD's static_bgp at once) meets by a wide margin, where polling alone cannot.
+
+The four drills (crash, graceful, service, drain) also run on the Debian 13 lab (systemd, sudo,
+FRR 10.3, BIRD 2.17), and the crash drill on its BIRD 3.1 variant (`deployed` parametrized by
+lab kind); the full-table drill on the namespace kind only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lab_fixtures import Lab, deploy_inventory, verify_inventory
+from lab_fixtures import Lab, deploy_inventory, lab_of_kind, verify_inventory
 
 from nornir_anycast.design.build import load_design
 from nornir_anycast.drill import full_table, measure, upstream
@@ -35,8 +39,13 @@ TYPES: dict[str, Any] = {
 }
 
 
+ON_DEBIAN13 = pytest.mark.parametrize("deployed", ["namespace", "debian13"], indirect=True)
+
+
 @pytest.fixture(scope="module")
-def deployed(lab: Lab) -> Iterator[Lab]:
+def deployed(request: pytest.FixtureRequest) -> Iterator[Lab]:
+    """The lab of the test's kind (default: the namespace kind), deployed and verified."""
+    lab = lab_of_kind(request)
     with lab.env():
         report = deploy_inventory(lab.inventory)
         assert report.ok, [(h.host, h.error) for h in report.hosts if h.failed]
@@ -86,6 +95,7 @@ def kernel_hops(lab: Lab) -> list[str]:
     return sorted(h["via"] for r in routes for h in r["next_hops"])
 
 
+@ON_DEBIAN13
 def test_bfd_sessions_up_after_deploy(deployed: Lab) -> None:
     with deployed.env():
         report = verify_inventory(deployed.inventory, wait=30)
@@ -107,6 +117,7 @@ def test_bfd_sessions_up_after_deploy(deployed: Lab) -> None:
         assert p["local"]["detect_multiplier"] == edge_bfd.multiplier
 
 
+@pytest.mark.parametrize("deployed", ["namespace", "debian13", "debian13-bird3"], indirect=True)
 def test_crash_drill_with_bfd(deployed: Lab) -> None:
     o = drill(deployed, "crash")
     assert o.bfd
@@ -120,6 +131,7 @@ def r_failed_only_by_connect(o: DrillOutcome) -> bool:
     return set(o.errors) <= {"connect timeout", "read timeout"}
 
 
+@ON_DEBIAN13
 def test_graceful_drill(deployed: Lab) -> None:
     o = drill(deployed, "graceful")
     check_behaviour(o, "graceful")
@@ -127,6 +139,7 @@ def test_graceful_drill(deployed: Lab) -> None:
     assert kernel_hops(deployed) == ["10.12.12.1", "10.12.12.2"]
 
 
+@ON_DEBIAN13
 @pytest.mark.parametrize("mode", ["service", "drain"])
 def test_service_and_drain_drills(deployed: Lab, mode: str) -> None:
     with deployed.env():

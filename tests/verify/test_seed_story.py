@@ -4,6 +4,10 @@ lab up; verify fails (nothing deployed); deploy; verify passes; the client with 
 10.0.0.2 sees server-1 and server-2; BIRD stopped on server-2: verify names server-2 and its
 missing next hop and the client sees only server-1; deploy restores it; server-2 at local_pref
 50: deploy, verify passes with server-2 as backup and every request on server-1; lab down.
+
+The story runs on each lab kind: the namespace kind (inventory/) and the Debian 13 kinds
+(inventory/lab-debian13 and -bird3: systemd units, sudo as `ops`, FRR 10.3, BIRD 2.17 / 3.1),
+where BIRD is stopped as an operator would, `systemctl stop bird`.
 """
 
 from __future__ import annotations
@@ -16,8 +20,15 @@ from typing import Any
 
 import pytest
 import yaml
-from lab_fixtures import Lab, bring_up, deploy_inventory, tear_down, verify_inventory
-from paths import ROOT
+from lab_fixtures import (
+    LAB_KINDS,
+    Lab,
+    deploy_inventory,
+    lab_of_kind,
+    rebuild,
+    stop_bird_argv,
+    verify_inventory,
+)
 
 from nornir_anycast.deploy.runner import DeployReport
 from nornir_anycast.verify.runner import VerifyReport
@@ -25,16 +36,16 @@ from nornir_anycast.verify.runner import VerifyReport
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 
 
-@pytest.fixture(scope="module")
-def fresh_lab(lab: Lab) -> Iterator[Lab]:
+@pytest.fixture(scope="module", params=list(LAB_KINDS))
+def fresh_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """A lab as `lab up` leaves it: nothing deployed. Taken down and rebuilt after the module."""
-    tear_down()
-    fresh = bring_up()
+    session = lab_of_kind(request)
+    fresh = rebuild(session)
     try:
-        yield fresh
+        with fresh.env():
+            yield fresh
     finally:
-        tear_down()
-        bring_up()  # hand the session fixture back a fresh lab
+        rebuild(session)  # hand the session fixture back a fresh lab
 
 
 def deploy(inventory: Path | str = "inventory", **kw: Any) -> DeployReport:
@@ -61,18 +72,25 @@ def failing(report: VerifyReport) -> list[dict[str, Any]]:
 
 def test_seed_story(fresh_lab: Lab, tmp_path: Path) -> None:
     lab = fresh_lab
+    inv = lab.inventory
+
+    def deploy_(inventory: Path | str = inv) -> DeployReport:
+        return deploy(inventory)
+
+    def verify_(inventory: Path | str = inv, wait: float = 0.0) -> VerifyReport:
+        return verify(inventory, wait=wait)
 
     # Nothing deployed: verify fails, and says why.
-    before = verify()
+    before = verify_()
     assert not before.ok
     names = {c["name"] for c in failing(before)}
     assert {"server_bgp_session", "router_bgp_session", "edge_multipath"} <= names
 
     # Deploy, then verify passes.
-    first = deploy()
+    first = deploy_()
     assert first.ok, first.as_json()
     assert all(h.changed for h in first.hosts if h.role != "client") and first.hosts
-    report = verify(wait=60)
+    report = verify_(wait=60)
     assert report.ok, failing(report)
     assert report.converged_after_s is not None
 
@@ -81,16 +99,16 @@ def test_seed_story(fresh_lab: Lab, tmp_path: Path) -> None:
     assert seen == {"server-1", "server-2"}
 
     # A second deploy with nothing changed changes nothing.
-    again = deploy()
+    again = deploy_()
     assert again.ok
     assert [h.host for h in again.hosts if h.changed] == []
     assert all(h.diff == "" for h in again.hosts)
 
     # BIRD stopped on server-2: verify names server-2 and its missing next hop.
-    assert lab.run("server-2", ["birdc", "down"]).returncode == 0
+    assert lab.run("server-2", stop_bird_argv(lab, "server-2")).returncode == 0
     deadline = time.monotonic() + 15
     while True:
-        broken = verify()
+        broken = verify_()
         kernel = [c for c in failing(broken) if c["name"] == "edge_kernel_route"]
         if kernel or time.monotonic() > deadline:
             break
@@ -104,23 +122,23 @@ def test_seed_story(fresh_lab: Lab, tmp_path: Path) -> None:
     assert set(curl(lab, "10.0.0.1")) | set(curl(lab, "10.0.0.2")) == {"server-1"}
 
     # Deploy again: BIRD is started, verify passes.
-    restored = deploy()
+    restored = deploy_()
     assert restored.ok
     assert [h.host for h in restored.hosts if h.changed] == ["server-2"]
-    report = verify(wait=60)
+    report = verify_(wait=60)
     assert report.ok, failing(report)
 
     # Server-2 at local_pref 50: a backup, every request on server-1.
-    inv = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventory", inv)
-    hosts = yaml.safe_load((inv / "hosts.yaml").read_text())
+    pref_inv = tmp_path / "inventory"
+    shutil.copytree(inv, pref_inv)
+    hosts = yaml.safe_load((pref_inv / "hosts.yaml").read_text())
     hosts["server-2"]["data"]["local_pref"] = 50
-    (inv / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
-    pref = deploy(inv)
+    (pref_inv / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    pref = deploy(pref_inv)
     assert pref.ok, pref.as_json()
     assert [h.host for h in pref.hosts if h.changed] == ["server-2"]
     assert "bgp_local_pref = 50" in {h.host: h for h in pref.hosts}["server-2"].diff
-    report = verify(inv, wait=60)
+    report = verify(pref_inv, wait=60)
     assert report.ok, failing(report)
     backup = [c for c in report.checks if c["name"] == "edge_backup_path"]
     assert backup and backup[0]["expected"]["server"] == "server-2" and backup[0]["passed"]
