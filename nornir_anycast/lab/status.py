@@ -28,6 +28,7 @@ class HostStatus:
     daemons: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     ssh: bool = False
+    image: str | None = None  # the image an image host boots from (None: the namespace kind)
 
     @property
     def ok(self) -> bool:
@@ -83,7 +84,7 @@ def status(check_ssh: bool = True) -> LabStatus:
         if init is not None and init.netns != inode:
             init = None
         st = HostStatus(host=host.name, namespace=host.netns, role=host.role,
-                        namespace_exists=inode is not None,
+                        namespace_exists=inode is not None, image=host.image,
                         pid=init.pid if init is not None else None)
         if init is not None:
             running = daemons.running(init, table)

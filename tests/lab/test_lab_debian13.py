@@ -12,6 +12,7 @@ from lab_fixtures import DEBIAN13, Lab, bring_up, image_prefix, prefix_env, tear
 from netmiko import ConnectHandler
 
 from nornir_anycast.lab import containers, images, netns, procs
+from nornir_anycast.lab import status as lab_status
 from nornir_anycast.lab.topology import load_topology
 
 pytestmark = pytest.mark.lab
@@ -47,6 +48,17 @@ def test_routers_run_frr_10_and_servers_have_bird_and_nginx_units(debian13_lab: 
         assert enabled.split() == ["enabled", "enabled"], host
         assert "2.17" in bird and "nginx/1.26" in nginx, (bird, nginx)
         assert frr == "disabled", host  # a server runs no FRR
+
+
+def test_status_names_each_hosts_image(debian13_lab: Lab) -> None:
+    with debian13_lab.env():
+        st = lab_status.status(check_ssh=True)
+    assert st.ok
+    data = st.as_json()
+    assert {h["host"]: h["image"] for h in data["hosts"]} == dict.fromkeys(debian13_lab.hosts,
+                                                                           "debian13")
+    edge = next(h for h in data["hosts"] if h["host"] == "edge")
+    assert {"sshd", "zebra", "watchfrr"} <= set(edge["daemons"])
 
 
 def test_root_cannot_log_in(debian13_lab: Lab) -> None:
