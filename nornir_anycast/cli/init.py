@@ -34,6 +34,7 @@ EXAMPLES: dict[str, str] = {
     "vyos-seed-dnat": "vyos-seed-dnat",
     "lab-dnat": "lab-dnat",
     "lab-debian13": "lab-debian13",
+    "lab-debian13-bird3": "lab-debian13-bird3",
 }
 FILES = ("config.yaml", "hosts.yaml", "groups.yaml", "defaults.yaml")
 

@@ -81,6 +81,9 @@ def parse_bfd_counters(ctx: Ctx, text: str) -> dict[str, Any]:
             peer.update(dict.fromkeys(_BFD_KEYS.values()))
             peers.append(peer)
             continue
+        if "key" not in rec:  # a second `BFD Peers:` title, say
+            raise ctx.error("a title where a peer or counter line belongs",
+                            " ".join(str(v) for v in rec.values()))
         key = rec["key"].strip()
         if not peers:
             raise ctx.error("counter line before any peer line", f"{key}: {rec['value']}")

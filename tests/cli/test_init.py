@@ -13,7 +13,8 @@ from nornir_anycast.cli.main import main
 SOURCES = {"lab": ROOT / "inventory", "vyos-seed": ROOT / "inventory/vyos-seed",
            "vyos-seed-dnat": ROOT / "inventory/vyos-seed-dnat",
            "lab-dnat": ROOT / "inventory/lab-dnat",
-           "lab-debian13": ROOT / "inventory/lab-debian13"}
+           "lab-debian13": ROOT / "inventory/lab-debian13",
+           "lab-debian13-bird3": ROOT / "inventory/lab-debian13-bird3"}
 
 
 def test_the_examples_are_the_shipped_inventories() -> None:

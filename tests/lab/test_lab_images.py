@@ -17,11 +17,12 @@ from nornir_anycast.lab.prefix import lab_prefix
 from nornir_anycast.lab.topology import LabHost, load_topology
 
 DEBIAN13 = ROOT / "inventory" / "lab-debian13"
+BIRD3 = ROOT / "inventory" / "lab-debian13-bird3"
 
 
 def test_inventories_name_their_image_and_keep_the_seed_topology() -> None:
     seed = load_topology(ROOT / "inventory")
-    for inventory, image in ((DEBIAN13, "debian13"),):
+    for inventory, image in ((DEBIAN13, "debian13"), (BIRD3, "debian13-bird3")):
         topo = load_topology(inventory)
         assert {h.image for h in topo.hosts.values()} == {image}
         assert {h.user for h in topo.hosts.values()} == {"ops"}

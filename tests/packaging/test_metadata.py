@@ -84,5 +84,5 @@ def test_the_examples_ship_as_package_data() -> None:
     assert "nornir_anycast.examples" in conf["packages"]
     globs = conf["package-data"]["nornir_anycast.examples"]
     files = [p.relative_to(ROOT / "inventory") for p in (ROOT / "inventory").rglob("*.yaml")]
-    assert len(files) == 20
+    assert len(files) == 24
     assert [str(f) for f in files if not any(f.match(g) for g in globs)] == []

@@ -112,3 +112,13 @@ def test_every_counter_template_documents_its_command() -> None:
         text = (Path(__file__).resolve().parents[2] / "templates" / "ttp" /
                 f"{name}.ttp").read_text()
         assert text.startswith("<doc>") and "Command: show " in text and "FRR 8.4.4" in text
+
+
+def test_a_repeated_title_is_a_parse_error_not_a_crash() -> None:
+    """Found by test_fuzz_parsing (a capture with its `BFD Peers:` title twice): a ParseError
+    naming the line, not a KeyError from inside the parser."""
+    lines = _read("fresh", "show bfd peers counters").splitlines()
+    title = next(i for i, ln in enumerate(lines) if "BFD Peers:" in ln)
+    text = "\n".join([*lines[:title + 3], lines[title], *lines[title + 3:]])
+    with pytest.raises(ParseError, match="a title where a peer or counter line belongs"):
+        parse_output("frr", "show bfd peers counters", text)
