@@ -27,7 +27,7 @@ from nornir.core import Nornir
 
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.drill import upstream
-from nornir_anycast.drill.runner import LAB_PYTHON, LOAD_SCRIPT, _bad, _target, lab_host
+from nornir_anycast.drill.runner import LOAD_SCRIPT, _bad, _target, lab_host, script_argv
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
@@ -123,7 +123,7 @@ def counter_deltas(before: Mapping[str, Mapping[str, int | None]],
 def _spawn_load(client: str, spec: Mapping[str, Any]) -> subprocess.Popen[str]:
     lab_host, pid = lab_status.resolve(client)
     return subprocess.Popen(
-        lab_hosts.nsenter_argv(pid, [LAB_PYTHON, str(LOAD_SCRIPT), json.dumps(dict(spec))]),
+        lab_hosts.nsenter_argv(pid, script_argv(LOAD_SCRIPT, json.dumps(dict(spec)))),
         env=lab_hosts.host_env(lab_host), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         stdin=subprocess.PIPE, text=True)
 

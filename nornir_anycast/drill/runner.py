@@ -34,6 +34,13 @@ HERE = Path(__file__).resolve().parent
 LOAD_SCRIPT = HERE / "load.py"
 POLL_SCRIPT = HERE / "poll.py"
 LAB_PYTHON = "/usr/bin/python3"
+
+
+def script_argv(script: Path, *args: str) -> list[str]:
+    """Debian's python3 running one of this package's stand-alone scripts inside a lab host:
+    the source goes on the command line (`python3 -c`), since a host booted from an image does
+    not see this checkout's files."""
+    return [LAB_PYTHON, "-c", script.read_text(encoding="utf-8"), *args]
 POLL_INTERVAL_MS = 5
 DEFAULT_RATE = 100.0
 DEFAULT_LONG_LIVED = 8
@@ -237,14 +244,14 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
     warmup = min(2.0, duration_s / 3)
 
     faults.restore_link(host)  # a crash drill interrupted earlier must not skew this one
-    poller = _spawn(edge.name, [LAB_PYTHON, str(POLL_SCRIPT), service.prefix,
-                                str(POLL_INTERVAL_MS), str(duration_s + 3)])
+    poller = _spawn(edge.name, script_argv(POLL_SCRIPT, service.prefix, str(POLL_INTERVAL_MS),
+                                           str(duration_s + 3)))
     spec = {"address": address, "port": port, "path": "/file", "sources": sources,
             "duration_s": duration_s, "rate": rate, "workers": 24, "long_lived": long_lived,
             "long_interval_ms": [50, 100], "connect_timeout_s": 0.2, "read_timeout_s": 1.0}
     step(f"load: {rate:.0f} new connections/s + {long_lived} keep-alive connections to "
          f"http://{address}:{port}/file from {', '.join(sources)} for {duration_s:.0f} s")
-    loader = _spawn(client.name, [LAB_PYTHON, str(LOAD_SCRIPT), json.dumps(spec)])
+    loader = _spawn(client.name, script_argv(LOAD_SCRIPT, json.dumps(spec)))
     t_fault = 0.0
     apply_ms = 0.0
     try:

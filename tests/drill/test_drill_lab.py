@@ -58,7 +58,7 @@ def drill(lab: Lab, mode: str, host: str = "server-2", duration: float = 6.0) ->
     with lab.env():
         nr = load_nornir(lab.inventory)
         design, _ = load_design(nr)
-        return run_drill(nr, design, host, mode, duration_s=duration)
+        return run_drill(nr, design, host, mode, duration_s=duration, inventory=str(lab.inventory))
 
 
 def check_behaviour(o: DrillOutcome, mode: str) -> None:
