@@ -305,7 +305,11 @@ def _ensure_daemons(host: LabHost, init_pid: int) -> list[str]:
     return done
 
 
-def _wait_ssh(topology: Topology, timeout: float = 30) -> None:
+def _wait_ssh(topology: Topology, timeout: float | None = None) -> None:
+    """A real SSH login on every host (30 s; 60 s when image hosts boot: systemd-logind and
+    PAM may still be settling), or LabError naming the hosts and what ssh said last."""
+    if timeout is None:
+        timeout = 60 if any(h.image for h in topology.hosts.values()) else 30
     pending = list(topology.hosts.values())
     deadline = time.monotonic() + timeout
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -313,8 +317,9 @@ def _wait_ssh(topology: Topology, timeout: float = 30) -> None:
             results = list(pool.map(sshconfig.ssh_ok, pending))
             pending = [h for h, ok in zip(pending, results, strict=True) if not ok]
             if pending and time.monotonic() > deadline:
-                raise LabError("no SSH login after {:.0f} s on: {}".format(
-                    timeout, ", ".join(h.name for h in pending)))
+                why = "; ".join(f"{h.name}: {sshconfig.ssh_error(h)}" for h in pending)
+                raise LabError(f"no SSH login after {timeout:.0f} s on: "
+                               f"{', '.join(h.name for h in pending)} ({why})")
             if pending:
                 time.sleep(0.2)
 

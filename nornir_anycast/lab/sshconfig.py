@@ -123,6 +123,21 @@ def ssh_ok(host: LabHost, timeout: float = 15) -> bool:
     return proc.returncode == 0
 
 
+def ssh_error(host: LabHost, timeout: float = 15) -> str:
+    """What `ssh` says when logging into the host fails (its last line), for error messages."""
+    try:
+        proc = subprocess.run(
+            ["ssh", "-F", str(ssh_config_file()), "-o", "BatchMode=yes", host.netns, "true"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+            check=False)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout:.0f} s"
+    if proc.returncode == 0:
+        return "logs in now"
+    lines = (proc.stderr or proc.stdout).strip().splitlines()
+    return lines[-1] if lines else f"exit {proc.returncode}"
+
+
 def remove_client_files() -> None:
     for path in (ssh_config_file(), known_hosts_file(), key_file(), key_file().with_suffix(".pub")):
         path.unlink(missing_ok=True)
