@@ -23,19 +23,26 @@ def neighbor_password(host: HostModel, index: int, nb: Neighbor) -> str | None:
     if nb.password_env is None and nb.password_file is None:
         return None
     field = f"bgp.neighbors.{index}." + ("password_env" if nb.password_env else "password_file")
-    where = nb.password_env or nb.password_file
-    try:
-        value = (secrets.read_env(nb.password_env) if nb.password_env
-                 else secrets.read_file(str(nb.password_file), project_root()))
-    except secrets.SecretError as exc:
-        raise InventoryError([Problem(host.name, field, where,
-                                      f"{exc} (it must hold the BGP password)")]) from None
+    where, value = _read_secret(host, field, nb.password_env, nb.password_file, "BGP password")
     if not _PASSWORD_OK.match(value):
         raise InventoryError([Problem(
             host.name, field, where,
             "the BGP password must be 1..80 printable ASCII characters without space, "
             "double quote or backslash (it is written into the daemons' configuration)")])
     return value
+
+
+def _read_secret(host: HostModel, field: str, env: str | None, file: str | None,
+                 what: str) -> tuple[str, str]:
+    """(where it came from, the secret) from the variable `env` or else the file `file`;
+    InventoryError naming host, field and where (never the value) when it cannot be read."""
+    where = str(env or file)
+    try:
+        value = secrets.read_env(env) if env else secrets.read_file(str(file), project_root())
+    except secrets.SecretError as exc:
+        raise InventoryError([Problem(host.name, field, where,
+                                      f"{exc} (it must hold the {what})")]) from None
+    return where, value
 
 
 def sudo_password(host: HostModel) -> str | None:
@@ -49,13 +56,8 @@ def sudo_password(host: HostModel) -> str | None:
     if host.sudo_password_env is None and host.sudo_password_file is None:
         return None
     field = "sudo_password_env" if host.sudo_password_env else "sudo_password_file"
-    where = host.sudo_password_env or host.sudo_password_file
-    try:
-        value = (secrets.read_env(host.sudo_password_env) if host.sudo_password_env
-                 else secrets.read_file(str(host.sudo_password_file), project_root()))
-    except secrets.SecretError as exc:
-        raise InventoryError([Problem(host.name, field, where,
-                                      f"{exc} (it must hold the sudo password)")]) from None
+    where, value = _read_secret(host, field, host.sudo_password_env, host.sudo_password_file,
+                                "sudo password")
     if "\n" in value or "\r" in value:
         raise InventoryError([Problem(host.name, field, where,
                                       "the sudo password must be one line")])
