@@ -3,9 +3,8 @@ where they are, and a throw-away host made of one.
 
 A root is found, first match wins, at
 1. $NORNIR_ANYCAST_TEST_DEBIAN13 / $NORNIR_ANYCAST_TEST_DEBIAN13_BIRD3;
-2. /var/cache/nornir-anycast/images/debian13 / .../debian13-bird3 (the lab's images, built by
-   scripts/install.sh);
-3. /var/cache/nornir-anycast-try/root / .../root-bird3 (the roots this machine was tried with).
+2. the lab's images debian13 / debian13-bird3 (nornir_anycast.lab.images: built by
+   scripts/install.sh into /var/cache/nornir-anycast/images or $NORNIR_ANYCAST_IMAGE_DIR).
 Tests that need one call `require_root(name, program)`, which skips with the reason when none
 holds the program. Roots are only read: a `Debian13Host` runs on an overlay of its root.
 """
@@ -24,20 +23,18 @@ from types import TracebackType
 
 import pytest
 
+from nornir_anycast.lab import images
 from nornir_anycast.render.checkers import root_program
 from nornir_anycast.settings import ns_prefix
 
 ENV = {"debian13": "NORNIR_ANYCAST_TEST_DEBIAN13",
        "debian13-bird3": "NORNIR_ANYCAST_TEST_DEBIAN13_BIRD3"}
-IMAGES = Path("/var/cache/nornir-anycast/images")
-TRIED = {"debian13": Path("/var/cache/nornir-anycast-try/root"),
-         "debian13-bird3": Path("/var/cache/nornir-anycast-try/root-bird3")}
 
 
 def candidates(name: str) -> list[Path]:
     """Where root `name` (`debian13`, `debian13-bird3`) is looked for, in order."""
     env = os.environ.get(ENV[name])
-    return [*([Path(env)] if env else []), IMAGES / name, TRIED[name]]
+    return [*([Path(env)] if env else []), images.image_path(name)]
 
 
 def find_root(name: str, program: str) -> Path | None:

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-#: Where the lab's Debian 13 image is (nornir_anycast.lab.images builds it); first found wins.
-IMAGES = ("/var/cache/nornir-anycast/images/debian13", "/var/cache/nornir-anycast-try/root")
+from nornir_anycast.lab import images
+
 PASSWORD = "Ops-pw-4-sudo"
 
 SSHD = """\
@@ -37,9 +37,10 @@ UseDNS no
 
 
 def image() -> Path | None:
-    for path in IMAGES:
-        if Path(path, "usr/sbin/sshd").is_file() and Path(path, "usr/bin/sudo").is_file():
-            return Path(path)
+    """The lab's Debian 13 image (nornir_anycast.lab.images builds it), when it is built."""
+    path = images.image_path("debian13")
+    if (path / "usr/sbin/sshd").is_file() and (path / "usr/bin/sudo").is_file():
+        return path
     return None
 
 
