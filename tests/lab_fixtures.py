@@ -164,16 +164,19 @@ def image_lab(inventory: Path, suffix: str) -> Iterator[Lab]:
             tear_down()
 
 
-@pytest.fixture(scope="session")
+# Module scope: an image lab is up only while a module uses it (5 s to build), so the
+# namespace kind's disruptive tests, which count every lab namespace and PID 1 on the machine,
+# never meet one.
+@pytest.fixture(scope="module")
 def debian13_lab() -> Iterator[Lab]:
-    """inventory/lab-debian13 up for the session: FRR 10.3, BIRD 2.17, systemd, sudo."""
+    """inventory/lab-debian13 up for the module: FRR 10.3, BIRD 2.17, systemd, sudo."""
     with image_lab(DEBIAN13, "d13") as lab:
         yield lab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def bird3_lab() -> Iterator[Lab]:
-    """inventory/lab-debian13-bird3 up for the session: the same with BIRD 3.1 servers."""
+    """inventory/lab-debian13-bird3 up for the module: the same with BIRD 3.1 servers."""
     with image_lab(DEBIAN13_BIRD3, "b3") as lab:
         yield lab
 
