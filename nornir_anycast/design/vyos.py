@@ -54,6 +54,15 @@ def vyos_syntax(os_version: str | None) -> str | None:
     return VYOS_SYNTAX.get(release) if release is not None else None
 
 
+def _listen_on_addresses(
+        host: HostModel) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
+    """The static addresses of the DNS forwarder's `listen_on` interfaces, in their order."""
+    assert host.dns_forwarding is not None
+    by_name = {i.name: i for i in host.interfaces}
+    return [a for name in host.dns_forwarding.listen_on if name in by_name
+            for a in by_name[name].interfaces()]
+
+
 def dns_listen_addresses(host: HostModel) -> list[str]:
     """`listen-address` values (VyOS 1.4+): the inventory's `dns_forwarding.listen_addresses`,
     else the static addresses of the `listen_on` interfaces (what VyOS's own migration
@@ -63,9 +72,7 @@ def dns_listen_addresses(host: HostModel) -> list[str]:
         return []
     if dns.listen_addresses:
         return list(dns.listen_addresses)
-    by_name = {i.name: i for i in host.interfaces}
-    return [str(a.ip) for name in dns.listen_on if name in by_name
-            for a in by_name[name].interfaces()]
+    return [str(a.ip) for a in _listen_on_addresses(host)]
 
 
 def dns_allow_from(host: HostModel) -> list[str]:
@@ -77,11 +84,9 @@ def dns_allow_from(host: HostModel) -> list[str]:
         return []
     if dns.allow_from:
         return list(dns.allow_from)
-    by_name = {i.name: i for i in host.interfaces}
     nets: list[str] = []
-    for name in dns.listen_on:
-        for a in by_name[name].interfaces() if name in by_name else []:
-            net = str(ipaddress.ip_network(a.network))
-            if net not in nets:
-                nets.append(net)
+    for a in _listen_on_addresses(host):
+        net = str(ipaddress.ip_network(a.network))
+        if net not in nets:
+            nets.append(net)
     return nets

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -249,15 +248,6 @@ def nspawn_launchers(netns_names: set[str]) -> list[int]:
         if proc.comm == "systemd-nspawn" and any(a in paths for a in proc.cmdline):
             out.append(proc.pid)
     return out
-
-
-def remove(host: LabHost) -> None:
-    """Delete the host's image directory (its overlay must be unmounted)."""
-    path = base(host)
-    if path.exists():
-        if is_mounted(root(host)):
-            raise LabError(f"host {host.name}: {root(host)} is still mounted")
-        shutil.rmtree(path)
 
 
 def lab_mounts() -> list[str]:

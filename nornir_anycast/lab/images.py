@@ -321,14 +321,6 @@ def _size_mb(path: Path) -> int:
         return 0
 
 
-def versions(name: str) -> dict[str, str]:
-    """Package versions inside the image (frr, bird2/bird3, nginx-light, openssh-server)."""
-    root = image_path(name)
-    out = _chroot(root, "dpkg-query -W -f='${Package} ${Version}\\n' frr bird2 bird3 "
-                        "nginx-light openssh-server 2>/dev/null || true", what="dpkg-query")
-    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
-
-
 def main(argv: list[str] | None = None) -> int:
     """`python -m nornir_anycast.lab.images [NAME ...]`: build (or check) images; install.sh
     runs it so that the first `lab up` of the Debian 13 kind does not wait for debootstrap."""

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from nornir_anycast.lab import hostdirs
+from nornir_anycast.lab import containers, hostdirs
 from nornir_anycast.lab.daemons import SSHD_CONFIG
 from nornir_anycast.lab.netns import run
 from nornir_anycast.lab.prefix import ns_prefix
@@ -72,7 +72,7 @@ def prepare_host(host: LabHost) -> None:
 def host_key_file(host: LabHost) -> Path:
     """The host's SSH host key (private half; `.pub` beside it), wherever its kind keeps it."""
     if host.image is not None:
-        return hostdirs.host_dir(host) / "image/upper/etc/ssh/ssh_host_ed25519_key"
+        return containers.host_key(host)
     return hostdirs.host_dir(host) / "etc-ssh" / "ssh_host_ed25519_key"
 
 
