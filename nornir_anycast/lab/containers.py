@@ -216,6 +216,24 @@ def units_wanted(host: LabHost) -> tuple[str, ...]:
     return BOOT_UNITS + (("frr.service",) if _kind(host) == "router" else ())
 
 
+def sshd_listening(host: LabHost, init_pid: int) -> bool:
+    """True when something listens on TCP port 22 inside the host (where the ProxyCommand's
+    socat connects)."""
+    proc = run_in(host, init_pid, ["ss", "-Hltn", "sport = :22"], timeout=15)
+    return proc.returncode == 0 and bool(proc.stdout.strip())
+
+
+def ssh_state(host: LabHost, init_pid: int) -> str:
+    """ssh.service's state and its last journal lines, for an error message."""
+    active = run_in(host, init_pid, ["systemctl", "is-active", "ssh.service"], timeout=15)
+    log = run_in(host, init_pid, ["journalctl", "-q", "-n", "3", "-o", "cat", "-u",
+                                  "ssh.service"], timeout=15)
+    lines = " | ".join(line for line in log.stdout.strip().splitlines() if line)
+    return (f"ssh.service {active.stdout.strip() or 'unknown'}, "
+            f"{'listening' if sshd_listening(host, init_pid) else 'nothing on port 22'}"
+            + (f"; journal: {lines}" if lines else ""))
+
+
 def ensure_active(host: LabHost, init_pid: int, unit: str) -> bool:
     """Start `unit` when it is not active; True when it had to be (re)started."""
     if run_in(host, init_pid, ["systemctl", "is-active", "--quiet", unit]).returncode == 0:

@@ -307,21 +307,54 @@ def _ensure_daemons(host: LabHost, init_pid: int) -> list[str]:
 
 def _wait_ssh(topology: Topology, timeout: float | None = None) -> None:
     """A real SSH login on every host (30 s; 60 s when image hosts boot: systemd-logind and
-    PAM may still be settling), or LabError naming the hosts and what ssh said last."""
+    PAM may still be settling), or LabError naming the hosts and what ssh said last.
+
+    An image host that still refuses logins halfway through, with nothing listening on port
+    22 inside it, gets its ssh.service restarted once (seen once in CI: a booted container with
+    ssh.service active and every login closed before the key exchange); the error then says
+    what systemd says of sshd there."""
     if timeout is None:
         timeout = 60 if any(h.image for h in topology.hosts.values()) else 30
     pending = list(topology.hosts.values())
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    restarted: set[str] = set()
     with ThreadPoolExecutor(max_workers=8) as pool:
         while pending:
             results = list(pool.map(sshconfig.ssh_ok, pending))
             pending = [h for h, ok in zip(pending, results, strict=True) if not ok]
-            if pending and time.monotonic() > deadline:
-                why = "; ".join(f"{h.name}: {sshconfig.ssh_error(h)}" for h in pending)
+            now = time.monotonic()
+            if pending and now > start + timeout / 2:
+                for h in pending:
+                    if h.image is not None and h.name not in restarted:
+                        restarted.add(h.name)
+                        _restart_sshd_if_deaf(h)
+            if pending and now > deadline:
+                why = "; ".join(f"{h.name}: {sshconfig.ssh_error(h)}{_sshd_state(h)}"
+                                for h in pending)
                 raise LabError(f"no SSH login after {timeout:.0f} s on: "
                                f"{', '.join(h.name for h in pending)} ({why})")
             if pending:
                 time.sleep(0.2)
+
+
+def _init_pid(host: LabHost) -> int | None:
+    init = procs.lab_inits().get(host.netns)
+    return init.pid if init is not None else None
+
+
+def _restart_sshd_if_deaf(host: LabHost) -> None:
+    pid = _init_pid(host)
+    if pid is not None and not containers.sshd_listening(host, pid):
+        hosts.run_in(host, pid, ["systemctl", "restart", "ssh.service"], timeout=60)
+
+
+def _sshd_state(host: LabHost) -> str:
+    """`; ssh.service ...` for an image host (what its systemd says), else nothing."""
+    if host.image is None:
+        return ""
+    pid = _init_pid(host)
+    return f"; {containers.ssh_state(host, pid)}" if pid is not None else "; its systemd is gone"
 
 
 def up(inventory: str | Path | None = None, servers: int | None = None,

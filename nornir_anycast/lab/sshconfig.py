@@ -134,8 +134,10 @@ def ssh_error(host: LabHost, timeout: float = 15) -> str:
         return f"no answer within {timeout:.0f} s"
     if proc.returncode == 0:
         return "logs in now"
-    lines = (proc.stderr or proc.stdout).strip().splitlines()
-    return lines[-1] if lines else f"exit {proc.returncode}"
+    # The last two lines: the ProxyCommand's own error (socat's `connect(...): Connection
+    # refused`) comes before ssh's `kex_exchange_identification: ...`.
+    lines = [line for line in (proc.stderr or proc.stdout).strip().splitlines() if line]
+    return " / ".join(lines[-2:]) if lines else f"exit {proc.returncode}"
 
 
 def remove_client_files() -> None:

@@ -108,7 +108,9 @@ def test_wrong_neighbor_address_is_rolled_back(deployed: Lab, tmp_path: Path) ->
     out = tmp_path / "rb.json"
     res = cli(deployed, "deploy", "--inventory",
               str(changed_inventory(deployed, tmp_path, wrong_neighbor)),
-              "--rollback-on-failure", "--wait", "10", "--previous-inventory",
+              # 30 s as elsewhere: a CI run (Debian 13 kind, busy machine) needed more than 10 s
+              # for BFD and BGP to come back after the rollback (4.8 s here when idle).
+              "--rollback-on-failure", "--wait", "30", "--previous-inventory",
               str(deployed.inventory), "--json", str(out))
     print(res.stdout)
     assert res.returncode == 1, res.stdout + res.stderr

@@ -11,9 +11,10 @@ import pytest
 from lab_fixtures import DEBIAN13, Lab, bring_up, image_prefix, prefix_env, tear_down
 from netmiko import ConnectHandler
 
-from nornir_anycast.lab import containers, images, netns, procs
+from nornir_anycast.exceptions import LabError
+from nornir_anycast.lab import containers, images, lifecycle, netns, procs
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.lab.topology import load_topology
+from nornir_anycast.lab.topology import Topology, load_topology
 
 pytestmark = pytest.mark.lab
 
@@ -84,6 +85,33 @@ def test_each_host_writes_its_own_layer_and_the_image_stays_as_built(debian13_la
             == "one\n"
     assert not (image / marker.lstrip("/")).exists()
     assert images.is_built("debian13")
+
+
+def test_ssh_wait_restarts_a_stopped_sshd_and_names_a_dead_ones_state(
+        debian13_lab: Lab) -> None:
+    """lab up's SSH wait: a container whose sshd stopped listening gets ssh.service restarted
+    once, halfway through the wait; one whose sshd cannot start is reported with what systemd
+    says of it (its state, nothing on port 22)."""
+    with debian13_lab.env():
+        topo = debian13_lab.topology
+        client = topo.hosts["client"]
+        one = Topology(hosts={"client": client}, segments=())
+        assert debian13_lab.run("client", ["systemctl", "stop", "ssh.service"]).returncode == 0
+        lifecycle._wait_ssh(one, timeout=10)  # logs in again: restarted
+        assert debian13_lab.run("client", ["systemctl", "is-active", "ssh.service"]).stdout \
+            .strip() == "active"
+        try:
+            assert debian13_lab.run("client", ["sh", "-c", "systemctl mask --runtime ssh.service"
+                                               " && systemctl stop ssh.service"]).returncode == 0
+            with pytest.raises(LabError) as err:
+                lifecycle._wait_ssh(one, timeout=6)
+            msg = str(err.value)
+            assert "no SSH login after 6 s on: client" in msg, msg
+            assert "ssh.service" in msg and "nothing on port 22" in msg, msg
+        finally:
+            debian13_lab.run("client", ["sh", "-c", "systemctl unmask --runtime ssh.service; "
+                                        "systemctl start ssh.service"])
+        lifecycle._wait_ssh(one, timeout=20)
 
 
 def test_down_removes_every_container_mount_and_directory() -> None:
