@@ -26,6 +26,7 @@ from nornir_anycast.design.model import AnycastService, Design, HostModel, Role
 from nornir_anycast.device import services
 from nornir_anycast.drill import faults, measure
 from nornir_anycast.exceptions import InventoryError, LabError, Problem
+from nornir_anycast.inventory.loader import inventory_directory
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
 from nornir_anycast.verify.checks.isp import exports_anycast
@@ -207,6 +208,15 @@ def _verify(nr: Nornir, design: Design, me: HostModel,
                                for c in report.checks if not c["passed"]]
 
 
+def commands_inventory(nr: Nornir, inventory: str | None) -> str | None:
+    """The inventory the drill's `drain`/`undrain` commands get: `inventory` when given, else
+    the directory `nr` was loaded from (None: Nornir does not know it; the default then)."""
+    if inventory is not None:
+        return inventory
+    directory = inventory_directory(nr)
+    return str(directory) if directory is not None else None
+
+
 def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: float = 10.0,
               rate: float = DEFAULT_RATE, long_lived: int = DEFAULT_LONG_LIVED,
               inventory: str | None = None, verify_wait: float = 60.0,
@@ -218,6 +228,7 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
         LabError: the mode cannot run here (what is missing), or the lab misbehaved.
     """
     step = on_step or (lambda _msg: None)
+    inventory = commands_inventory(nr, inventory)
     if mode not in measure.MODES:
         raise _bad(host, "--mode", mode, f"one of {', '.join(measure.MODES)}")
     if not MIN_DURATION_S <= duration_s <= MAX_DURATION_S:

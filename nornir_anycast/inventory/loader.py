@@ -172,6 +172,15 @@ def load_nornir(inventory: str | Path | None = None, *, validate: bool = True,
         ) from exc
 
 
+def inventory_directory(nr: Nornir) -> Path | None:
+    """The inventory directory `nr` was loaded from (load_nornir, or InitNornir with this
+    plugin's `directory` option); None when Nornir was not told (the plugin then read the
+    config file's directory or the current one, which Nornir does not keep)."""
+    options = nr.config.inventory.options or {}
+    directory = options.get("directory") if nr.config.inventory.plugin == PLUGIN_NAME else None
+    return Path(directory) if isinstance(directory, str) and directory else None
+
+
 def _inventory_section(config_file: Path) -> dict[str, Any]:
     """config.yaml's `inventory:` mapping ({} when it has none or the file is not a mapping:
     check_structure reports that)."""

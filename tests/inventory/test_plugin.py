@@ -355,3 +355,20 @@ def test_resolve_path_rules(tmp_path: Path) -> None:
     assert resolve_path(".lab/ssh_config", tmp_path) == str(lab_dir() / "ssh_config")
     assert resolve_path("~/.ssh/config", tmp_path) == str(Path.home() / ".ssh" / "config")
     assert resolve_path("~nosuchuser-na/x", tmp_path) == str(tmp_path / "~nosuchuser-na" / "x")
+
+
+def test_inventory_directory_is_where_the_inventory_was_loaded_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """drill's drain/undrain commands run on the inventory the drill's Nornir came from."""
+    from nornir_anycast.drill.runner import commands_inventory
+    from nornir_anycast.inventory.loader import inventory_directory
+
+    inv = _copy(ROOT / "inventory" / "lab-dnat", tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path)
+    nr = load_nornir(inv)
+    assert inventory_directory(nr) == inv
+    assert commands_inventory(nr, None) == str(inv)
+    assert commands_inventory(nr, "/given") == "/given"
+    plain = InitNornir(config_file=str(inv / "config.yaml"))
+    assert inventory_directory(plain) is None  # Nornir keeps no record of config_file
+    assert commands_inventory(plain, None) is None
