@@ -23,16 +23,35 @@ class _Strict(BaseModel):
 
 
 class Interface(_Strict):
-    """A data-plane interface: `addresses` are address/length (`172.16.42.3/31`) or `dhcp`."""
+    """A data-plane interface: `addresses` are address/length (`172.16.42.3/31`) or `dhcp`.
+
+    `gateway` is the default route's next hop: one address (a single edge), or a list of them
+    (a server of a site with several edges: one address per edge). With several, the server's
+    BIRD owns the default route (a multipath static route, a BFD session per next hop, exported
+    to the kernel: docs/sites.md) and ifupdown sets none.
+    """
 
     name: str
     addresses: list[str] = Field(default_factory=list)
-    gateway: str | None = None
+    gateway: str | list[str] | None = None
     description: str | None = None
 
     def interfaces(self) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
         """The static addresses as ip_interface objects (`dhcp` left out)."""
         return [ipaddress.ip_interface(a) for a in self.addresses if a != "dhcp"]
+
+    def gateways(self) -> list[str]:
+        """`gateway` as a list (empty when unset)."""
+        if self.gateway is None:
+            return []
+        return [self.gateway] if isinstance(self.gateway, str) else list(self.gateway)
+
+    @property
+    def single_gateway(self) -> str | None:
+        """The one gateway ifupdown and `ip route` set (None when unset or several: with
+        several, BIRD installs the default route)."""
+        gws = self.gateways()
+        return gws[0] if len(gws) == 1 else None
 
 
 class StaticRoute(_Strict):
@@ -54,10 +73,25 @@ class Neighbor(_Strict):
 
 
 class Bgp(_Strict):
+    """BGP of a host. Issue 13's additions (docs/sites.md):
+
+    - `maximum_paths`: eBGP multipath (FRR `maximum-paths N`), on an upstream router peering
+      with several edges of one site;
+    - `graceful_restart` / `graceful_restart_time`: FRR `bgp graceful-restart` (+ `neighbor X
+      bfd check-control-plane-failure` on BFD neighbours, so a BIRD restart's BFD down keeps
+      the stale routes) and `restart-time`; BIRD `graceful restart on; graceful restart time N;`;
+    - `advertisement_interval`: FRR `neighbor X advertisement-interval N` on eBGP neighbours
+      (0: a withdrawal goes on at once, without FRR's 30 s eBGP default).
+    """
+
     neighbors: list[Neighbor] = Field(default_factory=list)
     networks: list[str] = Field(default_factory=list)
     maximum_paths_ibgp: int | None = None
+    maximum_paths: int | None = None
     maximum_prefix: int | None = None
+    graceful_restart: bool = False
+    graceful_restart_time: int = 120
+    advertisement_interval: int | None = None
 
 
 class BgpTimers(_Strict):
@@ -234,6 +268,14 @@ class HostModel(_Strict):
     frr_version: str | None = Field(default=None, pattern=r"^\d+(?:\.\d+)*$")
     asn: int | None = None
     router_id: str | None = None
+    # Sites (docs/sites.md): the site of an edge, server, client or upstream router (an
+    # upstream's site is the site whose edges it serves); unset everywhere = one implicit site.
+    # `site_standby` (edges; all edges of a site agree): the site's anycast prefixes go to the
+    # upstreams with the edge's AS prepended `site_prepend` more times, so they prefer any
+    # other site.
+    site: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
+    site_standby: bool = False
+    site_prepend: int = 3
     interfaces: list[Interface] = Field(default_factory=list)
     loopback: list[str] = Field(default_factory=list)
     static_routes: list[StaticRoute] = Field(default_factory=list)

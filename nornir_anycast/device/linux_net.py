@@ -38,8 +38,9 @@ def desired_state(host: HostModel) -> NetState:
         state.addresses.setdefault(itf.name, set()).update(
             str(i) for i in itf.interfaces())
         state.link_up[itf.name] = True
-        if itf.gateway and state.default_gateway is None:
-            state.default_gateway = itf.gateway
+        # Several gateways (a server of several edges): BIRD installs the default route.
+        if itf.single_gateway and state.default_gateway is None:
+            state.default_gateway = itf.single_gateway
     if host.loopback:
         state.addresses["lo"] = {str(ipaddress.ip_interface(a)) for a in host.loopback}
         state.link_up["lo"] = True

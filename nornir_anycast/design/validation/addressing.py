@@ -44,29 +44,39 @@ def rule_interface_addresses(design: Design, r: Report) -> None:
 
 
 def rule_gateways(design: Design, r: Report) -> None:
-    """A gateway is an address inside the subnet of one of its interface's static addresses."""
+    """A gateway is an address inside the subnet of one of its interface's static addresses;
+    a list of gateways (a server behind several edges) holds each one once."""
     for h in design.hosts.values():
         for i, itf in enumerate(h.interfaces):
             if itf.gateway is None:
                 continue
-            field = f"interfaces.{i}.gateway"
-            gw = parse_address(itf.gateway)
-            if gw is None:
-                r.error(h.name, field, itf.gateway, "not an IP address")
-                continue
-            nets = [p for p in (parse_interface(a) for a in itf.addresses) if p is not None]
-            if not nets:
-                r.error(h.name, field, itf.gateway,
-                        f"interface {itf.name} has no static address, so no subnet to reach "
-                        "the gateway in")
-                continue
-            if gw in {n.ip for n in nets}:
-                r.error(h.name, field, itf.gateway,
-                        f"is this host's own address on {itf.name}")
-            elif not any(gw in n.network for n in nets):
-                r.error(h.name, field, itf.gateway,
-                        f"is outside the subnets of {itf.name} "
-                        f"({join_names(dict.fromkeys(str(n.network) for n in nets))})")
+            several = not isinstance(itf.gateway, str)
+            if several and not itf.gateways():
+                r.error(h.name, f"interfaces.{i}.gateway", [],
+                        "an empty list: give one or more gateway addresses, or none")
+            seen: set[IPAddress] = set()
+            for k, text in enumerate(itf.gateways()):
+                field = f"interfaces.{i}.gateway" + (f".{k}" if several else "")
+                gw = parse_address(text)
+                if gw is None:
+                    r.error(h.name, field, text, "not an IP address")
+                    continue
+                if gw in seen:
+                    r.error(h.name, field, text, "gateway is listed twice")
+                seen.add(gw)
+                nets = [p for p in (parse_interface(a) for a in itf.addresses) if p is not None]
+                if not nets:
+                    r.error(h.name, field, text,
+                            f"interface {itf.name} has no static address, so no subnet to reach "
+                            "the gateway in")
+                    continue
+                if gw in {n.ip for n in nets}:
+                    r.error(h.name, field, text,
+                            f"is this host's own address on {itf.name}")
+                elif not any(gw in n.network for n in nets):
+                    r.error(h.name, field, text,
+                            f"is outside the subnets of {itf.name} "
+                            f"({join_names(dict.fromkeys(str(n.network) for n in nets))})")
 
 
 def rule_router_ids(design: Design, r: Report) -> None:
