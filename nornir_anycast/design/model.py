@@ -13,6 +13,7 @@ import ipaddress
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Role = Literal["isp", "edge", "server", "client"]
 Platform = Literal["frr", "vyos", "linux"]
@@ -39,6 +40,17 @@ class Interface(_Strict):
     def interfaces(self) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
         """The static addresses as ip_interface objects (`dhcp` left out)."""
         return [ipaddress.ip_interface(a) for a in self.addresses if a != "dhcp"]
+
+    @field_validator("gateway", mode="before")
+    @classmethod
+    def _gateway_kind(cls, value: object) -> object:
+        """One error at `gateway` for a wrong kind (not pydantic's one per union member)."""
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise PydanticCustomError(
+            "gateway_type", "must be an address, or a list of addresses (quote them in YAML)")
 
     def gateways(self) -> list[str]:
         """`gateway` as a list (empty when unset)."""

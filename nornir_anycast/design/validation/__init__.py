@@ -7,7 +7,7 @@ is wrong. Type errors and unknown keys are caught earlier, when the inventory is
 (`nornir_anycast.design.build.host_model`), and come out as the same kind of Problem.
 
 The rules, one function `rule_<what>(design, report)` each, in the module of their area
-(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`; shared helpers in `common`;
+(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`, `sites`; shared helpers in `common`;
 docs/your-network.md lists what they check):
 
  1. interface addresses are address/length, host addresses (`dhcp` only on VyOS)
@@ -44,6 +44,13 @@ docs/your-network.md lists what they check):
     (server-wide and per prefix); url http(s), command and binary on one line; binary absolute
     (relative only on lab hosts); IPv4 anycast prefixes only; the dummy prefix is an IPv4
     prefix used nowhere; the variable is a BIRD name
+29. sites (module `sites`, docs/sites.md): a server peers with an edge of its site (error),
+    with every edge of it (warning); a server's site has an edge
+30. the edges of a site share one AS, one site_standby / site_prepend, and each has an eBGP
+    upstream (role isp) neighbour
+31. issue 13's BGP options: maximum_paths >= 1, graceful_restart_time, advertisement_interval
+    in FRR's ranges; what VyOS / BIRD 1.6 cannot render (graceful restart, several gateways,
+    ...) refused; several gateways only on one interface of a server
 """
 
 from __future__ import annotations
@@ -102,6 +109,14 @@ from nornir_anycast.design.validation.services import (
     rule_anycast_prefixes,
     rule_healthcheck,
 )
+from nornir_anycast.design.validation.sites import (
+    rule_bgp_site_options,
+    rule_server_site_edges,
+    rule_server_site_has_edge,
+    rule_site_edge_asns,
+    rule_site_standby,
+    rule_site_upstream,
+)
 from nornir_anycast.exceptions import Problem
 
 __all__ = ["RULES", "IPAddress", "IPInterface", "IPNetwork", "Report", "interface_ips",
@@ -136,6 +151,12 @@ RULES: tuple[Callable[[Design, Report], None], ...] = (
     rule_text_fields,
     rule_renderable,
     rule_healthcheck,
+    rule_server_site_edges,
+    rule_server_site_has_edge,
+    rule_site_edge_asns,
+    rule_site_upstream,
+    rule_site_standby,
+    rule_bgp_site_options,
 )
 
 
