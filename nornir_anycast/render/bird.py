@@ -17,6 +17,18 @@ BIRD_CHECKERS: dict[int, Checker] = {1: "bird1", 2: "bird2", 3: "bird3"}
 DRAIN_PHASES = ("lowered", "withdrawn")
 
 
+def default_route(host: HostModel) -> list[dict[str, str | bool]]:
+    """The next hops of BIRD's default route (`static_default`, docs/sites.md): a server's
+    gateways when it has several (one per edge), each with BFD when the server runs BFD;
+    empty with one or none (ifupdown / `ip route` set that one)."""
+    for itf in host.interfaces:
+        gateways = itf.gateways()
+        if len(gateways) > 1:
+            return [{"via": g, "bfd": host.bfd.enabled, "interface": itf.name}
+                    for g in gateways]
+    return []
+
+
 def plan_bird(host: HostModel, design: Design, drain: str | None = None
               ) -> dict[str, TemplateFile]:
     """`bird.conf` (`bird/bird<version>.conf.j2`, checker `bird<version>`; with the
@@ -26,12 +38,14 @@ def plan_bird(host: HostModel, design: Design, drain: str | None = None
         raise TemplateError(f"{host.name}: drain phase {drain!r}: must be one of "
                             f"{', '.join(DRAIN_PHASES)}")
     neighbors = neighbor_views(host, design, frr_policy=False)
-    bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None})
+    routes = default_route(host)
+    bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None}
+                            | {r["interface"] for r in routes if r["bfd"]})
     checked = healthcheck.enabled(host)
     watched = healthcheck.watched(host)
     context = dict(design=design, neighbors=neighbors, timers=timers_set(host),
                    bfd_interfaces=bfd_interfaces, healthcheck=checked, watch=watched,
-                   drain=drain)
+                   drain=drain, default_route=routes)
     includes: tuple[tuple[str, str], ...] = ()
     if checked:
         includes = ((host.paths.healthchecker_include, initial_include(host)),)

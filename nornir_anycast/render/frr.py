@@ -58,6 +58,8 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
       because FRR 8.4 enforces `bgp ebgp-requires-policy`).
     - SERVERS-OUT (edge, out to every server): deny everything, not even a default route
       (nornir_anycast.render.neighbors.servers_out_policy says why).
+    - On a standby site's edge (`site_standby`), EBGP-OUT also prepends the edge's AS
+      `site_prepend` times (`standby_prepend`), so the upstreams prefer any other site.
     """
     policies = Policies()
     anycast = edge_anycast_prefixes(host, design) if host.role == "edge" else []
@@ -80,7 +82,8 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
             per_server[n.route_map_in] = [PolicyRule(seq=10, action="deny")]
     for name in sorted(host.route_maps):
         model_route_map(name, host.route_maps[name], policies)
-    filtered = PolicyRule(seq=10, action="permit", prefix_list=ANYCAST_PREFIX_LIST)
+    filtered = PolicyRule(seq=10, action="permit", prefix_list=ANYCAST_PREFIX_LIST,
+                          prepend=standby_prepend(host))
     if not anycast:
         filtered = PolicyRule(seq=10, action="deny")
     defaults = {
@@ -136,17 +139,78 @@ def _connected_source(host: HostModel, neighbor: str, source: str) -> bool:
     return False
 
 
-def bfd_neighbors(host: HostModel, neighbors: list[NeighborView]) -> set[str]:
-    """The neighbors frr.conf gives `neighbor X bfd` (edge -> server sessions, BFD enabled)."""
-    if host.role != "edge" or not host.bfd.enabled:
+def bfd_neighbors(host: HostModel, neighbors: list[NeighborView],
+                  design: Design | None = None) -> set[str]:
+    """The neighbors frr.conf gives `neighbor X bfd`: edge -> server sessions (BFD enabled on
+    the edge), and, given the design, the eBGP sessions between an upstream router and an edge
+    of a site (`site` set) when BFD is enabled on both ends (`upstream_bfd_neighbors`)."""
+    out: set[str] = set()
+    if host.role == "edge" and host.bfd.enabled:
+        out = {n.address for n in neighbors if n.to_server}
+    if design is not None:
+        out |= upstream_bfd_neighbors(host, neighbors, design)
+    return out
+
+
+def upstream_bfd_neighbors(host: HostModel, neighbors: list[NeighborView],
+                           design: Design) -> set[str]:
+    """Upstream <-> edge sessions with BFD (issue 13, docs/sites.md: an edge that dies leaves
+    its upstream's multipath set in BFD time). Only between an edge with a `site` and an
+    upstream (role isp), both with `bfd.enabled`: the one-site inventories render as before."""
+    if host.role not in ("edge", "isp") or not host.bfd.enabled:
         return set()
-    return {n.address for n in neighbors if n.to_server}
+    out = set()
+    for n in neighbors:
+        peer = design.hosts.get(n.peer) if n.peer is not None else None
+        if peer is None or n.ibgp or not peer.bfd.enabled:
+            continue
+        edge, other = (host, peer) if host.role == "edge" else (peer, host)
+        if edge.role == "edge" and other.role == "isp" and edge.site is not None:
+            out.add(n.address)
+    return out
 
 
-def frr10_neighbors(host: HostModel, neighbors: list[NeighborView]) -> list[NeighborView]:
+def standby_prepend(host: HostModel) -> str | None:
+    """`set as-path prepend` arguments on a standby site's edge (its AS, `site_prepend`
+    times), None elsewhere."""
+    if host.role != "edge" or not host.site_standby or host.asn is None:
+        return None
+    return " ".join([str(host.asn)] * host.site_prepend)
+
+
+#: FRR's default graceful restart time (`bgp graceful-restart restart-time`): not printed.
+FRR_DEFAULT_RESTART_TIME = 120
+
+
+def frr_site_options(host: HostModel, neighbors: list[NeighborView],
+                     bfd_peers: set[str]) -> dict[str, object]:
+    """Issue 13's router options as frr.conf writes them (docs/sites.md):
+
+    - `graceful_restart` (`bgp graceful-restart`), `restart_time` (None at FRR's 120 s);
+    - `check_control_plane`: the BFD neighbors that get `bfd check-control-plane-failure`
+      (graceful restart on: a peer's BFD going down with its control plane, as when BIRD
+      restarts, keeps the stale routes instead of dropping them at once);
+    - `advertisement_interval`: {eBGP neighbor: seconds} (`bgp.advertisement_interval` set);
+    - `maximum_paths`: eBGP multipath (`maximum-paths N`), None when unset.
+    """
+    b = host.bgp
+    adv = b.advertisement_interval
+    return {
+        "graceful_restart": b.graceful_restart,
+        "restart_time": (b.graceful_restart_time
+                         if b.graceful_restart_time != FRR_DEFAULT_RESTART_TIME else None),
+        "check_control_plane": bfd_peers if b.graceful_restart else set(),
+        "advertisement_interval": ({n.address: adv for n in neighbors if not n.ibgp}
+                                   if adv is not None else {}),
+        "maximum_paths": b.maximum_paths,
+    }
+
+
+def frr10_neighbors(host: HostModel, neighbors: list[NeighborView],
+                    design: Design | None = None) -> list[NeighborView]:
     """The neighbors as FRR 10 must be told (the module docstring): no `update-source` on a
     BFD neighbor whose source is the connected address anyway."""
-    with_bfd = bfd_neighbors(host, neighbors)
+    with_bfd = bfd_neighbors(host, neighbors, design)
     return [dataclasses.replace(n, update_source=None)
             if n.address in with_bfd and n.update_source
             and _connected_source(host, n.address, n.update_source) else n
@@ -164,8 +228,10 @@ def plan_frr(host: HostModel, design: Design) -> dict[str, TemplateFile]:
             "vyos")
     neighbors = neighbor_views(host, design, frr_policy=True)
     if frr_release(host) >= (10,):
-        neighbors = frr10_neighbors(host, neighbors)
+        neighbors = frr10_neighbors(host, neighbors, design)
+    bfd_peers = bfd_neighbors(host, neighbors, design)
     context = dict(
+        bfd_peers=bfd_peers, sites=frr_site_options(host, neighbors, bfd_peers),
         design=design, neighbors=neighbors, policies=frr_policies(host, design, neighbors),
         timers=frr_timers(host), bfd_profile=BFD_PROFILE,
         ipv6_forwarding=any(ip.version == 6 for ip in host.addresses()),

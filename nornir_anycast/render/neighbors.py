@@ -63,6 +63,8 @@ class PolicyRule:
     seq: int
     action: str
     prefix_list: str | None = None
+    # `set as-path prepend ...` (a standby site's edge towards its upstreams, docs/sites.md).
+    prepend: str | None = None
 
 
 @dataclass(frozen=True)
