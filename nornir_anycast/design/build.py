@@ -16,6 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from nornir_anycast.design import model as model_module
 from nornir_anycast.design.ecmp import derive_services as derive_services  # re-exported
+from nornir_anycast.design.ecmp import (  # re-exported (verify: the upstreams' expected state)
+    derive_upstream_routes as derive_upstream_routes,
+)
 from nornir_anycast.design.ecmp import with_drained as with_drained  # re-exported (verify, tests)
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.design.registry import lookup, warnings_for

@@ -9,7 +9,13 @@ best group shrinks. Drained servers (`python tasks.py drain`) announce nothing.
 - `expected_for(service, edge)`: the same for a derived service (verify compares the routers'
   multipath and kernel state against it);
 - `derive_services(hosts, drained)`: every anycast service of a design, the rule applied;
-- `with_drained(design, drained)`: the design with some servers out of service.
+- `with_drained(design, drained)`: the design with some servers out of service;
+- `derive_upstream_routes(design)`: per upstream router and anycast prefix, the site it should
+  prefer and its next hops (sites, docs/sites.md).
+
+Several edges per site: each edge has services of its own (one AnycastService per prefix and
+edge, `service.edge`), its ECMP set from the servers that peer with it, capped by its own
+`maximum_paths_ibgp`; a one-edge inventory has exactly the services it had before.
 """
 
 from __future__ import annotations
@@ -18,7 +24,14 @@ import ipaddress
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from nornir_anycast.design.model import AnycastService, Design, HostModel, ServerPath
+from nornir_anycast.design.model import (
+    AnycastService,
+    Design,
+    HostModel,
+    ServerPath,
+    UpstreamRoute,
+)
+from nornir_anycast.design.sites import is_ebgp, peers
 from nornir_anycast.design.validation.common import interface_ips, parse_address
 
 
@@ -115,6 +128,116 @@ def with_drained(design: Design, drained: Collection[str]) -> Design:
     if not drained and not any(s.drained for s in design.services):
         return design
     return Design(hosts=design.hosts, services=derive_services(design.hosts, drained))
+
+
+def edge_as_path_length(edge: HostModel) -> int:
+    """The AS path an edge's anycast announcement has at its upstream: its AS once, plus
+    `site_prepend` more on a standby site's edge (render/frr.py standby_prepend)."""
+    return 1 + (edge.site_prepend if edge.site_standby else 0)
+
+
+def derive_upstream_routes(design: Design) -> list[UpstreamRoute]:
+    """For each upstream router (role isp) and anycast prefix: which site it should prefer and
+    where it should forward, as BGP will decide it (a pure function of the design).
+
+    The model: an edge announces a prefix to its eBGP upstream neighbours when servers
+    announce it to the edge (`design.services`: drained servers announce nothing), with AS path
+    length `edge_as_path_length` (standby sites prepended). Upstreams pass on their best path
+    to their eBGP upstream neighbours, one AS longer. Every router prefers the shortest AS
+    path (equal local preference everywhere; a path through the router's own AS is never
+    taken: BGP's loop check), so an upstream's best path length is the shortest distance in
+    that graph, computed to a fixpoint.
+
+    An upstream whose own site is active and has servers thus forwards to that site's edges
+    (`via` "edges": eBGP multipath over them, their AS paths identical, capped by its
+    `bgp.maximum_paths`); an upstream whose site is standby, or has no announcing server,
+    forwards to the neighbouring upstream(s) leading to the preferred site (`via`
+    "upstreams"). Candidates with different AS paths that tie are not multipath (FRR compares
+    whole AS paths): `router_chooses`. Nobody announcing: `via` "none", no next hop.
+
+    Returns:
+        one UpstreamRoute per (prefix, upstream), prefixes in address order, upstreams in
+        inventory order. Inventories without upstream routers give [].
+    """
+    upstreams = design.by_role("isp")
+    edge_links: dict[str, list[tuple[str, HostModel]]] = {u.name: [] for u in upstreams}
+    upstream_links: dict[str, list[tuple[str, HostModel]]] = {u.name: [] for u in upstreams}
+    for u in upstreams:
+        for n, address, peer in peers(design, u):
+            if not is_ebgp(u, n):
+                continue
+            if peer.role == "edge":
+                edge_links[u.name].append((address, peer))
+            elif peer.role == "isp":
+                upstream_links[u.name].append((address, peer))
+    prefixes = sorted({s.prefix for s in design.services},
+                      key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
+    out: list[UpstreamRoute] = []
+    for prefix in prefixes:
+        announcing = {s.edge for s in design.services if s.prefix == prefix and s.announcers}
+        out.extend(_upstream_routes(prefix, upstreams, announcing, edge_links, upstream_links))
+    return out
+
+
+def _upstream_routes(prefix: str, upstreams: list[HostModel], announcing: set[str],
+                     edge_links: dict[str, list[tuple[str, HostModel]]],
+                     upstream_links: dict[str, list[tuple[str, HostModel]]],
+                     ) -> list[UpstreamRoute]:
+    """derive_upstream_routes for one prefix: shortest AS paths to a fixpoint, then each
+    upstream's candidates, multipath group and preferred sites (nearest upstreams first)."""
+    dist: dict[str, int] = {}
+    for u in upstreams:
+        lengths = [edge_as_path_length(e) for _, e in edge_links[u.name] if e.name in announcing]
+        if lengths:
+            dist[u.name] = min(lengths)
+    changed = True
+    while changed:
+        changed = False
+        for u in upstreams:
+            for _, v in upstream_links[u.name]:
+                if v.name in dist and dist[v.name] + 1 < dist.get(u.name, 1 << 30):
+                    dist[u.name] = dist[v.name] + 1
+                    changed = True
+    sites: dict[str, list[str | None]] = {}
+    routes: dict[str, UpstreamRoute] = {}
+    for u in sorted(upstreams, key=lambda h: dist.get(h.name, 1 << 30)):
+        best = dist.get(u.name)
+        if best is None:
+            sites[u.name] = []
+            routes[u.name] = UpstreamRoute(prefix=prefix, upstream=u.name, sites=[],
+                                           as_path_length=0, via="none", candidates=[],
+                                           next_hops=[])
+            continue
+        groups: dict[tuple[str, str], list[str]] = {}
+        found: list[str | None] = []
+        for address, e in edge_links[u.name]:
+            if e.name in announcing and edge_as_path_length(e) == best:
+                groups.setdefault(("edges", str(e.asn)), []).append(address)
+                found.append(e.site)
+        for address, v in upstream_links[u.name]:
+            if dist.get(v.name) is not None and dist[v.name] + 1 == best:
+                groups.setdefault(("upstreams", v.name), []).append(address)
+                found.extend(sites[v.name])
+        sites[u.name] = sorted(set(found), key=lambda s: (s is None, s or ""))
+        candidates = sorted((a for g in groups.values() for a in g), key=_address_key)
+        (kind, _), first = next(iter(groups.items()))
+        if len(groups) == 1:
+            cap = u.bgp.maximum_paths if kind == "edges" else None
+            hops = sorted(first, key=_address_key)
+            chooses = cap is not None and len(hops) > cap
+            next_hops = hops if chooses or cap is None else hops[:cap]
+        else:
+            chooses, next_hops = True, candidates
+        routes[u.name] = UpstreamRoute(
+            prefix=prefix, upstream=u.name, sites=sites[u.name], as_path_length=best,
+            via="edges" if kind == "edges" else "upstreams", candidates=candidates,
+            next_hops=next_hops, router_chooses=chooses)
+    return [routes[u.name] for u in upstreams]
+
+
+def _address_key(text: str) -> tuple[int, int]:
+    ip = parse_address(text)
+    return (ip.version, int(ip)) if ip is not None else (9, 0)
 
 
 def _next_hop_key(path: ServerPath) -> tuple[int, int, str]:

@@ -341,6 +341,36 @@ class AnycastService(_Strict):
     drained: list[ServerPath] = Field(default_factory=list)
 
 
+class UpstreamRoute(_Strict):
+    """What one upstream router (role isp) should do with one anycast prefix: which site it
+    should prefer and where it should forward (nornir_anycast.design.ecmp.derive_upstream_routes,
+    docs/sites.md).
+
+    Attributes:
+        prefix, upstream: the anycast prefix and the upstream router's name.
+        sites: the preferred site(s): whose edges originate the shortest AS path (standby
+            sites prepended); several only on a tie; empty when nobody announces the prefix.
+        as_path_length: the length of that best AS path as the upstream sees it (0: none).
+        via: "edges" (its own neighbours, the edges of the preferred site), "upstreams" (the
+            neighbouring upstream router(s) leading to it), or "none".
+        candidates: every neighbour address with a best path (edges or upstreams).
+        next_hops: the neighbour addresses it should forward to: the edges' multipath set,
+            capped by `bgp.maximum_paths` (unset: FRR's build limit, every equal path); or the
+            one upstream neighbour (when several tie, `router_chooses`).
+        router_chooses: several candidates with different AS paths tie (no multipath between
+            them): the router picks one (`next_hops` holds them all then).
+    """
+
+    prefix: str
+    upstream: str
+    sites: list[str | None]
+    as_path_length: int
+    via: Literal["edges", "upstreams", "none"]
+    candidates: list[str]
+    next_hops: list[str]
+    router_chooses: bool = False
+
+
 class Design(_Strict):
     """The whole design: every host, plus the anycast services derived from them."""
 

@@ -14,10 +14,14 @@ expected upstream state (nornir_anycast.design.ecmp.derive_upstream_routes) read
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from dataclasses import dataclass
 
 from nornir_anycast.design.model import Design, HostModel
-from nornir_anycast.design.validation.common import address_owners, parse_address
+
+# Not nornir_anycast.design.validation.common's parsers: validation imports this module.
+_IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,33 @@ def site_label(site: str | None) -> str:
     return f"site {site}" if site is not None else "the hosts without a site"
 
 
+@functools.lru_cache(maxsize=65536)
+def _ip(text: str, interface: bool = False) -> _IP | None:
+    try:
+        return ipaddress.ip_interface(text).ip if interface else ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _interface_owners(design: Design) -> dict[_IP, list[str]]:
+    owners: dict[_IP, list[str]] = {}
+    for h in design.hosts.values():
+        for itf in h.interfaces:
+            for a in itf.addresses:
+                ip = _ip(a, interface=True) if "/" in a else None
+                if ip is not None and h.name not in owners.setdefault(ip, []):
+                    owners[ip].append(h.name)
+    return owners
+
+
 def peers(design: Design, host: HostModel) -> list[tuple[int, str, HostModel]]:
     """(neighbour index, neighbour address, owning host) for each of `host`'s BGP neighbours
-    owned by exactly one other host of the design (the others are validation's to report)."""
-    owners = address_owners(design)
+    whose address is on an interface of exactly one other host (the others are validation's
+    to report)."""
+    owners = _interface_owners(design)
     out = []
     for n, nb in enumerate(host.bgp.neighbors):
-        ip = parse_address(nb.address)
+        ip = _ip(nb.address)
         found = owners.get(ip, []) if ip is not None else []
         if len(found) == 1 and found[0] != host.name:
             out.append((n, nb.address, design.hosts[found[0]]))
