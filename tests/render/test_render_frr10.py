@@ -142,3 +142,36 @@ def test_frr10_reload_sees_no_difference_after_loading_rendered_config(
         missing = [ln for ln in text.splitlines()
                    if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
         assert missing == []
+
+
+#: Sites (issue 13): the two-sites routers as FRR 10.3 must take them (graceful restart, BFD
+#: with check-control-plane-failure towards upstreams, maximum-paths, prepend).
+SITES_HOSTS = ["upstream-1", "s2-edge-1"]
+
+
+@pytest.mark.parametrize("host_name", SITES_HOSTS)
+def test_frr10_sites_config_is_accepted_and_stable(host_name: str) -> None:
+    root = _frr_root()
+    text = _rendered(host_name, "default", "tests/inventories/two-sites")
+    assert "bfd check-control-plane-failure" in text
+    with Debian13Host(root, host_name) as host:
+        host.path("/tmp/frr.conf").write_text(text)
+        res = host.run("vtysh -C -f /tmp/frr.conf")
+        assert res.returncode == 0, res.stdout + res.stderr
+        for itf in ("eth0", "eth1", "eth2", "eth3"):
+            host.link(itf)
+        host.sysctl("net.ipv4.ip_forward", "1")
+        host.sysctl("net.ipv6.conf.all.forwarding", "0")
+        _start_frr(host)
+        reload = "/usr/lib/frr/frr-reload.py --log-level error"
+        res = host.run(f"{reload} --reload /tmp/frr.conf", timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+        running = host.run("vtysh -c 'show running-config'").stdout
+        after = host.run(f"{reload} --test /tmp/frr.conf", timeout=120)
+        assert after.returncode == 0, after.stdout + after.stderr
+        assert _diff_lines(after.stdout) == [], \
+            f"FRR 10.3's frr-reload.py still sees differences:\n{after.stdout}"
+        running_lines = {ln.rstrip() for ln in running.splitlines()}
+        missing = [ln for ln in text.splitlines()
+                   if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
+        assert missing == []

@@ -179,3 +179,36 @@ def test_rendered_frr_conf_is_stable_under_frr_reload(
     missing = [ln for ln in rendered.content.splitlines()
                if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
     assert missing == []
+
+
+# ---- sites (issue 13): the two-sites test inventory's routers, with graceful restart, eBGP
+# multipath, advertisement interval, BFD towards upstreams and the standby prepend.
+
+SITES_CASES = {
+    "upstream-1": {},
+    "s2-edge-1": {},  # standby: EBGP-OUT prepends
+    "s1-edge-2": {"graceful_restart_time": 60},
+}
+
+
+@pytest.mark.parametrize("frr_instance", sorted(SITES_CASES), indirect=True)
+def test_sites_frr_conf_is_stable_under_frr_reload(frr_instance: FrrInstance,
+                                                   tmp_path: Path) -> None:
+    host = frr_instance.hostname
+    design = build_design(load_nornir(ROOT / "tests" / "inventories" / "two-sites"))
+    bgp = {**design.hosts[host].bgp.model_dump(), **SITES_CASES[host]}
+    design = _variant(design, host, bgp=bgp)
+    rendered = render_host(design.hosts[host], design)["frr.conf"]
+    conf = tmp_path / "frr.conf"
+    conf.write_text(rendered.content)
+    assert "bgp graceful-restart" in rendered.content
+    assert "bfd check-control-plane-failure" in rendered.content
+
+    frr_instance.reload(conf, "--reload")
+    running = frr_instance.vtysh("show running-config")
+    after = _diff_lines(frr_instance.reload(conf, "--test"))
+    assert after == [], f"frr-reload.py --test still sees differences: {after}"
+    running_lines = {ln.rstrip() for ln in running.splitlines()}
+    missing = [ln for ln in rendered.content.splitlines()
+               if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
+    assert missing == []
