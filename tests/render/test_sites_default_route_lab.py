@@ -88,10 +88,10 @@ class Lab:
             time.sleep(0.1)
         for d in FRR_DAEMONS:
             self.pids.append(int((rundir / f"{d}.pid").read_text()))
-        path = self.tmp / f"{host}.conf"
-        path.write_text(conf)
+        conf_path = self.tmp / f"{host}.conf"
+        conf_path.write_text(conf)
         res = _ns(name, "unshare", "-u", "sh", "-c",
-                  f"hostname {host} && /usr/lib/frr/frr-reload.py --reload -N {name} {path}",
+                  f"hostname {host} && /usr/lib/frr/frr-reload.py --reload -N {name} {conf_path}",
                   check=False)
         assert res.returncode == 0, res.stdout + res.stderr
 
