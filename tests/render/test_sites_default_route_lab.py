@@ -72,10 +72,10 @@ class Lab:
     def _frr(self, host: str, conf: str) -> None:
         name = self.ns[host]
         rundir, confdir = Path("/var/run/frr") / name, Path("/etc/frr") / name
-        for d in (rundir, confdir):
-            d.mkdir(parents=True)
-            shutil.chown(d, "frr", "frr")
-            self.frr_dirs.append(d)
+        for folder in (rundir, confdir):
+            folder.mkdir(parents=True)
+            shutil.chown(folder, "frr", "frr")
+            self.frr_dirs.append(folder)
         (confdir / "vtysh.conf").write_text("service integrated-vtysh-config\n")
         _ns(name, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         start = "; ".join(
