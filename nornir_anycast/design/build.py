@@ -204,6 +204,8 @@ def _problem(host: str, err: Any) -> Problem:
         return Problem(host, field, value, f"must be {ctx.get('expected')}")
     if kind in ("too_short", "too_long") and "expected" not in ctx:
         return Problem(host, field, value, "wrong number of items")
+    if kind == "value_error" and ctx.get("error") is not None:
+        return Problem(host, field, value, str(ctx["error"]))  # our validators' own words
     if kind in _TYPE_WORDS:
         words = _TYPE_WORDS[kind]
         if value is None:

@@ -13,7 +13,6 @@ import ipaddress
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
 
 Role = Literal["isp", "edge", "server", "client"]
 Platform = Literal["frr", "vyos", "linux"]
@@ -49,8 +48,7 @@ class Interface(_Strict):
             return value
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return value
-        raise PydanticCustomError(
-            "gateway_type", "must be an address, or a list of addresses (quote them in YAML)")
+        raise ValueError("must be an address, or a list of addresses (quote them in YAML)")
 
     def gateways(self) -> list[str]:
         """`gateway` as a list (empty when unset)."""

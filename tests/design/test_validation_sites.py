@@ -217,3 +217,11 @@ def test_vyos_refuses_what_its_templates_do_not_render() -> None:
     problems = validate(build_design(nr))
     only(problems, "edge", "bgp.graceful_restart", True,
          "the VyOS templates do not render this yet")
+
+
+def test_gateway_of_the_wrong_kind_is_one_problem() -> None:
+    def number(d: dict[str, Any]) -> None:
+        d["s1-server-1"]["interfaces"][0]["gateway"] = [10, "10.12.12.253"]
+
+    only(broken(number), "s1-server-1", "interfaces.0.gateway", [10, "10.12.12.253"],
+         "must be an address, or a list of addresses")
