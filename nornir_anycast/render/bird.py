@@ -3,6 +3,9 @@ drain phase when the server is drained."""
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass
+
 from nornir_anycast.design import healthcheck
 from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
@@ -17,16 +20,63 @@ BIRD_CHECKERS: dict[int, Checker] = {1: "bird1", 2: "bird2", 3: "bird3"}
 DRAIN_PHASES = ("lowered", "withdrawn")
 
 
-def default_route(host: HostModel) -> list[dict[str, str | bool]]:
-    """The next hops of BIRD's default route (`static_default`, docs/sites.md): a server's
-    gateways when it has several (one per edge), each with BFD when the server runs BFD;
-    empty with one or none (ifupdown / `ip route` set that one)."""
-    for itf in host.interfaces:
-        gateways = itf.gateways()
-        if len(gateways) > 1:
-            return [{"via": g, "bfd": host.bfd.enabled, "interface": itf.name}
-                    for g in gateways]
-    return []
+@dataclass(frozen=True)
+class DefaultRoute:
+    """One family's default route in BIRD (a server with several gateways, docs/sites.md).
+
+    Attributes:
+        prefix: `0.0.0.0/0` or `::/0`.
+        channel: `ipv4` or `ipv6` (the static and kernel protocols' channel).
+        static: the `protocol static` holding the route (`static_default`, `static_default6`).
+        kernel: the `protocol kernel` exporting only that route (`kernel_default[6]`).
+        next_hops: the gateways, in inventory order (one per edge).
+        bfd: a BFD session per next hop (the server runs BFD).
+        interface: the interface the gateways are on (for `protocol bfd`).
+    """
+
+    prefix: str
+    channel: str
+    static: str
+    kernel: str
+    next_hops: tuple[str, ...]
+    bfd: bool
+    interface: str
+
+
+#: Per IP version: (default prefix, channel, protocol name suffix).
+_FAMILIES = {4: ("0.0.0.0/0", "ipv4", ""), 6: ("::/0", "ipv6", "6")}
+
+
+def server_gateways(host: HostModel) -> list[tuple[str, str]]:
+    """(interface, gateway address) of every gateway of the host, in inventory order: the
+    source of `default_routes` (one place to read the gateway fields of each family)."""
+    return [(itf.name, g) for itf in host.interfaces for g in itf.gateways()]
+
+
+def default_routes(host: HostModel) -> list[DefaultRoute]:
+    """The default routes BIRD installs on a server: one per IP family with several gateways
+    (one per edge of its site), a multipath route with BFD on each next hop when the server
+    runs BFD, exported to the kernel (`persist`: kept while BIRD restarts). A family with one
+    gateway or none gets nothing here (ifupdown / `ip route` set that one)."""
+    if host.role != "server":
+        return []
+    by_family: dict[int, list[tuple[str, str]]] = {}
+    for interface, gateway in server_gateways(host):
+        try:
+            version = ipaddress.ip_address(gateway).version
+        except ValueError:
+            continue  # validation names it
+        by_family.setdefault(version, []).append((interface, gateway))
+    out = []
+    for family, hops in sorted(by_family.items()):
+        if len(hops) < 2:
+            continue
+        prefix, channel, suffix = _FAMILIES[family]
+        out.append(DefaultRoute(prefix=prefix, channel=channel, static=f"static_default{suffix}",
+                                kernel=f"kernel_default{suffix}",
+                                next_hops=tuple(g for _, g in hops), bfd=host.bfd.enabled,
+                                interface=hops[0][0]))
+    return out
 
 
 def plan_bird(host: HostModel, design: Design, drain: str | None = None
@@ -38,14 +88,14 @@ def plan_bird(host: HostModel, design: Design, drain: str | None = None
         raise TemplateError(f"{host.name}: drain phase {drain!r}: must be one of "
                             f"{', '.join(DRAIN_PHASES)}")
     neighbors = neighbor_views(host, design, frr_policy=False)
-    routes = default_route(host)
+    routes = default_routes(host)
     bfd_interfaces = sorted({n.interface for n in neighbors if n.interface is not None}
-                            | {r["interface"] for r in routes if r["bfd"]})
+                            | {r.interface for r in routes if r.bfd})
     checked = healthcheck.enabled(host)
     watched = healthcheck.watched(host)
     context = dict(design=design, neighbors=neighbors, timers=timers_set(host),
                    bfd_interfaces=bfd_interfaces, healthcheck=checked, watch=watched,
-                   drain=drain, default_route=routes)
+                   drain=drain, default_routes=routes)
     includes: tuple[tuple[str, str], ...] = ()
     if checked:
         includes = ((host.paths.healthchecker_include, initial_include(host)),)

@@ -15,6 +15,7 @@ from designs import design_of, replace_host
 
 from nornir_anycast.design.model import Bfd, Design
 from nornir_anycast.render import render_host
+from nornir_anycast.render.bird import default_routes
 from nornir_anycast.render.checkers import check_file
 
 TWO_SITES = "tests/inventories/two-sites"
@@ -107,7 +108,7 @@ def test_server_default_route_over_every_edge() -> None:
     bird = _file(d, "s2-server-1", "bird.conf")
     lines = _lines(bird)
     assert "  route 0.0.0.0/0 via 10.12.13.254 bfd via 10.12.13.253 bfd;" in lines
-    assert "protocol kernel {" in lines and "  persist on;" in lines
+    assert "protocol kernel kernel_default {" in lines and "  persist on;" in lines
     assert '      if proto = "static_default" then accept;' in lines
     # the BGP export still announces only the anycast statics
     assert lines.count('      if proto = "static_bgp" then {') == 2
@@ -119,6 +120,33 @@ def test_server_default_route_over_every_edge() -> None:
     plain = replace_host(d, "s2-server-1", bfd=Bfd(enabled=False))
     assert ("  route 0.0.0.0/0 via 10.12.13.254 via 10.12.13.253;"
             in _lines(_file(plain, "s2-server-1", "bird.conf")))
+
+
+def test_default_route_is_per_family() -> None:
+    """default_routes groups the gateways by family: an IPv6 family with several gateways gets
+    its own static (ipv6 channel) and kernel protocol (one channel per kernel protocol); the
+    IPv4 one is unchanged. (Where IPv6 gateways come from is i13-ipv6's `gateway6`: it feeds
+    render.bird.server_gateways.)"""
+    d = _design()
+    dual = replace_host(d, "s1-server-1", interfaces=[{
+        "name": "eth0", "addresses": ["10.12.12.1/24", "fd00:12:1::1/64"],
+        "gateway": ["10.12.12.254", "10.12.12.253", "fd00:12:1::254", "fd00:12:1::253"]}])
+    routes = default_routes(dual.hosts["s1-server-1"])
+    assert [(r.prefix, r.channel, r.static, r.kernel, r.next_hops) for r in routes] == [
+        ("0.0.0.0/0", "ipv4", "static_default", "kernel_default",
+         ("10.12.12.254", "10.12.12.253")),
+        ("::/0", "ipv6", "static_default6", "kernel_default6",
+         ("fd00:12:1::254", "fd00:12:1::253"))]
+    f = render_host(dual.hosts["s1-server-1"], dual)["bird.conf"]
+    lines = _lines(f.content)
+    assert "  route ::/0 via fd00:12:1::254 bfd via fd00:12:1::253 bfd;" in lines
+    assert "protocol kernel kernel_default6 {" in lines
+    assert '      if proto = "static_default6" then accept;' in lines
+    assert check_file(f, "s1-server-1/bird.conf") is not None
+    one_v6 = replace_host(d, "s1-server-1", interfaces=[{
+        "name": "eth0", "addresses": ["10.12.12.1/24", "fd00:12:1::1/64"],
+        "gateway": ["10.12.12.254", "10.12.12.253", "fd00:12:1::254"]}])
+    assert [r.prefix for r in default_routes(one_v6.hosts["s1-server-1"])] == ["0.0.0.0/0"]
 
 
 def test_one_gateway_is_ifupdowns_as_before() -> None:
