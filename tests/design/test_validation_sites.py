@@ -225,3 +225,24 @@ def test_gateway_of_the_wrong_kind_is_one_problem() -> None:
 
     only(broken(number), "s1-server-1", "interfaces.0.gateway", [10, "10.12.12.253"],
          "must be an address, or a list of addresses")
+
+
+def test_several_gateways_without_bfd_is_a_warning() -> None:
+    def no_bfd(d: dict[str, Any]) -> None:
+        d["s1-server-1"]["bfd"] = {"enabled": False}
+        d["s1-edge-1"]["bfd"] = {"enabled": False}  # no "BFD only on one end" warning
+        d["s1-edge-2"]["bfd"] = {"enabled": False}
+
+    problems = broken(no_bfd)
+    only(problems, "s1-server-1", "interfaces.0.gateway", ["10.12.12.254", "10.12.12.253"],
+         "several gateways without BFD", severity="warning")
+
+
+def test_standby_edge_with_its_own_route_map_out_gets_no_prepend() -> None:
+    def own_policy(d: dict[str, Any]) -> None:
+        d["s2-edge-1"]["route_maps"] = {"MINE": [{"rule": 10, "action": "permit"}]}
+        _neighbors(d, "s2-edge-1")[2]["route_map_out"] = "MINE"
+
+    only(broken(own_policy), "s2-edge-1", "bgp.neighbors.2.route_map_out", "MINE",
+         "standby prepend is rendered in the default EBGP-OUT policy only",
+         "(172.16.43.2)", severity="warning")

@@ -95,7 +95,8 @@ def rule_site_upstream(design: Design, r: Report) -> None:
 
 def rule_site_standby(design: Design, r: Report) -> None:
     """site_standby (and site_prepend) are the same on every edge of a site; site_prepend is
-    1..10 on a standby edge."""
+    1..10 on a standby edge; a standby edge's own route_map_out towards an upstream gets no
+    prepend (warning)."""
     lo, hi = SITE_PREPEND
     for site in sites(design).values():
         edges = [design.hosts[e] for e in site.edges]
@@ -112,12 +113,21 @@ def rule_site_standby(design: Design, r: Report) -> None:
             if e.site_standby and not lo <= e.site_prepend <= hi:
                 r.error(e.name, "site_prepend", e.site_prepend,
                         f"a standby edge prepends its AS {lo}..{hi} times")
+            if not e.site_standby:
+                continue
+            for n, nb in enumerate(e.bgp.neighbors):
+                if nb.route_map_out is not None and is_ebgp(e, n):
+                    r.warning(e.name, f"bgp.neighbors.{n}.route_map_out", nb.route_map_out,
+                              "the standby prepend is rendered in the default EBGP-OUT policy "
+                              f"only: this neighbour ({nb.address}) gets the site's prefixes "
+                              "without it")
 
 
 def rule_bgp_site_options(design: Design, r: Report) -> None:
     """maximum_paths >= 1, graceful_restart_time 1..4095, advertisement_interval 0..600; what
     the templates cannot render is refused: these options, site_standby and several gateways
-    on VyOS, graceful restart and several gateways on BIRD 1.6."""
+    on VyOS, graceful restart and several gateways on BIRD 1.6; several gateways without BFD
+    (warning)."""
     for h in design.hosts.values():
         b = h.bgp
         if b.maximum_paths is not None and b.maximum_paths < 1:
@@ -155,6 +165,11 @@ def rule_bgp_site_options(design: Design, r: Report) -> None:
                 r.error(h.name, f"interfaces.{i}.gateway", itf.gateways(),
                         "several gateways are for servers (their BIRD installs the default "
                         "route); give this host one")
+        if h.role == "server" and several and not h.bfd.enabled:
+            i, itf = several[0]
+            r.warning(h.name, f"interfaces.{i}.gateway", itf.gateways(),
+                      "several gateways without BFD (bfd.enabled): a dead edge stays in the "
+                      "default route and takes its share of the replies with it")
         if h.role == "server" and len(several) > 1:
             r.error(h.name, f"interfaces.{several[1][0]}.gateway", several[1][1].gateways(),
                     "several gateways on more than one interface: give them on one")
