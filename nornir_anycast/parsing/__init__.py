@@ -37,13 +37,20 @@ __all__ = [
 Parser = Callable[[Ctx, str], dict[str, Any]]
 
 _PREFIX = r"(?P<arg>[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?:/[0-9]{1,2})?)"
+_PREFIX6 = r"(?P<arg>[0-9a-fA-F]*:[0-9a-fA-F:.]*(?:/[0-9]{1,3})?)"
+#: FRR's IPv6 unicast table: `show bgp ipv6 unicast`, also spelt `show bgp ipv6` (the default
+#: SAFI); the results are shaped as IPv4's.
+_BGP6 = r"show bgp ipv6(?: unicast)?"
 _ADDRESS = r"(?P<arg>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)"
 _NAME = r"(?P<arg>[A-Za-z_][\w.-]*|\"[^\"]*\")"
 _ROUTE_ARGS = (
     r"(?: (?:export|protocol|table) \S+| for \S+| [0-9a-fA-F.:]+/\d+| [0-9]{1,3}(?:\.[0-9]{1,3}){3}"
     r"| primary| (?:where|filter) .*)*"
 )
-_IPROUTE = r"ip(?: -[46])? r(?:o(?:u(?:te?)?)?)?(?: (?:show|list|ls|sh|lst))?"
+_IPROUTE = r"ip(?: -4)? r(?:o(?:u(?:te?)?)?)?(?: (?:show|list|ls|sh|lst))?"
+_IPROUTE6 = r"ip -6 r(?:o(?:u(?:te?)?)?)?(?: (?:show|list|ls|sh|lst))?"
+_IPROUTE_ARGS = (r"(?: (?:default|[0-9a-fA-F.:]+(?:/\d+)?|table \S+|proto \S+|dev \S+|root \S+"
+                 r"|match \S+|exact \S+|scope \S+|type \S+))*")
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,16 @@ _REGISTRY: tuple[_Entry, ...] = (
     _e(("frr",), r"show ip bgp json", "show ip bgp json", bgp.parse_table_json),
     _e(("frr",), rf"show ip bgp {_PREFIX} json", "show ip bgp <prefix> json",
        bgp.parse_prefix_json),
+    _e(_ROUTERS, _BGP6, "show bgp ipv6 unicast", bgp.parse_table),
+    _e(_ROUTERS, rf"{_BGP6} summary", "show bgp ipv6 unicast summary", bgp.parse_summary),
+    _e(_ROUTERS, rf"{_BGP6} {_PREFIX6}", "show bgp ipv6 unicast <prefix6>", bgp.parse_prefix),
+    _e(("frr",), rf"{_BGP6} neighbors {_ADDRESS} received-routes",
+       "show bgp ipv6 unicast neighbors <address> received-routes", bgp.parse_neighbor_routes),
+    _e(("frr",), rf"{_BGP6} neighbors {_ADDRESS} routes",
+       "show bgp ipv6 unicast neighbors <address> routes", bgp.parse_neighbor_routes),
+    _e(("frr",), rf"{_BGP6} json", "show bgp ipv6 unicast json", bgp.parse_table_json),
+    _e(("frr",), rf"{_BGP6} {_PREFIX6} json", "show bgp ipv6 unicast <prefix6> json",
+       bgp.parse_prefix_json),
     _e(_BIRDS, rf"show protocols all(?: {_NAME})?", "show protocols all [<name>]",
        bird.parse_protocols_all),
     _e(_BIRDS, rf"show protocols(?: {_NAME})?", "show protocols [<name>]", bird.parse_protocols),
@@ -87,9 +104,10 @@ _REGISTRY: tuple[_Entry, ...] = (
     _e(("frr", "vyos"), r"show bfd peers counters", "show bfd peers counters",
        counters.parse_bfd_counters),
     _e(_BIRDS, r"show bfd sessions", "show bfd sessions", bfd.parse_sessions),
-    _e(("linux",), rf"{_IPROUTE}(?: (?:default|[0-9a-fA-F.:]+(?:/\d+)?|table \S+|proto \S+"
-       rf"|dev \S+|root \S+|match \S+|exact \S+|scope \S+|type \S+))*",
-       "ip route show [<prefix>]", linux.parse_ip_route),
+    _e(("linux",), rf"{_IPROUTE}{_IPROUTE_ARGS}", "ip route show [<prefix>]",
+       linux.parse_ip_route),
+    _e(("linux",), rf"{_IPROUTE6}{_IPROUTE_ARGS}", "ip -6 route show [<prefix6>]",
+       linux.parse_ip_route),
 )
 
 PLATFORMS: tuple[str, ...] = ("vyos", "frr", "bird", "bird2", "bird3", "linux")

@@ -169,17 +169,33 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
     nums: dict[str, tuple[int | None, int | None]] = {}
     tails: dict[str, tuple[tuple[int, ...], str]] = {}
     hop_get, num_get, tail_get = hops.get, nums.get, tails.get
+    # A next hop of 16 characters or more (IPv6: every link-local one) ends its line; the
+    # numbers follow on the next line under their headers: (the line up to Next Hop, the hop).
+    hop_wrap: tuple[str, str] | None = None
     for lineno in range(start, len(lines)):
         line = lines[lineno]
         if not line:
             continue
         p: Path | None = None
         network = ""
-        if pending is not None and aligned and line[:1] == " ":
-            # the path of a wrapped network: FRR 10 indents it by 20, two short of `Next Hop`
-            body = line.lstrip()
-            if body and len(line) - len(body) != nh:
-                line = " " * nh + body
+        wrapped_hop: str | None = None
+        if hop_wrap is not None:
+            head, wrapped_hop = hop_wrap
+            hop_wrap = None
+            cont = _hop_continuation(line, nh, we)
+            if cont is None:
+                raise ctx.error("wrapped next hop not followed by its metric, local "
+                                "preference, weight and path", line, lineno + 1)
+            line = head + cont[nh:]
+        else:
+            if pending is not None and aligned and line[:1] == " ":
+                # the path of a wrapped network: FRR 10 indents it by 20, two short of `Next Hop`
+                body = line.lstrip()
+                if body and len(line) - len(body) != nh:
+                    line = " " * nh + body
+            if aligned and _hop_ends_line(line, nh):
+                hop_wrap = (line[:nh], line[nh:].strip())
+                continue
         if aligned and line[nh - 1:nh] == " ":
             try:
                 piece = line[we:]
@@ -195,7 +211,7 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
                         tail = (tuple(as_path_numbers(rest)), origin)
                     tails[piece] = tail
                 piece = line[nh:me]
-                hop = hop_get(piece)
+                hop = hop_get(piece) if wrapped_hop is None else _metric_only(wrapped_hop, piece)
                 if hop is None:
                     seg = piece.split()
                     if not 0 < len(seg) < 3:
@@ -253,9 +269,43 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
             raise ctx.error("path line before any network", line, lineno + 1)
         else:
             route["paths"].append(p)
-    if pending is not None:
-        raise ctx.error("table ends in the middle of a wrapped line", pending, len(lines))
+    if pending is not None or hop_wrap is not None:
+        raise ctx.error("table ends in the middle of a wrapped line",
+                        pending if pending is not None else "".join(hop_wrap or ()), len(lines))
     return routes
+
+
+def _hop_ends_line(line: str, nh: int) -> bool:
+    """A line whose next hop (16 characters or more, an IPv6 address) is its last field: FRR
+    prints the metric, local preference, weight and path on the next line."""
+    if line[nh - 1:nh] != " " or line[nh:nh + 1] in ("", " "):
+        return False
+    rest = line[nh:].rstrip()
+    return len(rest) >= 16 and ":" in rest and " " not in rest
+
+
+def _hop_continuation(line: str, nh: int, we: int) -> str | None:
+    """The line after a wrapped next hop, aligned under the header: FRR (8.4 and 10.3 alike)
+    starts its numbers 36 columns in, which is under the header on FRR 8's layout but two
+    columns short on FRR 10's (RPKI column: `Next Hop` at 22): the shift that puts the last
+    digit of the weight (always printed) under the header's `Weight` is applied. None when the
+    line is not such a continuation."""
+    if line[:nh - 4].strip() or not line.strip():
+        return None
+    for shift in dict.fromkeys((nh - 20, 0)):
+        cont = " " * shift + line if shift >= 0 else line[-shift:]
+        if cont[:nh].isspace() and cont[we - 1:we].isdigit() and cont[we:we + 1] in (" ", ""):
+            return cont
+    return None
+
+
+def _metric_only(next_hop: str, piece: str) -> tuple[str, int | None]:
+    """(next hop, metric) when the next hop was wrapped: `piece` (the columns from Next Hop to
+    the end of Metric of the continuation line) holds the metric alone, or nothing."""
+    seg = piece.split()
+    if len(seg) > 1 or (seg and not seg[0].isdigit()):
+        raise ValueError(piece)
+    return next_hop, int(seg[0]) if seg else None
 
 
 def _split_status(line: str) -> tuple[str, str]:
@@ -537,10 +587,19 @@ def _first_nexthop(p: dict[str, Any]) -> str | None:
     return str(hops[0]["ip"]) if hops and hops[0].get("ip") else None
 
 
+def _used_nexthop(p: dict[str, Any]) -> str | None:
+    """The next hop FRR's text table prints: the one marked `used` (IPv6: the link-local one
+    when the path has both, unless `prefer-global`), else the first."""
+    for h in p.get("nexthops") or []:
+        if h.get("used") is True and h.get("ip"):
+            return str(h["ip"])
+    return _first_nexthop(p)
+
+
 def _json_table_path(p: dict[str, Any]) -> Path:
     path = p.get("path", "")
     return {
-        "next_hop": _first_nexthop(p),
+        "next_hop": _used_nexthop(p),
         "valid": bool(p.get("valid")),
         "best": bool(p.get("bestpath")),
         "multipath": bool(p.get("multipath")) and not p.get("bestpath"),

@@ -39,6 +39,18 @@ every frame), bfd_bird_down (`birdc down` on server-2), bfd_off (BFD removed fro
 server-1), as capture_bfd.py does on the lab; with --counters also counters_fresh and
 counters_flapped (capture_counters.py's commands and flaps).
 
+With --ipv6 the topology is dual-stack (issue 13's site-1 addresses: server LAN fd00:12:1::/64,
+edge fd00:12:1::254, servers fd00:12:1::N, the anycast fd00:13::1/128 on every server's lo, ISP
+<-> edge fd00:172:16:42::2/127 and ::3), each neighbour with one session per family (BFD on
+both), and the IPv6 states are walked instead of the IPv4 ones (those are captured without
+--ipv6): ipv6_empty (the edge's IPv6 table and summary before any IPv6 session), ipv6_two_equal
+(servers 1 and 2 over IPv6 with BFD, the edge's IPv6 ECMP pair; the ISP announces ::/0 and
+fd00:abcd:1234:5678::/64, a network of 24 characters: FRR wraps it AND the link-local next hop
+below it), ipv6_prefer_global (the edge's import from the servers sets `ipv6 next-hop
+prefer-global`: the table, the detail's `(used)` and the kernel take the global next hops),
+ipv6_dual_channel (server-3 with ONE bgp protocol carrying both an ipv4 and an ipv6 channel over
+its IPv6 session).
+
 The expected JSON beside each capture is NOT written here: it is reviewed by hand (see
 tests/captures/README.md).
 """
@@ -66,6 +78,11 @@ FRR_DAEMONS = ("zebra", "staticd", "bgpd", "bfdd")
 #: without a configuration and `vtysh -b` applies the integrated frr.conf, as frrinit.sh does.
 FRR10_DAEMONS = ("mgmtd", "zebra", "staticd", "bgpd", "bfdd")
 SERVER_ADDRS = tuple(f"10.12.12.{i}" for i in range(1, 5))
+ANYCAST6 = "fd00:13::1/128"
+SERVER_ADDRS6 = tuple(f"fd00:12:1::{i}" for i in range(1, 5))
+EDGE6, ISP6, EDGE_UP6 = "fd00:12:1::254", "fd00:172:16:42::2", "fd00:172:16:42::3"
+#: 24 characters: FRR prints it alone on its line, and the link-local next hop on the next
+LONG_PREFIX6 = "fd00:abcd:1234:5678::/64"
 
 
 def sh(*cmd: str, check: bool = True, ns: str | None = None, root: Path | None = None,
@@ -123,6 +140,7 @@ class Lab:
         self.mounts: list[Path] = []  # in mount order; unmounted in reverse
         self.made: list[str] = []  # namespaces this run created
         self.bfd = False
+        self.ipv6 = False  # dual-stack addresses and the IPv6 sessions (--ipv6)
 
     # ---------------------------------------------------------------- roots
     def _overlay(self, ns: str, base: Path) -> Path:
@@ -182,12 +200,23 @@ class Lab:
             sh("ip", "addr", "add", "10.13.13.1/32", "dev", "lo", ns=ns)
         sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=n.edge)
         sh("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1", ns=n.edge)
+        if self.ipv6:
+            # nodad: BGP binds to these at once (a tentative address cannot be bound)
+            self._addr(n.isp, "eth0", f"{ISP6}/127", "nodad")
+            self._addr(n.edge, "eth1", f"{EDGE_UP6}/127", "nodad")
+            self._addr(n.edge, "eth0", f"{EDGE6}/64", "nodad")
+            for ns, a in zip(n.servers, SERVER_ADDRS6, strict=True):
+                self._addr(ns, "eth0", f"{a}/64", "nodad")
+                sh("ip", "addr", "add", ANYCAST6, "dev", "lo", ns=ns)
+            for x in (n.isp, n.edge):
+                sh("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1", ns=x)
+            sh("sysctl", "-qw", "net.ipv6.fib_multipath_hash_policy=1", ns=n.edge)
         self._start_frr(n.isp, ISP_CONF)
         self._start_frr(n.edge, EDGE_CONF)
 
     @staticmethod
-    def _addr(ns: str, dev: str, addr: str) -> None:
-        sh("ip", "addr", "add", addr, "dev", dev, ns=ns)
+    def _addr(ns: str, dev: str, addr: str, *flags: str) -> None:
+        sh("ip", "addr", "add", addr, "dev", dev, *flags, ns=ns)
         sh("ip", "link", "set", dev, "up", ns=ns)
 
     def _start_frr(self, ns: str, conf: str) -> None:
@@ -247,10 +276,14 @@ class Lab:
         self.daemon(ns, "bird", "-c", conf_in, "-s", ctl, "-P", pid_in)
         self.bird_up[ns] = True
 
-    def start_bird(self, ns: str, *, local_pref: int | None = None) -> None:
+    def start_bird(self, ns: str, *, local_pref: int | None = None, dual: bool = False) -> None:
         addr = self.n.servers[ns]
         first = ns == f"{self.n.prefix}s1"
         direct = first or self.bfd  # BFD needs a single-hop session: `direct`
+        if self.ipv6:
+            self._write_bird(ns, bird_conf6(addr, SERVER_ADDRS6[SERVER_ADDRS.index(addr)],
+                                            first=first, dual=dual))
+            return
         conf = BIRD_CONF.format(
             addr=addr,
             imp="all" if first else "none",
@@ -437,6 +470,84 @@ protocol bfd {
   };
 }
 """
+
+
+def bird_conf6(addr: str, addr6: str, *, first: bool, dual: bool) -> str:
+    """A dual-stack server: BIRD_CONF's protocols for both families, BFD on, one bgp protocol
+    per family (`bgp1` IPv4, `bgp1_v6` IPv6); with `dual`, instead ONE protocol `dual` over the
+    IPv6 session with an ipv4 and an ipv6 channel (IPv4 routes with the server's IPv4 address
+    as next hop)."""
+    imp = "all" if first else "none"
+    direct = ("protocol direct {\n  ipv4;\n  ipv6;\n  interface \"eth0\";\n}\n"
+              if first else "")
+    head = f"""\
+router id {addr};
+protocol kernel {{
+  persist;
+  scan time 20;
+  ipv4 {{ export all; }};
+}}
+protocol kernel {{
+  persist;
+  scan time 20;
+  ipv6 {{ export all; }};
+}}
+protocol device {{
+  scan time 10;
+}}
+protocol static static_bgp {{
+  ipv4 {{ import all; }};
+  route 10.13.13.1/32 reject;
+}}
+protocol static static_bgp6 {{
+  ipv6 {{ import all; }};
+  route {ANYCAST6} reject;
+}}
+{direct}{BIRD_BFD}"""
+    timers = """\
+  direct;
+  connect retry time 1;
+  error wait time 1,3;
+  hold time 3;
+  keepalive time 1;
+  bfd on;
+"""
+    if dual:
+        return head + f"""\
+protocol bgp dual {{
+  local {addr6} as 65500;
+  neighbor {EDGE6} as 65500;
+{timers}  ipv4 {{
+    next hop address {addr};
+    import {imp};
+    export where proto = "static_bgp";
+  }};
+  ipv6 {{
+    import {imp};
+    export where proto = "static_bgp6";
+  }};
+}}
+"""
+    return head + f"""\
+protocol bgp bgp1 {{
+  local {addr} as 65500;
+  neighbor 10.12.12.254 as 65500;
+{timers}  ipv4 {{
+    import {imp};
+    export where proto = "static_bgp";
+  }};
+}}
+protocol bgp bgp1_v6 {{
+  local {addr6} as 65500;
+  neighbor {EDGE6} as 65500;
+{timers}  ipv6 {{
+    import {imp};
+    export where proto = "static_bgp6";
+  }};
+}}
+"""
+
+
 EDGE_BFD = ("bfd", "profile anycast", "detect-multiplier 3", "transmit-interval 50",
             "receive-interval 50")
 
@@ -716,13 +827,187 @@ def walk_bfd(lab: Lab, w: Writer, *, counters: bool) -> None:
     capture_bfd(lab, w, "off", [s1])
 
 
+# ---------------------------------------------------------------------------- IPv6 (--ipv6)
+
+ISP_IPV6 = (
+    ("ipv6 route ::/0 blackhole", f"ipv6 route {LONG_PREFIX6} blackhole",
+     f"ipv6 prefix-list ANYCAST6 seq 5 permit {ANYCAST6}"),
+    ("route-map EDGE-IN6 permit 10", "match ipv6 address prefix-list ANYCAST6"),
+    ("router bgp 65000", f"neighbor {EDGE_UP6} remote-as 65500",
+     f"neighbor {EDGE_UP6} update-source {ISP6}", f"neighbor {EDGE_UP6} timers connect 1",
+     "address-family ipv4 unicast", f"no neighbor {EDGE_UP6} activate"),
+    ("router bgp 65000", "address-family ipv6 unicast", "network ::/0",
+     f"network {LONG_PREFIX6}", f"neighbor {EDGE_UP6} activate",
+     f"neighbor {EDGE_UP6} route-map EDGE-IN6 in",
+     f"neighbor {EDGE_UP6} route-map EDGE-OUT out"),
+)
+EDGE_IPV6 = (
+    (f"ipv6 prefix-list ANYCAST6 seq 5 permit {ANYCAST6}",),
+    ("route-map ISP-OUT6 permit 10", "match ipv6 address prefix-list ANYCAST6"),
+    ("router bgp 65500", f"neighbor {ISP6} remote-as 65000",
+     f"neighbor {ISP6} update-source {EDGE_UP6}", f"neighbor {ISP6} timers connect 1",
+     "address-family ipv4 unicast", f"no neighbor {ISP6} activate"),
+    ("router bgp 65500", "address-family ipv6 unicast", "network fd00:12:1::/64",
+     "maximum-paths ibgp 2", f"neighbor {ISP6} activate",
+     f"neighbor {ISP6} route-map ISP-IN in", f"neighbor {ISP6} route-map ISP-OUT6 out"),
+)
+
+FRR_EDGE_COMMANDS6 = (
+    "show bgp ipv6 unicast",
+    f"show bgp ipv6 unicast {ANYCAST6}",
+    "show bgp ipv6 unicast summary",
+    "show bgp ipv6 unicast json",
+    f"show bgp ipv6 unicast {ANYCAST6} json",
+)
+BIRD_COMMANDS6 = (
+    "show protocols",
+    "show protocols all",
+    "show protocols all bgp1_v6",
+    "show route",
+    "show route export bgp1_v6",
+    "show route for fd00:13::1",
+)
+
+
+def add_server_neighbor6(lab: Lab, ns: str, *, dual: bool = False) -> None:
+    """The edge's IPv6 session to a server (BFD on); `dual`: also activated for IPv4."""
+    addr = SERVER_ADDRS6[list(lab.n.servers).index(ns)]
+    lab.configure(
+        lab.n.edge, "router bgp 65500",
+        f"neighbor {addr} remote-as 65500",
+        f"neighbor {addr} update-source {EDGE6}",
+        f"neighbor {addr} timers connect 1",
+        f"neighbor {addr} bfd", f"neighbor {addr} bfd profile anycast",
+        "address-family ipv4 unicast",
+        *((f"neighbor {addr} next-hop-self",) if dual else (f"no neighbor {addr} activate",)),
+    )
+    lab.configure(
+        lab.n.edge, "router bgp 65500", "address-family ipv6 unicast",
+        f"neighbor {addr} activate",
+        f"neighbor {addr} next-hop-self",
+        f"neighbor {addr} soft-reconfiguration inbound",
+    )
+
+
+def edge_paths6(lab: Lab) -> list[dict[str, object]]:
+    data = json.loads(lab.vtysh(lab.n.edge, f"show bgp ipv6 unicast {ANYCAST6} json") or "{}")
+    return list(data.get("paths", []))
+
+
+def converged6(lab: Lab, *, paths: int, multipath: int, peers: int) -> Callable[[], bool]:
+    def check() -> bool:
+        ps = edge_paths6(lab)
+        mp = sum(1 for p in ps if p.get("multipath"))
+        summary = json.loads(lab.vtysh(lab.n.edge, "show bgp ipv6 unicast summary json")
+                             or "{}")
+        states = [p.get("state") for p in summary.get("peers", {}).values()]
+        return (len(ps) == paths and mp == multipath
+                and states.count("Established") == peers)
+    return check
+
+
+def capture_state6(lab: Lab, w: Writer, state: str, *, birds: list[str]) -> None:
+    print(f"state {state}")
+    n = lab.n
+    for cmd in FRR_EDGE_COMMANDS6:
+        w.save("frr", state, "edge", cmd, lab.vtysh(n.edge, cmd))
+    for cmd in ("ip -6 route show", "ip -6 route show fd00:13::1"):
+        w.save("linux", state, "edge", cmd, lab.run(n.edge, *cmd.split()))
+    for ns in birds:
+        for cmd in BIRD_COMMANDS6:
+            w.save("bird2", state, n.host(ns), f"birdc {cmd}", lab.birdc(ns, cmd))
+
+
+def walk_ipv6(lab: Lab, w: Writer) -> None:
+    """The IPv6 states (see the module docstring), on the dual-stack topology."""
+    n = lab.n
+    s1, s2, s3, _ = n.servers
+    time.sleep(1)
+    print("state ipv6_empty")
+    for cmd in ("show bgp ipv6 unicast", "show bgp ipv6 unicast summary",
+                "show bgp ipv6 unicast json", f"show bgp ipv6 unicast {ANYCAST6}",
+                f"show bgp ipv6 unicast {ANYCAST6} json"):
+        w.save("frr", "ipv6_empty", "edge", cmd, lab.vtysh(n.edge, cmd))
+    w.save("linux", "ipv6_empty", "edge", "ip -6 route show fd00:13::1",
+           lab.run(n.edge, "ip", "-6", "route", "show", "fd00:13::1"))
+
+    lab.bfd = True
+    lab.configure(n.edge, *EDGE_BFD)
+    lab.configure(n.edge, *EDGE_ISP)
+    for block in EDGE_IPV6:
+        lab.configure(n.edge, *block)
+    for block in ISP_IPV6:
+        lab.configure(n.isp, *block)
+    for ns in (s1, s2):
+        add_server_neighbor(lab, ns, bfd=True)
+        add_server_neighbor6(lab, ns)
+        lab.start_bird(ns)
+    wait_for("two equal IPv6 paths", converged6(lab, paths=2, multipath=2, peers=3))
+    wait_for("two equal IPv4 paths", converged(lab, paths=2, multipath=2))
+    wait_for("four BFD sessions up", bfd_up(lab, 4))
+    wait_for(f"the edge has {LONG_PREFIX6}", lambda: bool(json.loads(
+        lab.vtysh(n.edge, f"show bgp ipv6 unicast {LONG_PREFIX6} json") or "{}").get("paths")))
+    settle()
+    state = "ipv6_two_equal"
+    capture_state6(lab, w, state, birds=[s1, s2])
+    for cmd in (f"show bgp ipv6 unicast neighbors {SERVER_ADDRS6[0]} routes",
+                f"show bgp ipv6 unicast neighbors {SERVER_ADDRS6[0]} received-routes",
+                *FRR_BFD_COMMANDS, "show ip bgp summary"):
+        w.save("frr", state, "edge", cmd, lab.vtysh(n.edge, cmd))
+    for cmd in ("show bgp ipv6 unicast", "show bgp ipv6 unicast json",
+                "show bgp ipv6 unicast summary",
+                f"show bgp ipv6 unicast neighbors {EDGE_UP6} routes"):
+        w.save("frr", state, "isp", cmd, lab.vtysh(n.isp, cmd))
+    for cmd in ("ip -6 route show", "ip -6 route show fd00:13::1"):
+        w.save("linux", state, "server-1", cmd, lab.run(s1, *cmd.split()))
+    for ns in (s1, s2):
+        w.save("bird2", state, n.host(ns), "show bfd sessions", lab.birdc(ns, "show bfd sessions"))
+
+    # prefer-global: the edge takes the servers' global next hops (table, kernel)
+    lab.configure(n.edge, "route-map SERVERS-IN6 permit 10", "set ipv6 next-hop prefer-global")
+    for a in SERVER_ADDRS6[:2]:
+        lab.configure(n.edge, "router bgp 65500", "address-family ipv6 unicast",
+                      f"neighbor {a} route-map SERVERS-IN6 in")
+        lab.vtysh(n.edge, f"clear bgp ipv6 unicast {a} soft in")
+
+    def global_used() -> bool:
+        ps = edge_paths6(lab)
+        return len(ps) == 2 and all(
+            any(h.get("scope") == "global" and h.get("used") for h in p.get("nexthops", []))
+            for p in ps)
+    wait_for("prefer-global next hops", global_used)
+    wait_for("two equal IPv6 paths", converged6(lab, paths=2, multipath=2, peers=3))
+    settle()
+    capture_state6(lab, w, "ipv6_prefer_global", birds=[])
+
+    # one protocol, two channels: server-3 over its IPv6 session carrying IPv4 too
+    lab.configure(n.edge, "router bgp 65500", "address-family ipv6 unicast",
+                  "maximum-paths ibgp 4")
+    lab.configure(n.edge, "router bgp 65500", "address-family ipv4 unicast",
+                  "maximum-paths ibgp 4")
+    add_server_neighbor6(lab, s3, dual=True)
+    lab.start_bird(s3, dual=True)
+    wait_for("three IPv6 paths", converged6(lab, paths=3, multipath=3, peers=4))
+    wait_for("three IPv4 paths", converged(lab, paths=3, multipath=3))
+    settle()
+    state = "ipv6_dual_channel"
+    print(f"state {state}")
+    for cmd in ("show protocols", "show protocols all", "show protocols all dual",
+                "show route"):
+        w.save("bird2", state, "server-3", f"birdc {cmd}", lab.birdc(s3, cmd))
+    for cmd in ("show ip bgp summary", "show bgp ipv6 unicast summary", "show ip bgp",
+                "show bgp ipv6 unicast"):
+        w.save("frr", state, "edge", cmd, lab.vtysh(n.edge, cmd))
+
+
 def run(out: Path, names: Names, *, root: Path | None, bird_root: Path | None,
-        dirs: dict[str, str], bfd: bool, counters: bool) -> None:
+        dirs: dict[str, str], bfd: bool, counters: bool, ipv6: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"{names.prefix}lab-"))
     os.chmod(work, 0o755)
     if root is None:
         shutil.chown(work, "frr", "frr")
     lab = Lab(work, names, root=root, bird_root=bird_root)
+    lab.ipv6 = ipv6
     w = Writer(out, dirs)
 
     def on_signal(signum: int, frame: object) -> None:
@@ -731,8 +1016,11 @@ def run(out: Path, names: Names, *, root: Path | None, bird_root: Path | None,
     signal.signal(signal.SIGTERM, on_signal)
     try:
         lab.build()
-        walk_bgp(lab, w)
-        if bfd:
+        if ipv6:
+            walk_ipv6(lab, w)
+        else:
+            walk_bgp(lab, w)
+        if bfd and not ipv6:
             walk_bfd(lab, w, counters=counters)
         print(f"{w.count} captures written under {out}")
     finally:
@@ -761,6 +1049,8 @@ def main() -> int:
                         help=f"directory name for the {platform} captures (default {platform})")
     ap.add_argument("--bfd", action="store_true",
                     help="also the BFD states bfd_up, bfd_server_cut, bfd_bird_down, bfd_off")
+    ap.add_argument("--ipv6", action="store_true",
+                    help="dual-stack topology; walk the IPv6 states instead of the IPv4 ones")
     ap.add_argument("--counters", action="store_true",
                     help="with --bfd: also counters_fresh and counters_flapped")
     args = ap.parse_args()
@@ -779,7 +1069,7 @@ def main() -> int:
         return 2
     dirs = {"frr": args.frr_dir, "bird2": args.bird2_dir, "linux": args.linux_dir}
     run(args.out.resolve(), names, root=args.root, bird_root=args.bird_root, dirs=dirs,
-        bfd=args.bfd, counters=args.counters)
+        bfd=args.bfd, counters=args.counters, ipv6=args.ipv6)
     return 0
 
 

@@ -49,7 +49,9 @@ CAPTURED = ("frr", "bird2", "linux", "frr10", "bird2_17", "bird3", "linux_deb13"
 
 def command_of(txt: Path) -> str:
     slug = txt.stem.split("__", 1)[1]
-    cmd = slug.replace("10.13.13.1_32", "10.13.13.1/32").replace("_", " ")
+    cmd = (slug.replace("10.13.13.1_32", "10.13.13.1/32").replace("fd00:13::1_128",
+                                                                 "fd00:13::1/128")
+           .replace("bgp1_v6", "BGP1-V6").replace("_", " ").replace("BGP1-V6", "bgp1_v6"))
     return cmd
 
 
@@ -63,6 +65,8 @@ def source_of(platform: str, state: str) -> str:
         src = src.replace("tests/captures/capture.py", "tests/captures/capture_counters.py")
     if not old_set and state.startswith(("bfd_", "counters_")):
         src += " --bfd --counters"
+    if state.startswith("ipv6_"):  # the dual-stack topology (capture.py --ipv6), BFD on
+        src += " --ipv6"
     return f"{src} (state {state})" if platform in CAPTURED else src
 
 

@@ -38,7 +38,8 @@ CAPTURED = _captures()
 JSON_CAPTURES = [(c, json.loads(t)) for p, c, t in CAPTURED if p == "frr" and c.endswith("json")]
 
 #: One concrete command per supported usage of every platform (`<prefix>` filled in, ...).
-_FILL = {"<prefix>": "10.13.13.1/32", "<name>": "bgp1", "<protocol>": "bgp1",
+_FILL = {"<prefix6>": "fd00:13::1/128", "<prefix>": "10.13.13.1/32", "<name>": "bgp1",
+         "<protocol>": "bgp1",
          "<table>": "master4", "<address>": "10.12.12.1"}
 
 
@@ -121,6 +122,21 @@ _DEVICE_LINES = st.sampled_from([
     "      Export updates:              3          0          0          0        ---          0"
     "          3",
     "\t\tTx fail packet: 0",
+    # IPv6 (tests/captures/*/ipv6_*/): a next hop that ends its line, its numbers on the next
+    "*=ifd00:13::1/128   fe80::842a:1aff:fe03:7868",
+    " *>i fd00:13::1/128   fe80::d82c:5fff:fe48:ad0e",
+    "                                                  100      0 i",
+    "                                             0             0 65000 i",
+    "*> fd00:abcd:1234:5678::/64", "                    fe80::a8cb:fbff:fe87:8d21",
+    "*> fd00:12:1::/64   ::                       0         32768 i",
+    "BGP routing table entry for fd00:13::1/128, version 5",
+    "    fd00:12:1::2 from fd00:12:1::2 (10.12.12.2)", "    (fe80::842a:1aff:fe03:7868) (used)",
+    "fd00:172:16:42::2 4      65000        20        15        0    0    0 00:00:05            2",
+    "fd00:13::1 nhid 27 proto bgp metric 20 pref medium",
+    "\tnexthop via fe80::244a:e9ff:fec4:1503 dev eth0 weight 1 ",
+    "Table master6:", "  Channel ipv6",
+    "fd00:13::1/128       unreachable [static_bgp6 19:04:19.955] * (200)",
+    "    BGP Next hop:   fd00:12:1::1 fe80::244a:e9ff:fec4:1503",
 ])
 _GARBAGE = st.sampled_from([
     "", " ", "\t", "\x00", "\r", "\r\n", "\n", "*", ">", "=", "i", "?", ":", "/", ".", "%",
@@ -201,7 +217,8 @@ def test_one_commands_output_parsed_as_another(capture: tuple[str, str, str],
 _JSON_KEYS = st.sampled_from([
     "routerId", "localAS", "routes", "paths", "nexthops", "ip", "used", "bestpath", "overall",
     "multipath", "valid", "locPrf", "weight", "metric", "path", "origin", "aspath", "string",
-    "peer", "type", "prefix", "pathFrom", "10.13.13.1/32", "0.0.0.0", "x"])
+    "peer", "type", "prefix", "pathFrom", "10.13.13.1/32", "0.0.0.0", "x", "scope",
+    "fd00:13::1/128"])
 _JSON_SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70)
                  | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
                  | st.sampled_from(["10.12.12.1", "10.13.13.1/32", "internal", "IGP", "Local",
