@@ -11,12 +11,17 @@ On a host with `privilege: sudo` the CLI programs run as root: `sudo -n vtysh -c
 birdc ...` (nornir_anycast.device.sudo); VyOS's commands and Linux's (`ip route show`) need no
 privilege and go as they are.
 
+`FAMILY_COMMANDS` names the state queries that exist for IPv4 and IPv6 alike (`bgp_summary`,
+`bgp_prefix`, `kernel_route`, ...): `family_command("bgp_prefix", prefix=p)` is the right
+spelling for p's family.
+
 The device's own error messages (`% Unknown command`, `Unable to connect to server`) are
 recognised here too (`device_error`), so a refused command is never parsed as output.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from collections.abc import Callable
@@ -130,6 +135,84 @@ def bird_command(host: HostModel, command: str) -> DeviceCommand:
 def linux_command(command: str) -> DeviceCommand:
     """A Linux shell command whose output has a parser (`ip route show 10.13.13.1/32`)."""
     return DeviceCommand(wire("linux", command), "linux", command)
+
+
+# --------------------------------------------------------------------------- by address family
+
+#: The state queries that exist in both address families, by name: family (4 or 6) -> the
+#: command, with `{prefix}` / `{address}` filled in by `family_command`. IPv4's forms are the
+#: ones verify has always sent; IPv6's are FRR's `show bgp ipv6 unicast ...` (VyOS 1.2+ takes
+#: them as they are) and iproute2's `ip -6 route`. Both forms of a name parse to results of the
+#: same shape (nornir_anycast.parsing, docs/parsing.md), so a check reads either alike. BIRD's
+#: commands name no family (`show protocols all`, `show route for ADDRESS`): each channel says
+#: its own (`channels[].name` is `ipv4` / `ipv6`).
+FAMILY_COMMANDS: dict[str, dict[int, str]] = {
+    "bgp_summary": {4: "show ip bgp summary", 6: "show bgp ipv6 unicast summary"},
+    "bgp_table": {4: "show ip bgp", 6: "show bgp ipv6 unicast"},
+    "bgp_table_json": {4: "show ip bgp json", 6: "show bgp ipv6 unicast json"},
+    "bgp_prefix": {4: "show ip bgp {prefix}", 6: "show bgp ipv6 unicast {prefix}"},
+    "bgp_prefix_json": {4: "show ip bgp {prefix} json",
+                        6: "show bgp ipv6 unicast {prefix} json"},
+    "bgp_neighbor_routes": {4: "show ip bgp neighbors {address} routes",
+                            6: "show bgp ipv6 unicast neighbors {address} routes"},
+    "bgp_received_routes": {4: "show ip bgp neighbors {address} received-routes",
+                            6: "show bgp ipv6 unicast neighbors {address} received-routes"},
+    "kernel_table": {4: "ip route show", 6: "ip -6 route show"},
+    "kernel_route": {4: "ip route show {prefix}", 6: "ip -6 route show {prefix}"},
+}
+
+
+def family_of(value: str) -> int:
+    """4 or 6: the address family of an address or prefix (`10.13.13.1/32`, `fd00:13::1`).
+
+    Raises:
+        ValueError: `value` is neither.
+    """
+    return ipaddress.ip_network(value, strict=False).version
+
+
+def family_command(name: str, family: int | None = None, *, prefix: str | None = None,
+                   address: str | None = None) -> str:
+    """The command `name` of FAMILY_COMMANDS for `family` (4 or 6; None: the family of
+    `prefix` or `address`), with `prefix` / `address` filled in.
+
+        family_command("bgp_prefix", prefix="fd00:13::1/128")
+            -> "show bgp ipv6 unicast fd00:13::1/128"
+        family_command("bgp_summary", 6) -> "show bgp ipv6 unicast summary"
+
+    Raises:
+        KeyError: no command `name`.
+        ValueError: no family given or derivable, or a family other than 4 and 6, or a
+            placeholder of the command left without its value.
+    """
+    forms = FAMILY_COMMANDS[name]
+    if family is None:
+        given = prefix if prefix is not None else address
+        if given is None:
+            raise ValueError(f"{name}: give a family (4 or 6), a prefix or an address")
+        family = family_of(given)
+    if family not in forms:
+        raise ValueError(f"{name}: address family {family!r} is not 4 or 6")
+    text = forms[family]
+    for key, value in (("prefix", prefix), ("address", address)):
+        if "{" + key + "}" in text:
+            if value is None:
+                raise ValueError(f"{name}: needs {key}")
+            text = text.replace("{" + key + "}", value)
+    return text
+
+
+def router_family_command(host: HostModel, name: str, family: int | None = None, *,
+                          prefix: str | None = None, address: str | None = None
+                          ) -> DeviceCommand:
+    """`family_command` as a router's CLI command (router_command): `bgp_*` names."""
+    return router_command(host, family_command(name, family, prefix=prefix, address=address))
+
+
+def linux_family_command(name: str, family: int | None = None, *, prefix: str | None = None
+                         ) -> DeviceCommand:
+    """`family_command` as a Linux shell command (linux_command): `kernel_*` names."""
+    return linux_command(family_command(name, family, prefix=prefix))
 
 
 # Lines that mean the device refused the command: CLI errors (FRR, Quagga, VyOS), shells, BIRD.

@@ -6,6 +6,7 @@ key/value pairs. Empty output (no route matches) is an empty result.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nornir_anycast.parsing._common import Ctx, clean_lines, host_cidr, run_ttp
@@ -18,6 +19,10 @@ _VALUED = frozenset((
     "initcwnd", "initrwnd", "rto_min", "quickack", "congctl", "features", "ttl-propagate",
     "fastopen_no_cookie", "window", "rtt", "rttvar", "ssthresh", "cwnd", "reordering",
 ))
+
+
+#: `ip -6 route ...`: its `default` is ::/0
+_IPV6_COMMAND_RE = re.compile(r"^ip -6 ")
 
 
 def _pairs(tokens: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -46,7 +51,8 @@ def _int(v: str | None) -> int | None:
 def parse_ip_route(ctx: Ctx, text: str) -> dict[str, Any]:
     """`ip route show [PREFIX]`.
 
-    Each route: prefix (CIDR; `default` -> 0.0.0.0/0, a bare address -> /32), protocol
+    Each route: prefix (CIDR; `default` -> 0.0.0.0/0, ::/0 for `ip -6 route`, a bare
+    address -> /32, /128 for an IPv6 one), protocol
     (`proto`, None if not printed), type (`unicast` unless printed: unreachable, blackhole,
     ...), metric, scope, src, nhid, next_hops [{via, dev, weight}] (one entry for a
     single-path route, one per `nexthop` line for a multipath route, none for a blackhole or
@@ -61,6 +67,7 @@ def parse_ip_route(ctx: Ctx, text: str) -> dict[str, Any]:
         seen = " ".join(str(v) for r in records for v in r.values())
         bad = next((ln for ln in sig if ln.strip() not in seen), sig[0])
         raise ctx.error("line is not an `ip route` line", bad)
+    ipv6 = _IPV6_COMMAND_RE.match(ctx.command) is not None
     routes: list[dict[str, Any]] = []
     route: dict[str, Any] | None = None
     for rec in records:
@@ -75,8 +82,9 @@ def parse_ip_route(ctx: Ctx, text: str) -> dict[str, Any]:
             continue
         values, flags = _pairs((rec.get("rest") or "").split())
         rtype = (rec.get("type") or "unicast").strip()
+        dest = rec["dest"]
         route = {
-            "prefix": host_cidr(rec["dest"]),
+            "prefix": "::/0" if dest == "default" and ipv6 else host_cidr(dest),
             "protocol": values.get("proto"),
             "type": rtype,
             "metric": _int(values.get("metric")),

@@ -3,6 +3,8 @@ what each stage sends for each platform comes from one place, and says what it s
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from designs import design_of, replace_host
 
@@ -10,12 +12,17 @@ from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
     CLIS,
     DEFAULT_BIRD_CTL,
+    FAMILY_COMMANDS,
     bird_command,
     bird_platform,
     device_error,
+    family_command,
+    family_of,
     linux_command,
+    linux_family_command,
     parse_platform,
     router_command,
+    router_family_command,
     wire,
 )
 from nornir_anycast.device.diff import unified_diff
@@ -108,3 +115,73 @@ def test_unified_diff() -> None:
     new = unified_diff(None, "a\n", fromfile="x (running)", tofile="x (rendered)")
     assert new.splitlines()[:2] == ["--- /dev/null", "+++ x (rendered)"]
     assert new.endswith("+a\n")
+
+
+# --------------------------------------------------------------------------- by address family
+
+
+def test_family_commands_have_both_families_and_parse() -> None:
+    """Each named command has an IPv4 and an IPv6 form, both with a parser, for FRR (and for
+    VyOS those VyOS parses); the IPv4 forms are what verify has always sent."""
+    from nornir_anycast.parsing import ParseError, parse_output
+
+    def parses(platform: str, cmd: str) -> bool:
+        """An empty answer is a result or a ParseError; an unsupported command raises."""
+        with contextlib.suppress(ParseError):
+            parse_output(platform, cmd, "")
+        return True
+
+    assert set(FAMILY_COMMANDS) == {
+        "bgp_summary", "bgp_table", "bgp_table_json", "bgp_prefix", "bgp_prefix_json",
+        "bgp_neighbor_routes", "bgp_received_routes", "kernel_table", "kernel_route"}
+    fill = {4: {"prefix": "10.13.13.1/32", "address": "10.12.12.1"},
+            6: {"prefix": "fd00:13::1/128", "address": "fd00:12:1::1"}}
+    for name, forms in FAMILY_COMMANDS.items():
+        assert set(forms) == {4, 6}, name
+        for family in (4, 6):
+            args = {k: v for k, v in fill[family].items() if "{" + k + "}" in forms[family]}
+            cmd = family_command(name, family, **args)
+            assert "{" not in cmd
+            if name.startswith("kernel"):
+                assert parses("linux", cmd)
+                continue
+            assert parses("frr", cmd)
+            if name in ("bgp_summary", "bgp_table", "bgp_prefix"):  # VyOS parses these too
+                assert parses("vyos", cmd)
+    assert family_command("bgp_summary", 4) == "show ip bgp summary"
+    assert family_command("bgp_prefix", prefix="10.13.13.1/32") == "show ip bgp 10.13.13.1/32"
+    assert family_command("kernel_route", prefix="10.13.13.1/32") == \
+        "ip route show 10.13.13.1/32"
+    assert family_command("bgp_received_routes", address="10.12.12.1") == \
+        "show ip bgp neighbors 10.12.12.1 received-routes"
+
+
+def test_family_command_takes_the_family_of_its_argument() -> None:
+    assert family_command("bgp_prefix", prefix="fd00:13::1/128") == \
+        "show bgp ipv6 unicast fd00:13::1/128"
+    assert family_command("bgp_neighbor_routes", address="fd00:12:1::1") == \
+        "show bgp ipv6 unicast neighbors fd00:12:1::1 routes"
+    assert family_command("kernel_route", prefix="fd00:13::1") == "ip -6 route show fd00:13::1"
+    assert family_command("bgp_summary", 6) == "show bgp ipv6 unicast summary"
+    assert family_of("10.13.13.1") == 4 and family_of("fd00:13::1/128") == 6
+    with pytest.raises(ValueError, match="give a family"):
+        family_command("bgp_summary")
+    with pytest.raises(ValueError, match="not 4 or 6"):
+        family_command("bgp_table", 5)
+    with pytest.raises(ValueError, match="needs prefix"):
+        family_command("bgp_prefix", 6)
+    with pytest.raises(KeyError):
+        family_command("no_such_command", 4)
+    with pytest.raises(ValueError):
+        family_of("not-an-address")
+
+
+def test_family_commands_go_through_the_table() -> None:
+    d = design_of("inventory")
+    edge = next(h for h in d.hosts.values() if h.role == "edge")
+    cmd = router_family_command(edge, "bgp_prefix", prefix="fd00:13::1/128")
+    assert cmd.parse_command == "show bgp ipv6 unicast fd00:13::1/128"
+    assert cmd.parse_platform == edge.platform
+    assert cmd.send == wire(edge.platform, cmd.parse_command, privilege=edge.privilege)
+    k = linux_family_command("kernel_route", prefix="fd00:13::1/128")
+    assert (k.send, k.parse_platform) == ("ip -6 route show fd00:13::1/128", "linux")
