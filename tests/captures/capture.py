@@ -69,6 +69,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 HERE = Path(__file__).resolve().parent
 ANYCAST = "10.13.13.1/32"
@@ -829,7 +830,7 @@ def walk_bfd(lab: Lab, w: Writer, *, counters: bool) -> None:
 
 # ---------------------------------------------------------------------------- IPv6 (--ipv6)
 
-ISP_IPV6 = (
+ISP_IPV6: tuple[tuple[str, ...], ...] = (
     ("ipv6 route ::/0 blackhole", f"ipv6 route {LONG_PREFIX6} blackhole",
      f"ipv6 prefix-list ANYCAST6 seq 5 permit {ANYCAST6}"),
     ("route-map EDGE-IN6 permit 10", "match ipv6 address prefix-list ANYCAST6"),
@@ -841,7 +842,7 @@ ISP_IPV6 = (
      f"neighbor {EDGE_UP6} route-map EDGE-IN6 in",
      f"neighbor {EDGE_UP6} route-map EDGE-OUT out"),
 )
-EDGE_IPV6 = (
+EDGE_IPV6: tuple[tuple[str, ...], ...] = (
     (f"ipv6 prefix-list ANYCAST6 seq 5 permit {ANYCAST6}",),
     ("route-map ISP-OUT6 permit 10", "match ipv6 address prefix-list ANYCAST6"),
     ("router bgp 65500", f"neighbor {ISP6} remote-as 65000",
@@ -973,7 +974,8 @@ def walk_ipv6(lab: Lab, w: Writer) -> None:
     def global_used() -> bool:
         ps = edge_paths6(lab)
         return len(ps) == 2 and all(
-            any(h.get("scope") == "global" and h.get("used") for h in p.get("nexthops", []))
+            any(h.get("scope") == "global" and h.get("used")
+                for h in cast(list[dict[str, object]], p.get("nexthops", [])))
             for p in ps)
     wait_for("prefer-global next hops", global_used)
     wait_for("two equal IPv6 paths", converged6(lab, paths=2, multipath=2, peers=3))

@@ -296,3 +296,13 @@ def test_the_fuzzers_cover_every_platform_and_command() -> None:
     assert len(CAPTURED) >= 100 and JSON_CAPTURES
     for platform, command in COMMANDS:  # each command has a parser (no Unsupported here)
         parse_or_parse_error(platform, command, "")
+    # issue 13's IPv6 commands, and their real captures, are fuzzed too
+    assert {("frr", "show bgp ipv6 unicast"), ("frr", "show bgp ipv6 unicast summary"),
+            ("frr", "show bgp ipv6 unicast fd00:13::1/128"),
+            ("frr", "show bgp ipv6 unicast json"),
+            ("frr", "show bgp ipv6 unicast fd00:13::1/128 json"),
+            ("vyos", "show bgp ipv6 unicast"), ("linux", "ip -6 route show fd00:13::1/128"),
+            ("bird3", "birdc show route for fd00:13::1")} <= set(COMMANDS)
+    ipv6 = [(p, c) for p, c, t in CAPTURED if "ipv6" in c or "-6" in c or "fd00:" in t]
+    assert len(ipv6) >= 60
+    assert any(c.endswith("json") and "ipv6" in c for c, _ in JSON_CAPTURES)
