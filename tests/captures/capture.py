@@ -47,7 +47,9 @@ both), and the IPv6 states are walked instead of the IPv4 ones (those are captur
 (servers 1 and 2 over IPv6 with BFD, the edge's IPv6 ECMP pair; the ISP announces ::/0 and
 fd00:abcd:1234:5678::/64, a network of 24 characters: FRR wraps it AND the link-local next hop
 below it), ipv6_prefer_global (the edge's import from the servers sets `ipv6 next-hop
-prefer-global`: the table, the detail's `(used)` and the kernel take the global next hops),
+prefer-global`: the table, the detail's `(used)` and the kernel take the global next hops; the
+ISP's import from the edge too: its table shows the edge's 17-character global next hop,
+wrapped),
 ipv6_dual_channel (server-3 with ONE bgp protocol carrying both an ipv4 and an ipv6 channel over
 its IPv6 session).
 
@@ -978,9 +980,22 @@ def walk_ipv6(lab: Lab, w: Writer) -> None:
                 for h in cast(list[dict[str, object]], p.get("nexthops", [])))
             for p in ps)
     wait_for("prefer-global next hops", global_used)
+    # and the ISP: the edge's global next hop fd00:172:16:42::3 has 17 characters, so a GLOBAL
+    # next hop wraps too
+    lab.configure(n.isp, "route-map EDGE-IN6 permit 10", "set ipv6 next-hop prefer-global")
+    lab.vtysh(n.isp, f"clear bgp ipv6 unicast {EDGE_UP6} soft in")
+
+    def isp_global() -> bool:
+        data = json.loads(lab.vtysh(n.isp, f"show bgp ipv6 unicast {ANYCAST6} json") or "{}")
+        return any(h.get("ip") == EDGE_UP6 and h.get("used")
+                   for p in data.get("paths", []) for h in p.get("nexthops", []))
+    wait_for("the ISP on the edge's global next hop", isp_global)
     wait_for("two equal IPv6 paths", converged6(lab, paths=2, multipath=2, peers=3))
     settle()
     capture_state6(lab, w, "ipv6_prefer_global", birds=[])
+    for cmd in ("show bgp ipv6 unicast", "show bgp ipv6 unicast json",
+                f"show bgp ipv6 unicast {ANYCAST6}", f"show bgp ipv6 unicast {ANYCAST6} json"):
+        w.save("frr", "ipv6_prefer_global", "isp", cmd, lab.vtysh(n.isp, cmd))
 
     # one protocol, two channels: server-3 over its IPv6 session carrying IPv4 too
     lab.configure(n.edge, "router bgp 65500", "address-family ipv6 unicast",

@@ -141,15 +141,17 @@ def test_ipv6_results_have_the_keys_of_ipv4_results(v4: str, cmd4: str, v6: str,
 @pytest.mark.parametrize("directory", FRRS)
 @pytest.mark.parametrize("state", ["ipv6_two_equal", "ipv6_prefer_global"])
 def test_frr_ipv6_text_reads_as_its_json(directory: str, state: str) -> None:
-    hosts = ("edge", "isp") if state == "ipv6_two_equal" else ("edge",)
-    for host in hosts:
+    for host in ("edge", "isp"):
         text = _read(directory, state, host, "show bgp ipv6 unicast", "frr")
         js = _read(directory, state, host, "show bgp ipv6 unicast json", "frr")
         assert text == js
         assert len(text["routes"]) >= 3
-    detail = _read(directory, state, "edge", f"show bgp ipv6 unicast {ANYCAST6}", "frr")
-    detail_js = _read(directory, state, "edge", f"show bgp ipv6 unicast {ANYCAST6} json", "frr")
-    assert detail == detail_js
+    hosts = ("edge", "isp") if state == "ipv6_prefer_global" else ("edge",)
+    for host in hosts:
+        detail = _read(directory, state, host, f"show bgp ipv6 unicast {ANYCAST6}", "frr")
+        detail_js = _read(directory, state, host, f"show bgp ipv6 unicast {ANYCAST6} json",
+                          "frr")
+        assert detail == detail_js and detail["routes"]
 
 
 @pytest.mark.parametrize("directory", FRRS)
@@ -232,6 +234,22 @@ def test_wrapped_ipv6_lines_are_in_the_captures_and_read(directory: str) -> None
     (anycast,) = [r for r in isp["routes"] if r["prefix"] == ANYCAST6]
     assert [(p["metric"], p["weight"], p["as_path"]) for p in anycast["paths"]] == [
         (None, 0, [65500])]
+
+
+@pytest.mark.parametrize("directory", FRRS)
+def test_a_long_global_next_hop_wraps_too(directory: str) -> None:
+    """ipv6_prefer_global: the ISP takes the edge's global next hop fd00:172:16:42::3 (17
+    characters), which ends its line as a link-local one does."""
+    text = _text(directory, "ipv6_prefer_global", "isp", "show bgp ipv6 unicast")
+    assert any(ln.rstrip().endswith(" fd00:172:16:42::3") for ln in text.splitlines())
+    table = parse_output("frr", "show bgp ipv6 unicast", text)
+    (path,) = _anycast_paths(table)
+    assert (path["next_hop"], path["metric"], path["local_pref"], path["weight"],
+            path["as_path"], path["best"], path["internal"]) == (
+        "fd00:172:16:42::3", None, None, 0, [65500], True, False)
+    (detail,) = _anycast_paths(_read(directory, "ipv6_prefer_global", "isp",
+                                     f"show bgp ipv6 unicast {ANYCAST6}", "frr"))
+    assert detail["next_hop"] == "fd00:172:16:42::3"
 
 
 @pytest.mark.parametrize("directory", FRRS)
