@@ -187,15 +187,11 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
                 raise ctx.error("wrapped next hop not followed by its metric, local "
                                 "preference, weight and path", line, lineno + 1)
             line = head + cont[nh:]
-        else:
-            if pending is not None and aligned and line[:1] == " ":
-                # the path of a wrapped network: FRR 10 indents it by 20, two short of `Next Hop`
-                body = line.lstrip()
-                if body and len(line) - len(body) != nh:
-                    line = " " * nh + body
-            if aligned and _hop_ends_line(line, nh):
-                hop_wrap = (line[:nh], line[nh:].strip())
-                continue
+        elif pending is not None and aligned and line[:1] == " ":
+            # the path of a wrapped network: FRR 10 indents it by 20, two short of `Next Hop`
+            body = line.lstrip()
+            if body and len(line) - len(body) != nh:
+                line = " " * nh + body
         if aligned and line[nh - 1:nh] == " ":
             try:
                 piece = line[we:]
@@ -243,6 +239,10 @@ def _table_rows(ctx: Ctx, lines: list[str], start: int, header: str) -> list[dic
                 p = None
         if p is None:
             if line.isspace() or line.startswith(_FOOTERS):
+                continue
+            if wrapped_hop is None and aligned and _hop_ends_line(line, nh):
+                # (no fast path for it: such a line has nothing under Weight and Path)
+                hop_wrap = (line[:nh], line[nh:].strip())
                 continue
             if pending is None and _wrapped_network(line[st:]):
                 # status and a network of 17+ characters; the path follows on the next line
