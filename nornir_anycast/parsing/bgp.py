@@ -15,6 +15,15 @@ best path of a prefix first, and after a wrapped long network it indents the pat
 as before, two columns short of the header's `Next Hop`: such a line is moved back under the
 header before it is read. Both layouts give the same result.
 
+IPv6 (`show bgp ipv6 unicast`, the same header and columns): a next hop of 16 characters or
+more (every link-local one, FRR's choice when a path has both) ends its line, and FRR prints
+Metric, LocPrf, Weight and the path on the next line from column 36: under the header on FRR
+8's layout, two columns short on FRR 10's, so the line is shifted to put its weight under
+`Weight`. With a long network too, one path takes three lines. The prefix detail names the
+global next hop first (`fd00:12:1::1 from ...`) and the link-local one on a line of its own,
+`(fe80::...) (used)`, which is not read: the detail's next hop is the global one, the table's
+(text and JSON) the one FRR uses and prints.
+
 When the columns are collapsed (a table copied from a web page, as in the seed howto), the
 numbers cannot be told apart by position; `_token_path` applies this documented rule:
 
