@@ -423,3 +423,12 @@ def test_every_ipv6_capture_says_where_it_came_from(txt: Path) -> None:
     meta = json.loads(txt.with_suffix(".json").read_text())
     assert "--ipv6" in meta["source"] and "real output" in meta["source"]
     assert "expected" in meta
+
+
+@pytest.mark.parametrize("command", ["show bgp ipv6 unicast", "show bgp ipv6 unicast summary",
+                                     f"show bgp ipv6 unicast {ANYCAST6}"])
+def test_vyos_reads_frrs_ipv6_format_as_frr(command: str) -> None:
+    """VyOS 1.2+ prints FRR's format: the same text behind a VyOS prompt reads as on FRR."""
+    text = _text("frr", "ipv6_two_equal", "edge", command)
+    assert parse_output("vyos", command, f"vyos@edge:~$ {command}\n{text}") == \
+        parse_output("frr", command, text)
