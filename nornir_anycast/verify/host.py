@@ -17,6 +17,7 @@ from nornir.core.task import Task
 from nornir_netmiko.connections import CONNECTION_NAME
 
 from nornir_anycast.design import healthcheck
+from nornir_anycast.design.ecmp import derive_upstream_routes
 from nornir_anycast.design.model import AnycastService, Design, HostModel
 from nornir_anycast.device import services
 from nornir_anycast.device.commands import (
@@ -164,7 +165,9 @@ def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Chec
 def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     """The ISP: each anycast prefix as the edge exports it, and no internal prefix."""
     out: list[Check] = []
-    for service in design.services:
+    if isp.has_sites(design):
+        out += _verify_upstream_routes(task, me, design)
+    for service in ([] if isp.has_sites(design) else design.services):
         edge_host = design.hosts[service.edge]
         cmd = router_command(me, f"show ip bgp {service.prefix}")
         try:
@@ -200,22 +203,45 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     return out
 
 
+def _verify_upstream_routes(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """An upstream in a design with sites: each anycast prefix goes to the site it should
+    prefer (design.ecmp.derive_upstream_routes)."""
+    out: list[Check] = []
+    for route in derive_upstream_routes(design):
+        if route.upstream != me.name:
+            continue
+        cmd = router_command(me, f"show ip bgp {route.prefix}")
+        try:
+            out.append(isp.check_upstream_route(route, me, _send(task, me, cmd)))
+        except AnycastError as exc:
+            out.append(_failed_query("upstream_anycast_route", me.name, cmd, exc))
+    return out
+
+
 def _curl_script(target: str, sources: list[str], count: int) -> str:
     """One shell loop on the client: each request a new connection (new source port)."""
     lines = []
     for src in sources:
         lines.append(
             f"for i in $(seq {count}); do "
-            f"r=$(curl -s -f --connect-timeout 2 --max-time 3 --interface {shlex.quote(src)} "
+            f"r=$(curl -g -s -f --connect-timeout 2 --max-time 3 --interface {shlex.quote(src)} "
             f"{shlex.quote(target)}) && echo \"OK {src} $r\" || echo \"FAIL {src}\"; done"
         )
     return "; ".join(lines)
 
 
+def anycast_url(address: str, port: int | None = None) -> str:
+    """`http://ADDRESS[:PORT]/file`, an IPv6 address in brackets."""
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}{f':{port}' if port is not None else ''}{HTTP_PATH}"
+
+
 def _http(task: Task, me: HostModel, target: str, count: int) -> dict[str, list[str | None]]:
-    """`count` requests to `target` from each of the client's addresses: the response bodies
-    per source address, None for a failed request."""
-    sources = [str(i.ip) for itf in me.interfaces for i in itf.interfaces()]
+    """`count` requests to `target` from each of the client's addresses of the target's
+    family: the response bodies per source address, None for a failed request."""
+    version = 6 if "://[" in target else 4
+    sources = [str(i.ip) for itf in me.interfaces for i in itf.interfaces()
+               if i.version == version]
     conn = task.host.get_connection(CONNECTION_NAME, task.nornir.config)
     text = conn.send_command(_curl_script(target, sources, count),
                              read_timeout=30 + 4 * count * len(sources))
@@ -237,10 +263,47 @@ def _service_of(design: Design, address: str) -> AnycastService | None:
     return None
 
 
+def client_upstream(design: Design, client: HostModel) -> HostModel | None:
+    """The upstream router (role isp) the client's default gateway belongs to."""
+    for itf in client.interfaces:
+        for gw in itf.gateways():
+            owner = design.owner_of(gw)
+            if owner is not None and owner.role == "isp":
+                return owner
+    return None
+
+
+def expected_site_servers(design: Design, client: HostModel) -> dict[str, list[str]]:
+    """In a design with sites: for each anycast prefix the client reaches, the pages of the
+    servers that should answer it, the ECMP sets of the edges of the site(s) its upstream
+    prefers (design.ecmp.derive_upstream_routes). Prefixes no site announces expect nobody;
+    a client behind no upstream gets nothing to check."""
+    upstream = client_upstream(design, client)
+    if upstream is None:
+        return {}
+    out: dict[str, list[str]] = {}
+    for route in derive_upstream_routes(design):
+        if route.upstream != upstream.name:
+            continue
+        if not any(isp.exports_anycast(design.hosts[s.edge]) for s in design.services
+                   if s.prefix == route.prefix):
+            continue  # destination NAT: the anycast address is not reachable from outside
+        pages = {design.hosts[p.host].page_text for s in design.services
+                 if s.prefix == route.prefix and design.hosts[s.edge].site in route.sites
+                 for p in s.ecmp}
+        out[route.prefix] = sorted(pages)
+    return out
+
+
 def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
     """The client: HTTP to each exported anycast address and each destination NAT rule."""
     out: list[Check] = []
-    for service in design.services:
+    if isp.has_sites(design):
+        for prefix, expected in expected_site_servers(design, me).items():
+            target = anycast_url(prefix.split("/")[0])
+            out.append(http.check_http(me, target, expected, _http(
+                task, me, target, requests_per_source(len(expected)))))
+    for service in ([] if isp.has_sites(design) else design.services):
         expected = [design.hosts[p.host].page_text for p in service.ecmp]
         count = requests_per_source(len(expected))
         address = service.prefix.split("/")[0]

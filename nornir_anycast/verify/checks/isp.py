@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from nornir_anycast.design.model import AnycastService, Design, HostModel
+from nornir_anycast.design.model import AnycastService, Design, HostModel, UpstreamRoute
 from nornir_anycast.verify.checks import Check
 
 
@@ -101,3 +101,51 @@ def routes_from_edges(design: Design, table: Mapping[str, Any]) -> dict[str, dic
         if paths:
             out[prefix] = {"routes": [{"prefix": prefix, "paths": paths}]}
     return out
+
+
+def has_sites(design: Design) -> bool:
+    """True when the inventory names sites (issue 13): upstreams are then checked against
+    the site preference (check_upstream_route), clients against their own site."""
+    return any(h.site is not None for h in design.hosts.values())
+
+
+def check_upstream_route(route: UpstreamRoute, upstream: HostModel,
+                         prefix_detail: Mapping[str, Any]) -> Check:
+    """An upstream's view of an anycast prefix in a design with sites: it forwards where the
+    design says (ecmp.derive_upstream_routes), over its best path(s) of the expected AS path
+    length.
+
+    Passes when the paths it uses (best, and multipath) go to exactly `route.next_hops` (any
+    one of them when `router_chooses`) with AS paths `route.as_path_length` long; when nobody
+    should announce the prefix (`via` "none"), when it has no path at all.
+    """
+    paths = [p for r in prefix_detail.get("routes", []) if r.get("prefix") == route.prefix
+             for p in r.get("paths", [])]
+    used = [p for p in paths if p.get("valid") and (p.get("best") or p.get("multipath"))]
+    hops = sorted({str(p.get("next_hop")) for p in used})
+    lengths = sorted({len(p.get("as_path") or []) for p in used})
+    sites = ", ".join(str(s) for s in route.sites) or "no site"
+    if route.via == "none":
+        ok = not paths
+        want = "no path (no server announces it)"
+    else:
+        hops_ok = (len(hops) == 1 and hops[0] in route.next_hops if route.router_chooses
+                   else hops == sorted(route.next_hops))
+        ok = hops_ok and lengths == [route.as_path_length]
+        which = "one of " if route.router_chooses else ""
+        want = (f"site {sites} via {which}{', '.join(route.next_hops)} "
+                f"({'its edges' if route.via == 'edges' else 'upstream'}), AS path length "
+                f"{route.as_path_length}")
+    have = ", ".join(f"via {p.get('next_hop')} AS path {' '.join(map(str, p.get('as_path') or []))}"
+                     f"{' (used)' if p in used else ''}" for p in paths) or "no path"
+    return Check(
+        name="upstream_anycast_route", host=upstream.name, passed=ok,
+        expected={"prefix": route.prefix, "sites": route.sites, "via": route.via,
+                  "next_hops": route.next_hops, "as_path_length": route.as_path_length,
+                  "router_chooses": route.router_chooses},
+        actual={"next_hops": hops, "as_path_lengths": lengths,
+                "paths": [{"next_hop": p.get("next_hop"), "as_path": p.get("as_path"),
+                           "valid": p.get("valid"), "best": p.get("best"),
+                           "multipath": p.get("multipath")} for p in paths]},
+        message=(f"prefix {route.prefix}: prefers {want}" if ok else
+                 f"prefix {route.prefix}: expected {want}; {upstream.name} has {have}"))
