@@ -8,6 +8,10 @@ crash: the server's switch port drops every frame, both ways (an nftables `bridg
 graceful: `birdc down` on the server (BIRD says goodbye: a BGP Cease and BFD AdminDown).
 service: nginx stopped on the server (`nginx -s stop`); BIRD keeps running.
 drain: the project's `drain` command.
+restart: BIRD restarted as for an upgrade: `birdc graceful restart` (BIRD exits without a word:
+    no Cease, its sessions' peers keep its routes as stale, RFC 4724), then started again in
+    graceful restart recovery (`bird -R`; under systemd `systemctl start bird`). With graceful
+    restart negotiated on both ends the edge keeps forwarding to the server meanwhile.
 """
 
 from __future__ import annotations
@@ -99,4 +103,23 @@ def stop_bird(host: str, ctl: str) -> float:
 def stop_nginx(host: str) -> float:
     t = time.time()
     run_on(host, ["nginx", "-s", "stop"])
+    return t
+
+
+def restart_bird(host: str, *, conf: str, ctl: str, systemd: bool,
+                 timeout: float = 10.0) -> float:
+    """`birdc graceful restart`, wait until BIRD has exited, start it again; returns when the
+    fault began (the graceful restart command)."""
+    t = time.time()
+    run_on(host, ["birdc", "-s", ctl, "graceful", "restart"])
+    deadline = time.monotonic() + timeout
+    while run_on(host, ["pgrep", "-x", "bird"], check=False).returncode == 0:
+        if time.monotonic() > deadline:
+            raise LabError(f"{host}: BIRD still runs {timeout:.0f} s after `graceful restart`")
+        time.sleep(0.02)
+    if systemd:
+        run_on(host, ["systemctl", "start", "bird"])
+    else:
+        run_on(host, ["sh", "-c", f"mkdir -p \"$(dirname {shlex.quote(ctl)})\" && "
+                                  f"bird -R -c {shlex.quote(conf)} -s {shlex.quote(ctl)}"])
     return t

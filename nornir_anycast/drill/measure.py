@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MODES = ("crash", "graceful", "service", "drain")
+MODES = ("crash", "graceful", "service", "drain", "restart")
 REPORT_KEYS = ("mode", "host", "duration_s", "requests_sent", "requests_failed", "outage_ms",
                "kernel_drop_ms", "withdraw_ms", "long_lived_total", "long_lived_broken_on_host",
                "long_lived_broken_elsewhere", "target_ms", "met")
@@ -101,7 +101,8 @@ def target_and_met(mode: str, *, bfd: bool, hold_ms: float, keepalive_ms: float,
     the hold time, i.e. the drop comes between hold - keepalive and hold (+ 500 ms for the
     kernel to follow) after the fault and the outage ends by then; target_ms = hold time.
     service: withdraw_ms <= 300. graceful, drain: no failed request (target_ms 0) and the
-    route did go.
+    route did go. restart: no failed request and the route kept the server's next hop (BGP
+    graceful restart: the edge forwards to it while its BIRD restarts).
     """
     if mode == "crash" and bfd:
         target = crash_bfd_target_ms(bfd_detect_ms)
@@ -116,6 +117,8 @@ def target_and_met(mode: str, *, bfd: bool, hold_ms: float, keepalive_ms: float,
         return SERVICE_TARGET_MS, withdraw_ms is not None and withdraw_ms <= SERVICE_TARGET_MS
     if mode in ("graceful", "drain"):
         return 0.0, requests_failed == 0 and kernel_drop_ms is not None
+    if mode == "restart":  # graceful restart: the edge kept forwarding to the server throughout
+        return 0.0, requests_failed == 0 and kernel_drop_ms is None
     raise ValueError(f"unknown drill mode {mode!r}: one of {', '.join(MODES)}")
 
 

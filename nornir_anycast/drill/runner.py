@@ -157,6 +157,9 @@ def _fault(mode: str, me: HostModel, inventory: str | None) -> float:
         return faults.stop_bird(me.name, me.paths.bird_ctl)
     if mode == "service":
         return faults.stop_nginx(me.name)
+    if mode == "restart":
+        return faults.restart_bird(me.name, conf=me.paths.bird_conf, ctl=me.paths.bird_ctl,
+                                   systemd=me.service_manager == "systemd")
     t = time.time()
     proc = _tasks_py("drain", me.name, *(["--inventory", inventory] if inventory else []))
     if proc.returncode != 0:
@@ -243,6 +246,12 @@ def run_drill(nr: Nornir, design: Design, host: str, mode: str, *, duration_s: f
         raise _bad(host, "anycast", [a.prefix for a in me.anycast],
                    "this server carries no traffic (not in any prefix's ECMP set)")
     edge = design.hosts[service.edge]
+    if mode == "restart" and not (me.bgp.graceful_restart and edge.bgp.graceful_restart):
+        off = [h.name for h in (me, edge) if not h.bgp.graceful_restart]
+        raise _bad(off[0], "bgp.graceful_restart", False,
+                   f"restart mode needs graceful restart on {host} and its edge {edge.name} "
+                   f"(off on {', '.join(off)}): set `bgp: {{graceful_restart: true}}` on both "
+                   "and deploy")
     next_hop = next(p.next_hop for p in service.ecmp if p.host == host)
     client = next(iter(design.by_role("client")), None)
     if client is None:

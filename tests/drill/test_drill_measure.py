@@ -69,6 +69,9 @@ def test_long_lived_counts() -> None:
     ("graceful", True, 0, 0.0, 110.0, None, (0.0, True)),
     ("graceful", True, 1, 12.0, 110.0, None, (0.0, False)),
     ("drain", True, 0, 0.0, None, None, (0.0, False)),
+    ("restart", True, 0, 0.0, None, None, (0.0, True)),  # the edge kept the next hop
+    ("restart", True, 0, 0.0, 40.0, None, (0.0, False)),  # it dropped it: no graceful restart
+    ("restart", True, 2, 30.0, None, None, (0.0, False)),
 ])
 def test_target_and_met(mode: str, bfd: bool, failed: int, outage: float, drop: float | None,
                         withdraw: float | None, want: tuple[float, bool]) -> None:
