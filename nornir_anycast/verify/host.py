@@ -24,8 +24,10 @@ from nornir_anycast.device.commands import (
     DeviceCommand,
     bird_command,
     device_error,
-    linux_command,
+    family_of,
+    linux_family_command,
     router_command,
+    router_family_command,
 )
 from nornir_anycast.device.shell import shell_for
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
@@ -115,6 +117,11 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
     cmd = router_command(me, "show ip bgp summary")
     try:
         summary = _send(task, me, cmd)
+        if any(family_of(nb.address) == 6 for nb in me.bgp.neighbors):
+            # IPv6 sessions (one per family) are listed in the IPv6 unicast summary only.
+            cmd = router_family_command(me, "bgp_summary", 6)
+            more = _send(task, me, cmd).get("peers", [])
+            summary = {**summary, "peers": [*summary.get("peers", []), *more]}
         out += sessions.check_router_sessions(me, design, summary)
         out += sessions.check_edge_sends_no_routes(me, design, summary)
     except AnycastError as exc:
@@ -127,13 +134,13 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
             out.append(_failed_query("edge_bfd_session", me.name, cmd, exc))
     own = [s for s in design.services if s.edge == me.name] if me.role == "edge" else []
     for service in own:
-        cmd = router_command(me, f"show ip bgp {service.prefix}")
+        cmd = router_family_command(me, "bgp_prefix", prefix=service.prefix)
         try:
             out += edge.check_edge_multipath(service, me, _send(task, me, cmd))
         except AnycastError as exc:
             out.append(_failed_query("edge_multipath", me.name, cmd, exc))
         if me.platform == "frr":
-            cmd = linux_command(f"ip route show {service.prefix}")
+            cmd = linux_family_command("kernel_route", prefix=service.prefix)
             try:
                 out.append(edge.check_edge_kernel(service, me, _send(task, me, cmd)))
             except AnycastError as exc:
@@ -150,8 +157,8 @@ def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Chec
     out: list[Check] = []
     for server, address in safety.server_neighbors(me, design):
         tables: list[dict[str, Any]] = []
-        for kind in ("received-routes", "routes"):
-            cmd = router_command(me, f"show ip bgp neighbors {address} {kind}")
+        for kind in ("bgp_received_routes", "bgp_neighbor_routes"):
+            cmd = router_family_command(me, kind, address=address)
             try:
                 tables.append(_send(task, me, cmd))
             except AnycastError as exc:
@@ -169,7 +176,7 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
         out += _verify_upstream_routes(task, me, design)
     for service in ([] if isp.has_sites(design) else design.services):
         edge_host = design.hosts[service.edge]
-        cmd = router_command(me, f"show ip bgp {service.prefix}")
+        cmd = router_family_command(me, "bgp_prefix", prefix=service.prefix)
         try:
             out.append(isp.check_isp_learned(service, me, edge_host, _send(task, me, cmd),
                                              exported=isp.exports_anycast(edge_host)))
@@ -178,7 +185,7 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     leaked: dict[str, dict[str, Any]] = {}
     unread = 0
     for prefix in isp.internal_prefixes(design):
-        cmd = router_command(me, f"show ip bgp {prefix}")
+        cmd = router_family_command(me, "bgp_prefix", prefix=prefix)
         try:
             leaked[prefix] = _send(task, me, cmd)
         except AnycastError as exc:
@@ -189,10 +196,11 @@ def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
     # (a million routes take minutes to print and parse).
     edges = [nb.address for nb in me.bgp.neighbors
              if (owner := design.owner_of(nb.address)) is not None and owner.role == "edge"]
-    commands = ([f"show ip bgp neighbors {a} routes" for a in edges]
-                if me.platform == "frr" else ["show ip bgp"])
-    for command in commands:
-        cmd = router_command(me, command)
+    families = sorted({family_of(nb.address) for nb in me.bgp.neighbors}) or [4]
+    commands = ([router_family_command(me, "bgp_neighbor_routes", address=a) for a in edges]
+                if me.platform == "frr" else
+                [router_family_command(me, "bgp_table", f) for f in families])
+    for cmd in commands:
         try:
             leaked.update(isp.routes_from_edges(design, _send(task, me, cmd)))
         except AnycastError as exc:
@@ -210,7 +218,7 @@ def _verify_upstream_routes(task: Task, me: HostModel, design: Design) -> list[C
     for route in derive_upstream_routes(design):
         if route.upstream != me.name:
             continue
-        cmd = router_command(me, f"show ip bgp {route.prefix}")
+        cmd = router_family_command(me, "bgp_prefix", prefix=route.prefix)
         try:
             out.append(isp.check_upstream_route(route, me, _send(task, me, cmd)))
         except AnycastError as exc:
@@ -307,7 +315,7 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
         expected = [design.hosts[p.host].page_text for p in service.ecmp]
         count = requests_per_source(len(expected))
         address = service.prefix.split("/")[0]
-        target = f"http://{address}{HTTP_PATH}"
+        target = anycast_url(address)
         if not isp.exports_anycast(design.hosts[service.edge]):
             continue  # destination NAT: the anycast address is not reachable from outside
         out.append(http.check_http(me, target, expected, _http(task, me, target, count)))
@@ -317,7 +325,7 @@ def _verify_client(task: Task, me: HostModel, design: Design) -> list[Check]:
             if svc is None:
                 continue
             expected = [design.hosts[p.host].page_text for p in svc.ecmp]
-            target = f"http://{rule.destination_address}:{rule.destination_port}{HTTP_PATH}"
+            target = anycast_url(rule.destination_address, rule.destination_port)
             answers = _http(task, me, target, requests_per_source(len(expected)))
             out.append(http.check_http(me, target, expected, answers, name="http_dnat"))
     return out
