@@ -15,9 +15,25 @@ BFD):
 - `show bfd peers counters` (TTP `frr_show_bfd_peers_counters.ttp`): every line must be
   recognised, so another command's output raises ParseError; `BFD Peers:` alone is no peer.
 - `show ip bgp neighbors` (TTP `frr_show_ip_bgp_neighbors.ttp`): only the lines that open a
-  neighbor's block, its state and its `Connections established N; dropped M` are read; text
-  without any `BGP neighbor is` line raises ParseError, empty output is no neighbor.
+  neighbor's block, its state, its `Connections established N; dropped M` and its graceful
+  restart lines are read; text without any `BGP neighbor is` line raises ParseError, empty
+  output is no neighbor.
 - `show ip bgp neighbors json` (FRR): the same shape from FRR's JSON.
+
+Graceful restart, per neighbor (both forms give the same values; read by
+nornir_anycast.verify.checks.graceful_restart):
+- `graceful_restart`: the capability, `"advertised and received"`, `"advertised"` (the peer
+  sent none: BIRD `graceful restart off`), `"received"`, or None (no such line).
+- `graceful_restart_local` / `graceful_restart_remote`: FRR's `Local GR Mode` / `Remote GR
+  Mode` without the `*` that marks an inherited mode: `"Restart"` (for the remote: its
+  capability named address families, so FRR keeps its routes while it restarts), `"Helper"`
+  (the capability without any address family: BIRD's default `graceful restart aware`, FRR's
+  default helper mode), `"Disable"` (no capability), or None. Beware: FRR prints
+  `advertised and received` for two helpers as well (every FRR and BIRD sends the capability by
+  default), so the capability alone does not say graceful restart will work; the remote mode
+  does. FRR shows its local mode from its configuration, not from what it sent when the
+  session opened (checked: `bgp graceful-restart` added to a running FRR 8.4 left the sessions
+  up and showed `Restart*` at once).
 
 BIRD keeps no such counter (its `show protocols all` has a state and a `since` time only), so a
 server's sessions are covered by its edge's counters for that neighbor.
@@ -95,17 +111,33 @@ def parse_bfd_counters(ctx: Ctx, text: str) -> dict[str, Any]:
     return {"peers": peers}
 
 
+#: FRR's JSON spelling of the graceful restart capability -> the text's.
+_GR_CAPABILITY = {"advertisedAndReceived": "advertised and received",
+                  "advertised": "advertised", "received": "received"}
+
+
 def _neighbor(address: str, remote_as: int | None, local_as: int | None, state: str | None,
-              established: int | None, dropped: int | None) -> dict[str, Any]:
+              established: int | None, dropped: int | None, *,
+              graceful_restart: str | None = None, graceful_restart_local: str | None = None,
+              graceful_restart_remote: str | None = None) -> dict[str, Any]:
     return {"address": address, "remote_as": remote_as, "local_as": local_as, "state": state,
-            "established": established, "dropped": dropped}
+            "established": established, "dropped": dropped,
+            "graceful_restart": graceful_restart,
+            "graceful_restart_local": graceful_restart_local,
+            "graceful_restart_remote": graceful_restart_remote}
+
+
+def _gr_mode(value: Any) -> str | None:
+    """`Restart*` -> `Restart` (the `*`: inherited from the global mode); None if not text."""
+    return value.rstrip("*").strip() or None if isinstance(value, str) else None
 
 
 def parse_bgp_neighbors(ctx: Ctx, text: str) -> dict[str, Any]:
     """`show ip bgp neighbors`: {"neighbors": [{address, remote_as, local_as, state,
-    established, dropped}]}: `state` as printed (`Established`, `Active`, `Idle`, ...),
-    `established`/`dropped` from `Connections established N; dropped M` (None when the block
-    has no such line)."""
+    established, dropped, graceful_restart, graceful_restart_local, graceful_restart_remote}]}:
+    `state` as printed (`Established`, `Active`, `Idle`, ...), `established`/`dropped` from
+    `Connections established N; dropped M`, the graceful restart keys as in the module
+    docstring (each None when the block has no such line)."""
     lines = clean_lines(text, ctx)
     if not any(ln.strip() for ln in lines):
         return {"neighbors": []}
@@ -119,6 +151,12 @@ def parse_bgp_neighbors(ctx: Ctx, text: str) -> dict[str, Any]:
                             str(next(iter(rec.values()))))
         elif "state" in rec:
             neighbors[-1]["state"] = rec["state"]
+        elif "graceful_restart" in rec:
+            neighbors[-1]["graceful_restart"] = rec["graceful_restart"]
+        elif "gr_local" in rec:
+            neighbors[-1]["graceful_restart_local"] = _gr_mode(rec["gr_local"])
+        elif "gr_remote" in rec:
+            neighbors[-1]["graceful_restart_remote"] = _gr_mode(rec["gr_remote"])
         else:
             neighbors[-1]["established"] = int(rec["established"])
             neighbors[-1]["dropped"] = int(rec["dropped"])
@@ -133,7 +171,10 @@ def _int(value: Any) -> int | None:
 
 def parse_bgp_neighbors_json(ctx: Ctx, text: str) -> dict[str, Any]:
     """FRR `show ip bgp neighbors json`: the shape of `parse_bgp_neighbors`, from
-    remoteAs/localAs/bgpState/connectionsEstablished/connectionsDropped."""
+    remoteAs/localAs/bgpState/connectionsEstablished/connectionsDropped and, for graceful
+    restart, neighborCapabilities.gracefulRestart (`advertisedAndReceived`; FRR 8.4 and 10.3
+    name a one-sided capability `gracefulRestartCapability` instead: `advertised`) and
+    gracefulRestartInfo.localGrMode/remoteGrMode."""
     lines = clean_lines(text, ctx)
     body = "\n".join(lines).strip()
     try:
@@ -146,9 +187,17 @@ def parse_bgp_neighbors_json(ctx: Ctx, text: str) -> dict[str, Any]:
     for address, nb in data.items():
         if not isinstance(nb, dict) or "bgpState" not in nb:
             raise ctx.error("not a neighbor", f"{address}: {str(nb)[:80]}")
-        neighbors.append(_neighbor(address, _int(nb.get("remoteAs")), _int(nb.get("localAs")),
-                                   nb.get("bgpState"), _int(nb.get("connectionsEstablished")),
-                                   _int(nb.get("connectionsDropped"))))
+        caps = nb.get("neighborCapabilities")
+        caps = caps if isinstance(caps, dict) else {}
+        cap = caps.get("gracefulRestart", caps.get("gracefulRestartCapability"))
+        info = nb.get("gracefulRestartInfo")
+        info = info if isinstance(info, dict) else {}
+        neighbors.append(_neighbor(
+            address, _int(nb.get("remoteAs")), _int(nb.get("localAs")), nb.get("bgpState"),
+            _int(nb.get("connectionsEstablished")), _int(nb.get("connectionsDropped")),
+            graceful_restart=_GR_CAPABILITY.get(cap) if isinstance(cap, str) else None,
+            graceful_restart_local=_gr_mode(info.get("localGrMode")),
+            graceful_restart_remote=_gr_mode(info.get("remoteGrMode"))))
     return {"neighbors": neighbors}
 
 

@@ -144,6 +144,9 @@ class Lab:
         self.made: list[str] = []  # namespaces this run created
         self.bfd = False
         self.ipv6 = False  # dual-stack addresses and the IPv6 sessions (--ipv6)
+        #: BIRD's `graceful restart` per server namespace: "on", "off", or absent (BIRD's
+        #: default, `aware`: the capability without any address family)
+        self.gr: dict[str, str] = {}
 
     # ---------------------------------------------------------------- roots
     def _overlay(self, ns: str, base: Path) -> Path:
@@ -297,6 +300,7 @@ class Lab:
             bfd_proto=BIRD_BFD if self.bfd else "",
             bfd="  bfd on;\n" if self.bfd else "",
             local_pref=f"  default bgp_local_pref {local_pref};\n" if local_pref else "",
+            gr=f"  graceful restart {self.gr[ns]};\n" if ns in self.gr else "",
         )
         self._write_bird(ns, conf)
 
@@ -457,7 +461,7 @@ protocol static static_bgp {{
   error wait time 1,3;
   hold time 3;
   keepalive time 1;
-{bfd}{local_pref}  ipv4 {{
+{bfd}{local_pref}{gr}  ipv4 {{
     import {imp};
     export where proto = "static_bgp";
   }};
@@ -772,6 +776,70 @@ def walk_bgp(lab: Lab, w: Writer) -> None:
     del_server_neighbor(lab, s3)
 
 
+def capture_gr(lab: Lab, w: Writer, state: str) -> None:
+    print(f"state gr_{state}")
+    for cmd in ("show ip bgp neighbors", "show ip bgp neighbors json"):
+        w.save("frr", f"gr_{state}", "edge", cmd, lab.vtysh(lab.n.edge, cmd))
+
+
+def walk_gr(lab: Lab, w: Writer) -> None:
+    """The graceful restart states (`--graceful-restart`), servers 1 and 2 with BFD as the lab
+    renders it plus `neighbor X bfd check-control-plane-failure` (templates/jinja/frr/
+    _neighbor_bfd.j2), BIRD `graceful restart on` on both servers:
+
+    - gr_edge_off: the edge without `bgp graceful-restart` (FRR's default: helper only);
+    - gr_edge_late: `bgp graceful-restart` then added to the running edge, sessions left as
+      they are (what a deploy onto a running lab does);
+    - gr_negotiated: the same after `clear bgp <server>` for both servers (sessions opened
+      with graceful restart on both ends);
+    - gr_server_off: server-2's BIRD `graceful restart off` (no capability at all);
+    - gr_server_aware: server-2's BIRD without a `graceful restart` line (BIRD's default,
+      `aware`: the capability with no address family).
+    """
+    n = lab.n
+    s1, s2 = list(n.servers)[:2]
+    lab.bfd = True
+    lab.configure(n.edge, *EDGE_BFD)
+    lab.configure(n.edge, *EDGE_ISP)
+    for ns in (s1, s2):
+        add_server_neighbor(lab, ns, bfd=True)
+        lab.configure(n.edge, "router bgp 65500",
+                      f"neighbor {n.servers[ns]} bfd check-control-plane-failure")
+        lab.gr[ns] = "on"
+        lab.start_bird(ns)
+    wait_for("two equal paths with BFD", converged(lab, paths=2, multipath=2))
+    wait_for("two BFD sessions up", bfd_up(lab, 2))
+    settle()
+    capture_gr(lab, w, "edge_off")
+
+    lab.configure(n.edge, "router bgp 65500", "bgp graceful-restart")
+    settle()
+    wait_for("two equal paths after the change", converged(lab, paths=2, multipath=2))
+    capture_gr(lab, w, "edge_late")
+
+    for ns in (s1, s2):
+        lab.vtysh(n.edge, f"clear bgp {n.servers[ns]}")
+    time.sleep(1.0)
+    wait_for("two equal paths after the reset", converged(lab, paths=2, multipath=2))
+    wait_for("two BFD sessions up", bfd_up(lab, 2))
+    settle()
+    capture_gr(lab, w, "negotiated")
+
+    lab.gr[s2] = "off"
+    lab.start_bird(s2)  # `birdc configure`: BIRD restarts the changed protocol
+    time.sleep(1.0)
+    wait_for("two equal paths, server-2 without GR", converged(lab, paths=2, multipath=2))
+    settle()
+    capture_gr(lab, w, "server_off")
+
+    del lab.gr[s2]
+    lab.start_bird(s2)
+    time.sleep(1.0)
+    wait_for("two equal paths, server-2 GR aware", converged(lab, paths=2, multipath=2))
+    settle()
+    capture_gr(lab, w, "server_aware")
+
+
 def walk_bfd(lab: Lab, w: Writer, *, counters: bool) -> None:
     """The BFD states of capture_bfd.py (and the counters of capture_counters.py) on the same
     topology: servers 1 and 2 with BFD on both ends (50 ms x 3, the lab's rendering)."""
@@ -1018,7 +1086,8 @@ def walk_ipv6(lab: Lab, w: Writer) -> None:
 
 
 def run(out: Path, names: Names, *, root: Path | None, bird_root: Path | None,
-        dirs: dict[str, str], bfd: bool, counters: bool, ipv6: bool = False) -> None:
+        dirs: dict[str, str], bfd: bool, counters: bool, ipv6: bool = False,
+        gr: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"{names.prefix}lab-"))
     os.chmod(work, 0o755)
     if root is None:
@@ -1033,11 +1102,13 @@ def run(out: Path, names: Names, *, root: Path | None, bird_root: Path | None,
     signal.signal(signal.SIGTERM, on_signal)
     try:
         lab.build()
-        if ipv6:
+        if gr:  # only the graceful restart states (a fresh topology: no earlier state)
+            walk_gr(lab, w)
+        elif ipv6:
             walk_ipv6(lab, w)
         else:
             walk_bgp(lab, w)
-        if bfd and not ipv6:
+        if bfd and not ipv6 and not gr:
             walk_bfd(lab, w, counters=counters)
         print(f"{w.count} captures written under {out}")
     finally:
@@ -1070,7 +1141,13 @@ def main() -> int:
                     help="dual-stack topology; walk the IPv6 states instead of the IPv4 ones")
     ap.add_argument("--counters", action="store_true",
                     help="with --bfd: also counters_fresh and counters_flapped")
+    ap.add_argument("--graceful-restart", action="store_true",
+                    help="ONLY the graceful restart states gr_edge_off, gr_edge_late, "
+                         "gr_negotiated, gr_server_off, gr_server_aware (edge commands)")
     args = ap.parse_args()
+    if args.graceful_restart and args.ipv6:
+        print("--graceful-restart is IPv4 only: not with --ipv6", file=sys.stderr)
+        return 2
     if os.geteuid() != 0:
         print("capture.py must run as root (network namespaces)", file=sys.stderr)
         return 2
@@ -1086,7 +1163,7 @@ def main() -> int:
         return 2
     dirs = {"frr": args.frr_dir, "bird2": args.bird2_dir, "linux": args.linux_dir}
     run(args.out.resolve(), names, root=args.root, bird_root=args.bird_root, dirs=dirs,
-        bfd=args.bfd, counters=args.counters, ipv6=args.ipv6)
+        bfd=args.bfd, counters=args.counters, ipv6=args.ipv6, gr=args.graceful_restart)
     return 0
 
 

@@ -67,6 +67,8 @@ def source_of(platform: str, state: str) -> str:
         src += " --bfd --counters"
     if state.startswith("ipv6_"):  # the dual-stack topology (capture.py --ipv6), BFD on
         src += " --ipv6"
+    if state.startswith("gr_"):  # capture.py --graceful-restart (both sets)
+        src = src.replace(" --bfd --counters", "") + " --graceful-restart"
     return f"{src} (state {state})" if platform in CAPTURED else src
 
 

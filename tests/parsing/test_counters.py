@@ -85,7 +85,9 @@ def test_a_neighbor_that_never_came_up() -> None:
     got = parse_output("frr", "show ip bgp neighbors", text)
     assert got == {"neighbors": [{"address": "10.12.12.3", "remote_as": 65500,
                                   "local_as": 65500, "state": "Active", "established": 0,
-                                  "dropped": 0}]}
+                                  "dropped": 0, "graceful_restart": None,
+                                  "graceful_restart_local": None,
+                                  "graceful_restart_remote": None}]}
 
 
 def test_no_neighbor_and_no_bfd_peer_are_empty() -> None:
