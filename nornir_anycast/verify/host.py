@@ -31,7 +31,17 @@ from nornir_anycast.device.commands import (
 )
 from nornir_anycast.device.shell import shell_for
 from nornir_anycast.exceptions import AnycastError, DeviceError, ParseError
-from nornir_anycast.verify.checks import Check, bfd, edge, health, http, isp, safety, sessions
+from nornir_anycast.verify.checks import (
+    Check,
+    bfd,
+    edge,
+    graceful_restart,
+    health,
+    http,
+    isp,
+    safety,
+    sessions,
+)
 
 HTTP_PATH = "/file"
 
@@ -147,6 +157,7 @@ def _verify_router(task: Task, me: HostModel, design: Design) -> list[Check]:
                 out.append(_failed_query("edge_kernel_route", me.name, cmd, exc))
     if me.role == "edge" and me.platform == "frr":
         out += _verify_route_safety(task, me, design)
+        out += _verify_graceful_restart(task, me, design)
     if me.role == "isp":
         out += _verify_isp(task, me, design)
     return out
@@ -167,6 +178,18 @@ def _verify_route_safety(task: Task, me: HostModel, design: Design) -> list[Chec
         if len(tables) == 2:
             out.append(safety.check_rogue_announcements(me, server, address, tables[0], tables[1]))
     return out
+
+
+def _verify_graceful_restart(task: Task, me: HostModel, design: Design) -> list[Check]:
+    """edge_graceful_restart, one per server session with graceful restart on both ends, from
+    ONE `show ip bgp neighbors json` (sent only when there is such a session)."""
+    if not graceful_restart.graceful_restart_pairs(me, design):
+        return []
+    cmd = router_command(me, "show ip bgp neighbors json")
+    try:
+        return graceful_restart.check_graceful_restart(design, me, _send(task, me, cmd))
+    except AnycastError as exc:
+        return [_failed_query(graceful_restart.NAME, me.name, cmd, exc)]
 
 
 def _verify_isp(task: Task, me: HostModel, design: Design) -> list[Check]:
