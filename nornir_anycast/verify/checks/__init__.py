@@ -12,6 +12,7 @@ replaying captured output. One module per area:
 - `safety`: route safety, what a server announces to the edge;
 - `http`: requests from the client, answered by exactly the expected servers;
 - `bfd`: BFD sessions on both ends;
+- `graceful_restart`: graceful restart negotiated on the edge's server sessions;
 - `flaps`: sessions that went down since the previous verify or deploy (warnings: the routers'
   down counters against the stored baseline, nornir_anycast.deploy.baseline).
 """
