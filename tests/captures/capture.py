@@ -38,6 +38,9 @@ servers 1 and 2 with BFD on both ends: bfd_up, bfd_server_cut (server-2's bridge
 every frame), bfd_bird_down (`birdc down` on server-2), bfd_off (BFD removed from the edge and
 server-1), as capture_bfd.py does on the lab; with --counters also counters_fresh and
 counters_flapped (capture_counters.py's commands and flaps).
+With --graceful-restart ONLY the graceful restart states (a fresh topology, edge commands
+`show ip bgp neighbors` [json]; see walk_gr): gr_edge_off, gr_edge_late, gr_negotiated,
+gr_server_off, gr_server_aware.
 
 With --ipv6 the topology is dual-stack (issue 13's site-1 addresses: server LAN fd00:12:1::/64,
 edge fd00:12:1::254, servers fd00:12:1::N, the anycast fd00:13::1/128 on every server's lo, ISP
