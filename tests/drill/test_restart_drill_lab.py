@@ -1,8 +1,8 @@
 """The restart drill (issue 13): BIRD on a server restarted as for an upgrade, with BGP graceful
 restart on both ends (FRR `bgp graceful-restart` + `bfd check-control-plane-failure`, BIRD
-`graceful restart on`), on a fresh lab deployed with the lab inventory plus graceful restart: the namespace kind (FRR 8.4,
-BIRD 2.0, BIRD started again with `bird -R`) and the Debian 13 kind (FRR 10.3, BIRD 2.17,
-`systemctl start bird`).
+`graceful restart on`), on a fresh lab deployed with the lab inventory plus graceful restart:
+the namespace kind (FRR 8.4, BIRD 2.0, BIRD started again with `bird -R`) and the Debian 13
+kind (FRR 10.3, BIRD 2.17, `systemctl start bird`).
 
 The edge must keep forwarding to the server throughout: its kernel route keeps the server's
 next hop, and no request fails. The same drill on an inventory without graceful restart is
