@@ -28,7 +28,13 @@ def register(sub: Any) -> None:
                     help="inventory directory (default: inventory/)")
     up.add_argument("--servers", type=int, metavar="N",
                     help="N servers: writes .lab/inventory/ (.lab-<prefix>/inventory/) for "
-                         "that topology and builds it")
+                         "that topology and builds it (with --sites/--edges: per site)")
+    up.add_argument("--sites", type=int, metavar="S",
+                    help="generate S sites (s1..sS), each with its edges, servers, an upstream "
+                         "router and a client, dual-stack, into .lab/inventory/; the "
+                         "inventory (-i) gives config, defaults, groups and so the lab kind")
+    up.add_argument("--edges", type=int, metavar="E",
+                    help="edge routers per site (implies --sites 1 when alone)")
     up.add_argument("-v", "--verbose", action="store_true",
                     help="list every step taken (repairs are always listed)")
     up.set_defaults(func=run_up)
@@ -50,7 +56,8 @@ def register(sub: Any) -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     console = stderr_console()
-    report = lifecycle.up(args.inventory, args.servers)
+    report = lifecycle.up(args.inventory, args.servers, sites=args.sites,
+                          edges=args.edges)
     if args.verbose or not report.fresh:
         for change in report.changes:
             console.print(f"  {change}", highlight=False)

@@ -358,13 +358,18 @@ def _sshd_state(host: LabHost) -> str:
 
 
 def up(inventory: str | Path | None = None, servers: int | None = None,
-       check_ssh: bool = True) -> UpReport:
+       check_ssh: bool = True, *, sites: int | None = None,
+       edges: int | None = None) -> UpReport:
     """Build or repair the lab of `inventory` (default `inventory/`).
 
     Args:
-        inventory: inventory directory; with `servers`, the base of the generated inventory.
+        inventory: inventory directory; with `servers`, `sites` or `edges`, the base of the
+            generated inventory (its config, defaults and groups, so its lab kind).
         servers: write `.lab/inventory/` for this many servers and build that instead.
         check_ssh: finish with a real SSH login on every host.
+        sites: with `edges`: write the generated multi-site lab (`sites` x `edges` x
+            `servers`, default 1 x 1 x 2; inventory_gen.site_hosts) and build it.
+        edges: edge routers per site (see `sites`).
 
     Raises:
         InventoryError: the inventory cannot describe a lab (host, field and value named).
@@ -378,7 +383,11 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         other = foreign_owner()
         if other is not None:
             raise LabError(_in_use_message(other))
-        if servers is not None:
+        if sites is not None or edges is not None:
+            inv = inventory_gen.write_site_inventory(
+                inv, sites if sites is not None else 1, edges if edges is not None else 1,
+                servers if servers is not None else 2)
+        elif servers is not None:
             inv = inventory_gen.write_scaled_inventory(inv, servers)
         topology = load_topology(inv)
         preflight(topology)
