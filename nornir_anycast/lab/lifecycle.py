@@ -45,6 +45,11 @@ REQUIRED_FILES = ("/usr/sbin/sshd",)
 IMAGE_COMMANDS = ("systemd-nspawn", "mount", "umount")
 ROUTER_FILES = ("/usr/lib/frr/frrinit.sh", "/usr/bin/vtysh")
 SERVER_FILES = ("/usr/sbin/bird", "/usr/sbin/birdc", "/usr/sbin/nginx")
+#: Set in every host's namespace when it is made (before its links, so they inherit them): no
+#: duplicate address detection, so an IPv6 address deploy adds is usable at once instead of
+#: `tentative` for a second (BGP sessions and BFD would wait for it). Addresses in the lab are
+#: unique by validation, and no lab link reaches another network.
+HOST_SYSCTLS = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0"}
 
 
 @dataclass
@@ -170,6 +175,8 @@ def _ensure_namespaces(topology: Topology, recorded: set[str], changes: list[str
                 # A switch has no address of its own, not even a link-local one.
                 netns.sysctl(name, {"net.ipv6.conf.all.disable_ipv6": "1",
                                     "net.ipv6.conf.default.disable_ipv6": "1"})
+            else:
+                netns.sysctl(name, HOST_SYSCTLS)
 
 
 def _is_pair(a: dict[str, object] | None, a_ns: str, b: dict[str, object] | None,

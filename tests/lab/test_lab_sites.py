@@ -43,7 +43,7 @@ def _role(h: dict[str, Any]) -> str:
 
 def _site(h: dict[str, Any]) -> str:
     (group,) = [g for g in h["groups"] if g.startswith("site-")]
-    return group.removeprefix("site-")
+    return str(group).removeprefix("site-")
 
 
 def _addresses(h: dict[str, Any]) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
