@@ -4,6 +4,11 @@
 print JSON. Needs root; takes down any running lab of this prefix.
 
     .venv/bin/python bench/lab_bench.py [--rounds N] [--servers 2 16] [--kinds namespace debian13]
+    .venv/bin/python bench/lab_bench.py --shapes 2x2x2 2x2x16 [--kinds namespace] [--rounds N]
+
+`--servers N`: the base inventory's topology with N servers (`lab up --servers N`);
+`--shapes SxExN`: the generated multi-site lab, S sites of E edges and N servers, an upstream
+and a client per site (`lab up --sites S --edges E --servers N`), instead of `--servers`.
 
 Kinds: `namespace` (inventory/: this machine's binaries in namespaces) and `debian13`
 (inventory/lab-debian13: systemd-nspawn containers from the Debian 13 image, which must be built:
@@ -93,24 +98,42 @@ def summary(values: list[float]) -> dict[str, float | list[float]]:
             "runs": [round(v, 3) for v in values]}
 
 
+def shape(text: str) -> tuple[int, int, int]:
+    """`SxExN` (sites x edges x servers) as three numbers."""
+    try:
+        sites, edges, servers = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SITESxEDGESxSERVERS, "
+                                         "e.g. 2x2x16") from None
+    return sites, edges, servers
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--servers", type=int, nargs="+", default=[2, 16])
+    parser.add_argument("--shapes", type=shape, nargs="+", metavar="SxExN",
+                        help="generated multi-site labs instead of --servers")
     parser.add_argument("--kinds", nargs="+", choices=sorted(KINDS), default=list(KINDS))
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("lab_bench.py needs root", file=sys.stderr)
         return 2
+    # (result key, `lab up` options, number of hosts) of each lab measured
+    labs: list[tuple[str, list[str], int]] = (
+        [(f"{s}x{e}x{n}", ["--sites", str(s), "--edges", str(e), "--servers", str(n)],
+          s * (e + n + 2)) for s, e, n in args.shapes]
+        if args.shapes else
+        [(f"servers_{n}", ["--servers", str(n)], n + 3) for n in args.servers])
     timed("lab", "down")
     results: dict[str, object] = {}
     for kind in args.kinds:
-        for n in args.servers:
+        for name, options, hosts in labs:
             up, again, status, down = [], [], [], []
             memory: dict[str, object] = {}
             for r in range(args.rounds):
                 before = mem_available_kib()
-                up.append(timed("lab", "up", "--inventory", str(KINDS[kind]), "--servers", str(n)))
+                up.append(timed("lab", "up", "--inventory", str(KINDS[kind]), *options))
                 if r == 0:
                     time.sleep(2)  # let the hosts finish starting their daemons
                     drop = (before - mem_available_kib()) / 1024
@@ -118,7 +141,7 @@ def main() -> int:
                     memory = {
                         "pss_mib_per_host": summary(list(per_host.values())),
                         "pss_mib_total": round(sum(per_host.values()), 1),
-                        "available_drop_mib_per_host": round(drop / (n + 3), 1),
+                        "available_drop_mib_per_host": round(drop / hosts, 1),
                     }
                     layers = layer_mib()
                     if layers:
@@ -127,9 +150,10 @@ def main() -> int:
                                    str(Path(lab_dir_name()) / "inventory")))
                 status.append(timed("lab", "status"))
                 down.append(timed("lab", "down"))
-            results[f"{kind}_servers_{n}"] = {
+            results[f"{kind}_{name}"] = {
                 "kind": kind,
-                "hosts": n + 3,
+                "lab_up_options": options,
+                "hosts": hosts,
                 "lab_up_s": summary(up),
                 "lab_up_again_s": summary(again),
                 "lab_status_s": summary(status),
