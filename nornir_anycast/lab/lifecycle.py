@@ -383,6 +383,11 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         LabError: the machine cannot run the lab, or a step failed.
     """
     start = time.monotonic()
+    generate = sites is not None or edges is not None
+    if generate:  # bad counts are bad input, named before anything else is checked
+        sites, edges = sites if sites is not None else 1, edges if edges is not None else 1
+        servers = servers if servers is not None else 2
+        inventory_gen.check_site_counts(sites, edges, servers)
     preflight()
     inv = Path(inventory) if inventory is not None else default_inventory()
     inv = inv if inv.is_absolute() else (Path.cwd() / inv)
@@ -390,10 +395,9 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         other = foreign_owner()
         if other is not None:
             raise LabError(_in_use_message(other))
-        if sites is not None or edges is not None:
-            inv = inventory_gen.write_site_inventory(
-                inv, sites if sites is not None else 1, edges if edges is not None else 1,
-                servers if servers is not None else 2)
+        if generate:
+            assert sites is not None and edges is not None and servers is not None
+            inv = inventory_gen.write_site_inventory(inv, sites, edges, servers)
         elif servers is not None:
             inv = inventory_gen.write_scaled_inventory(inv, servers)
         topology = load_topology(inv)

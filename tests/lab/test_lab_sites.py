@@ -377,3 +377,22 @@ def test_generated_inventory_loads_and_validates(tmp_path: Path, sites: int, edg
         f"s{k}-server-{n}" for k in range(1, sites + 1) for n in range(1, servers + 1)}
     assert copy.copy(design.hosts["s1-server-1"].loopback) == ["10.13.13.1/32",
                                                                "fd00:13::1/128"]
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--sites", "9"], "--sites=9"), (["--edges", "5"], "--edges=5"),
+    (["--sites", "2", "--servers", "0"], "--servers=0"), (["--edges", "-1"], "--edges=-1"),
+])
+def test_lab_up_refuses_bad_counts_before_anything(argv: list[str], named: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 2 (bad input) with the option and value named; nothing is checked or made first
+    (no root needed, no lab directory written)."""
+    from nornir_anycast.cli.main import main
+    from nornir_anycast.settings import lab_dir
+
+    existed = lab_dir().exists()
+    assert main(["lab", "up", *argv]) == 2
+    err = capsys.readouterr().err
+    assert named in err.replace("'", "").replace(" ", ""), err
+    assert "must be 1.." in err
+    assert lab_dir().exists() == existed
