@@ -15,14 +15,11 @@ from nornir_anycast.render.files import TemplateFile
 
 
 def sysctls(host: HostModel) -> dict[str, str]:
-    """The kernel settings a host needs: forwarding on routers (IPv6 too when the router has
-    an IPv6 address); on the edge, multipath hashing on addresses and ports (the seed's VyOS
-    `layer4-hashing`)."""
+    """The kernel settings a host needs: forwarding on routers; on the edge, multipath hashing
+    on addresses and ports (the seed's VyOS `layer4-hashing`)."""
     wanted: dict[str, str] = {}
     if host.role in ("isp", "edge"):
         wanted["net.ipv4.ip_forward"] = "1"
-        if any(a.version == 6 for a in host.addresses()):
-            wanted["net.ipv6.conf.all.forwarding"] = "1"
     if host.role == "edge":
         wanted["net.ipv4.fib_multipath_hash_policy"] = "1"
     return wanted

@@ -77,18 +77,3 @@ def test_missing_interface_is_reported_not_invented() -> None:
                              "net.ipv4.fib_multipath_hash_policy": "1"})
     changes = plan(desired_state(edge), have)
     assert [c.diff for c in changes] == ["! interface eth0 does not exist"]
-
-
-def test_router_with_an_ipv6_address_forwards_ipv6_too() -> None:
-    """The generated dual-stack lab's routers (i13-lab): IPv6 forwarding beside IPv4's; the
-    seed's IPv4-only routers keep exactly their two sysctls (test above)."""
-    design = _design()
-    edge = design.hosts["edge"]
-    itf = edge.interfaces[0].model_copy(
-        update={"addresses": [*edge.interfaces[0].addresses, "fd00:172:16:42::3/127"]})
-    dual = edge.model_copy(update={"interfaces": [itf, *edge.interfaces[1:]]})
-    want = desired_state(dual)
-    assert want.sysctls["net.ipv6.conf.all.forwarding"] == "1"
-    assert want.addresses["eth0"] == {"172.16.42.3/31", "fd00:172:16:42::3/127"}
-    isp = design.hosts["isp"]
-    assert "net.ipv6.conf.all.forwarding" not in desired_state(isp).sysctls
