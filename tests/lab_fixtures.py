@@ -102,10 +102,12 @@ class Lab:
                 "ssh_config_file": str(self.ssh_config), "allow_agent": False}
 
 
-def bring_up(inventory: Path | None = None, servers: int | None = None) -> Lab:
-    """`lab up` (for the prefix in the environment) and a Lab describing the result."""
+def bring_up(inventory: Path | None = None, servers: int | None = None, *,
+             sites: int | None = None, edges: int | None = None) -> Lab:
+    """`lab up` (for the prefix in the environment) and a Lab describing the result; with
+    `sites`/`edges`, the generated multi-site lab (`lab up --sites S --edges E --servers N`)."""
     with project_root_env():
-        report = lifecycle.up(inventory, servers)
+        report = lifecycle.up(inventory, servers, sites=sites, edges=edges)
         return Lab(inventory=report.inventory, topology=report.topology,
                    ssh_config=sshconfig.ssh_config_file(), key_file=sshconfig.key_file(),
                    prefix=lab_prefix())
