@@ -9,7 +9,6 @@ the model refuses them, so the topology is derived from a copy with them taken o
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import shutil
 from pathlib import Path
@@ -377,8 +376,13 @@ def test_generated_inventory_loads_and_validates(tmp_path: Path, sites: int, edg
     assert len(design.hosts) == sites * (edges + servers + 2)
     assert {h.name for h in design.by_role("server")} == {
         f"s{k}-server-{n}" for k in range(1, sites + 1) for n in range(1, servers + 1)}
-    assert copy.copy(design.hosts["s1-server-1"].loopback) == ["10.13.13.1/32",
-                                                               "fd00:13::1/128"]
+    assert design.hosts["s1-server-1"].loopback == ["10.13.13.1/32", "fd00:13::1/128"]
+    # Each edge spreads each anycast prefix over its own site's servers, in both families.
+    got = {(svc.edge, svc.prefix): sorted(p.host for p in svc.ecmp) for svc in design.services}
+    assert got == {
+        (f"s{k}-edge-{e}", prefix): sorted(f"s{k}-server-{n}" for n in range(1, servers + 1))
+        for k in range(1, sites + 1) for e in range(1, edges + 1)
+        for prefix in ("10.13.13.1/32", "fd00:13::1/128")}
 
 
 @pytest.mark.parametrize(("argv", "named"), [
