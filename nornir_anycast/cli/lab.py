@@ -66,6 +66,9 @@ def run_up(args: argparse.Namespace) -> int:
             if report.changes else "already up, nothing to do")
     stdout_console().print(f"lab up: {plural(n, 'host')} from {report.inventory} ({what}) "
                            f"in {report.seconds:.1f} s", highlight=False)
+    if args.sites is not None or args.edges is not None or args.servers is not None:
+        console.print(f"  generated inventory: {report.inventory} (give it as --inventory to "
+                      f"deploy, verify, drain and drill)", highlight=False, soft_wrap=True)
     return 0
 
 
