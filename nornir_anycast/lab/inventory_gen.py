@@ -340,6 +340,9 @@ def _edge(p: SitePlan, k: int, e: int) -> dict[str, Any]:
             "bgp": {
                 "maximum_paths_ibgp": p.servers,
                 "advertisement_interval": 0,
+                # Graceful restart on both ends of the server sessions (edges and servers): a
+                # server's BIRD restarted as for an upgrade keeps its path (restart drill).
+                "graceful_restart": True,
                 "neighbors": neighbors,
             },
         },
@@ -370,7 +373,7 @@ def _server(p: SitePlan, k: int, n: int) -> dict[str, Any]:
             "loopback": [ANYCAST_V4, ANYCAST_V6],
             "anycast": [{"prefix": ANYCAST_V4}, {"prefix": ANYCAST_V6}],
             "local_pref": 100,
-            "bgp": {"neighbors": neighbors},
+            "bgp": {"graceful_restart": True, "neighbors": neighbors},
         },
     }
 

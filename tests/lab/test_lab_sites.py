@@ -117,6 +117,11 @@ def test_routing_settings_of_2x2x2() -> None:
     edge = hosts["s2-edge-1"]["data"]["bgp"]
     assert edge["maximum_paths_ibgp"] == 2
     assert edge["advertisement_interval"] == 0
+    # graceful restart on both ends of the server sessions, not towards the upstreams
+    assert {n: h["data"].get("bgp", {}).get("graceful_restart") for n, h in hosts.items()
+            if n.endswith("-1")} == {
+        "upstream-1": None, "s1-edge-1": True, "s1-server-1": True, "s2-edge-1": True,
+        "s2-server-1": True, "client-1": None}
     # BFD is the inventory's defaults' (bfd.enabled), not set per host or neighbour.
     assert not any("bfd" in h["data"] or any("bfd" in n for n in h["data"].get("bgp", {})
                                              .get("neighbors", []))
@@ -285,8 +290,9 @@ def test_base_without_the_role_groups_is_refused(tmp_path: Path) -> None:
 
 def _as_today(dest: Path) -> None:
     """Take out of a generated inventory what the model before issue 13 refuses (site groups,
-    gateway lists, gateway6, maximum_paths, advertisement_interval), keeping every address:
-    enough to derive the lab topology. Goes when the issue-13 model has landed."""
+    gateway lists, gateway6, maximum_paths, advertisement_interval, graceful_restart), keeping
+    every address: enough to derive the lab topology. Goes when the issue-13 model has
+    landed."""
     hosts = yaml.safe_load((dest / "hosts.yaml").read_text())
     for h in hosts.values():
         h["groups"] = [g for g in h["groups"] if not g.startswith("site-")]
@@ -295,7 +301,7 @@ def _as_today(dest: Path) -> None:
             itf.pop("gateway6", None)
             if isinstance(itf.get("gateway"), list):
                 itf["gateway"] = itf["gateway"][0]
-        for key in ("maximum_paths", "advertisement_interval"):
+        for key in ("maximum_paths", "advertisement_interval", "graceful_restart"):
             d.get("bgp", {}).pop(key, None)
     (dest / "hosts.yaml").write_text(yaml.safe_dump(hosts, sort_keys=False))
     groups = yaml.safe_load((dest / "groups.yaml").read_text())
