@@ -1,9 +1,9 @@
 """`lab up --sites S --edges E --servers N`: the generated multi-site inventory (no root needed).
 
 The generator is checked on its own terms (names, groups, ASes, the address plan, who peers with
-whom), and the topology the lab derives from it. Its new fields (`site`, gateway lists, IPv6,
-`maximum_paths`, `advertisement_interval`) come with the issue-13 model: until that has landed
-the model refuses them, so the topology is derived from a copy with them taken out
+whom), and the topology the lab derives from it. Its IPv6 fields (`gateway6`, /128 anycast)
+come with i13-ipv6's model (the sites fields landed with i13-model): until then the model
+refuses them, so the topology is derived from a copy with the new fields taken out
 (`_as_today`), and the full load is `test_generated_inventory_loads_and_validates`.
 """
 
@@ -291,7 +291,7 @@ def test_base_without_the_role_groups_is_refused(tmp_path: Path) -> None:
 def _as_today(dest: Path) -> None:
     """Take out of a generated inventory what the model before issue 13 refuses (site groups,
     gateway lists, gateway6, maximum_paths, advertisement_interval, graceful_restart), keeping
-    every address: enough to derive the lab topology. Goes when the issue-13 model has
+    every address: enough to derive the lab topology. Goes when i13-ipv6's model has
     landed."""
     hosts = yaml.safe_load((dest / "hosts.yaml").read_text())
     for h in hosts.values():
@@ -368,8 +368,8 @@ def test_topology_of_1x1x2_is_the_seeds(tmp_path: Path) -> None:
 
 # Strict: passes (and so fails here) as soon as the model takes the generated inventory; then
 # drop the mark. 2x2xN also needs `gateway6` as a list (several edges), NOTES.md 19:1x.
-@pytest.mark.xfail(reason="needs the issue-13 model (site, gateway lists, IPv6, maximum_paths, "
-                          "advertisement_interval: i13-model, i13-ipv6)", strict=True)
+@pytest.mark.xfail(reason="needs i13-ipv6's model (gateway6, /128 anycast with the health "
+                          "check)", strict=True)
 @pytest.mark.parametrize(("sites", "edges", "servers"), [(1, 1, 2), (2, 2, 2), (2, 2, 16)])
 def test_generated_inventory_loads_and_validates(tmp_path: Path, sites: int, edges: int,
                                                  servers: int) -> None:

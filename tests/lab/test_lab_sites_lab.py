@@ -41,8 +41,8 @@ HOSTS = list(site_hosts(2, 2, 2))
 
 
 def _model_takes_the_generated_inventory() -> bool:
-    """The issue-13 model (site, gateway lists, IPv6, ...) has landed: until then the model
-    refuses the generated inventory and `lab up --sites` stops before making anything."""
+    """The issue-13 model (sites: i13-model, landed; IPv6: i13-ipv6) takes the generated
+    inventory: until then `lab up --sites` stops before making anything."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
