@@ -553,8 +553,8 @@ def _run_healthchecker(shell: Shell, me: HostModel, verb: str) -> None:
         wait = max((c.rise + 1) * c.interval + c.timeout for c in checks) if checks else 0.0
         want = {c.prefix for c in checks}
         while time.monotonic() < started + wait:
-            _, have = healthcheck.parse_include(
-                shell.read_file(me.paths.healthchecker_include) or "")
+            have = [p for path in healthcheck.include_paths(me)  # IPv4, then IPv6
+                    for p in healthcheck.parse_include(shell.read_file(path) or "")[1]]
             if want <= set(have):
                 break
             time.sleep(0.2)

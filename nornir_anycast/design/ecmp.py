@@ -32,7 +32,7 @@ from nornir_anycast.design.model import (
     UpstreamRoute,
 )
 from nornir_anycast.design.sites import is_ebgp, peers
-from nornir_anycast.design.validation.common import interface_ips, parse_address
+from nornir_anycast.design.validation.common import interface_ips, parse_address, parse_network
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,14 @@ def derive_services(hosts: dict[str, HostModel],
                     drained: Collection[str] = ()) -> list[AnycastService]:
     """For each anycast prefix: who announces it, which paths the edge should use (ECMP), which not.
 
-    A server announces to the edge that owns its BGP neighbor address. Which paths are ECMP and
-    which are backups is `expected_paths` (highest local_pref, capped by the edge's
-    `maximum_paths_ibgp`, in next-hop order: FRR and the kernel keep the lowest addresses first
-    only by accident; the cap is reported as a warning by validation, not guessed here beyond a
-    stable order). Servers in `drained` (taken out of service with `python tasks.py drain`)
-    announce nothing: their paths are in `drained`, neither ECMP nor backup.
+    A server announces to the edge that owns its BGP neighbor address, each prefix over the
+    session of its family (an IPv4 neighbor carries the /32s, an IPv6 one the /128s). Which
+    paths are ECMP and which are backups is `expected_paths` (highest local_pref, capped by the
+    edge's `maximum_paths_ibgp`, in next-hop order: FRR and the kernel keep the lowest
+    addresses first only by accident; the cap is reported as a warning by validation, not
+    guessed here beyond a stable order). Servers in `drained` (taken out of service with
+    `python tasks.py drain`) announce nothing: their paths are in `drained`, neither ECMP nor
+    backup.
     """
     owners: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, HostModel] = {}
     for h in hosts.values():
@@ -108,7 +110,12 @@ def derive_services(hosts: dict[str, HostModel],
             if peer is None or edge is None or edge.role != "edge":
                 continue
             next_hop = _address_facing(src, peer, parse_address(nb.update_source))
+            # A session carries its own family only (one session per family, docs/ipv6.md):
+            # a /128 goes over the IPv6 session, a /32 over the IPv4 one.
             for a in server.anycast:
+                net = parse_network(a.prefix, strict=False)
+                if net is not None and net.version != peer.version:
+                    continue
                 per_prefix.setdefault((a.prefix, edge.name), []).append(
                     ServerPath(host=server.name, next_hop=next_hop, local_pref=server.local_pref)
                 )

@@ -52,6 +52,7 @@ SERVICE_DIR = "anycast-healthchecker.d"
 SYSTEMD_UNIT = "/etc/systemd/system/anycast-healthchecker.service"
 #: The event path: the static protocol it disables, the systemd unit bound to nginx.service.
 WATCH_PROTOCOL = "static_bgp"
+WATCH_PROTOCOL6 = "static_bgp6"
 WATCH_UNIT_NAME = "nornir-anycast-nginx-watch"
 WATCH_UNIT = f"/etc/systemd/system/{WATCH_UNIT_NAME}.service"
 #: The service the event path follows (its process name, its systemd unit).
@@ -97,12 +98,35 @@ def watched(host: HostModel) -> bool:
     return enabled(host) and host.healthcheck.watch and host.service_manager in ("systemd", "lab")
 
 
+def has_ipv6(host: HostModel) -> bool:
+    """Whether the server announces IPv6 anycast prefixes (anycast-healthchecker's IPv6 side:
+    its own include, `paths.healthchecker_include6`, read by the same BIRD)."""
+    return any(":" in a.prefix for a in host.anycast)
+
+
+def include_paths(host: HostModel) -> list[str]:
+    """The BIRD includes anycast-healthchecker writes on this server (IPv4, then IPv6)."""
+    paths = [host.paths.healthchecker_include]
+    if has_ipv6(host):
+        paths.append(host.paths.healthchecker_include6)
+    return paths
+
+
+def watch_protocols(host: HostModel) -> list[str]:
+    """The static protocols the event path disables: `static_bgp`, and `static_bgp6` holding
+    the IPv6 prefixes (bird/bird2.conf.j2)."""
+    return [WATCH_PROTOCOL, *([WATCH_PROTOCOL6] if has_ipv6(host) else [])]
+
+
 def watch_config(host: HostModel) -> dict[str, object]:
-    """The lab watcher's settings (service_watch.py's CONFIG.json)."""
+    """The lab watcher's settings (service_watch.py's CONFIG.json). With IPv6 prefixes the
+    protocol is the BIRD pattern `"static_bgp*"` (the watcher sends `disable <protocol>` as it
+    is, and BIRD's `disable` takes a quoted pattern): both static protocols at once."""
     paths = host.paths
+    protocol = WATCH_PROTOCOL if not has_ipv6(host) else f'"{WATCH_PROTOCOL}*"'
     return {"pidfile": paths.nginx_pid, "process": WATCHED_SERVICE,
             "state_file": paths.service_state, "bird_ctl": paths.bird_ctl,
-            "protocol": WATCH_PROTOCOL, "poll_interval": 0.1,
+            "protocol": protocol, "poll_interval": 0.1,
             "own_pidfile": paths.service_watch_pid}
 
 

@@ -23,24 +23,27 @@ class _Strict(BaseModel):
 
 
 class Interface(_Strict):
-    """A data-plane interface: `addresses` are address/length (`172.16.42.3/31`) or `dhcp`.
+    """A data-plane interface: `addresses` are address/length (`172.16.42.3/31`,
+    `fd00:12:1::1/64`) or `dhcp`.
 
-    `gateway` is the default route's next hop: one address (a single edge), or a list of them
-    (a server of a site with several edges: one address per edge). With several, the server's
-    BIRD owns the default route (a multipath static route, a BFD session per next hop, exported
-    to the kernel: docs/sites.md) and ifupdown sets none.
+    `gateway` is the IPv4 default route's next hop, `gateway6` the IPv6 one (docs/ipv6.md): one
+    address (a single edge), or a list of them (a server of a site with several edges: one
+    address per edge). With several, the server's BIRD owns the default route (a multipath
+    static route, a BFD session per next hop, exported to the kernel: docs/sites.md) and
+    ifupdown sets none.
     """
 
     name: str
     addresses: list[str] = Field(default_factory=list)
     gateway: str | list[str] | None = None
+    gateway6: str | list[str] | None = None
     description: str | None = None
 
     def interfaces(self) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
         """The static addresses as ip_interface objects (`dhcp` left out)."""
         return [ipaddress.ip_interface(a) for a in self.addresses if a != "dhcp"]
 
-    @field_validator("gateway", mode="before")
+    @field_validator("gateway", "gateway6", mode="before")
     @classmethod
     def _gateway_kind(cls, value: object) -> object:
         """One error at `gateway` for a wrong kind (not pydantic's one per union member)."""
@@ -61,6 +64,19 @@ class Interface(_Strict):
         """The one gateway ifupdown and `ip route` set (None when unset or several: with
         several, BIRD installs the default route)."""
         gws = self.gateways()
+        return gws[0] if len(gws) == 1 else None
+
+    def gateways6(self) -> list[str]:
+        """`gateway6` as a list (empty when unset)."""
+        if self.gateway6 is None:
+            return []
+        return [self.gateway6] if isinstance(self.gateway6, str) else list(self.gateway6)
+
+    @property
+    def single_gateway6(self) -> str | None:
+        """The one IPv6 gateway ifupdown and `ip -6 route` set (None when unset or several:
+        with several, BIRD installs the IPv6 default route)."""
+        gws = self.gateways6()
         return gws[0] if len(gws) == 1 else None
 
 
@@ -204,6 +220,11 @@ class HealthCheck(_Strict):
     # Always in the prefix set (BIRD refuses an empty set); must be used nowhere.
     dummy_prefix: str = "10.189.200.255/32"
     variable: str = "ACAST_PS_ADVERTISE"
+    # The IPv6 side (servers with /128 anycast prefixes): its own include
+    # (`paths.healthchecker_include6`), prefix set and dummy prefix (anycast-healthchecker's
+    # `bird6_variable` and `dummy_ip6_prefix`, their defaults), read by the same BIRD 2 daemon.
+    dummy_prefix6: str = "2001:db8::1/128"
+    variable6: str = "ACAST6_PS_ADVERTISE"
     loglevel: Literal["debug", "info", "warning", "error", "critical"] = "info"
     # Withdraw every anycast prefix the moment nginx stops or its master process exits, without
     # waiting for `fall` failed checks: a systemd unit bound to nginx.service (service_manager
@@ -236,6 +257,8 @@ class Paths(_Strict):
     healthchecker_conf: str = "/etc/anycast-healthchecker.conf"
     healthchecker_dir: str = "/etc/anycast-healthchecker.d"
     healthchecker_include: str = "/var/lib/anycast-healthchecker/anycast-prefixes.conf"
+    # ... and its IPv6 include (anycast-healthchecker's `bird6_conf`, its default path).
+    healthchecker_include6: str = "/var/lib/anycast-healthchecker/6/anycast-prefixes.conf"
     healthchecker_pid: str = "/run/anycast-healthchecker/anycast-healthchecker.pid"
     healthchecker_log: str = "/var/log/anycast-healthchecker/anycast-healthchecker.log"
     # The event path (healthcheck.watch): nginx's pid file (the watcher follows that process),

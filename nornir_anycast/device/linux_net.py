@@ -29,6 +29,7 @@ class NetState:
     addresses: dict[str, set[str]] = field(default_factory=dict)  # ifname -> {addr/len}
     link_up: dict[str, bool] = field(default_factory=dict)
     default_gateway: str | None = None
+    default_gateway6: str | None = None  # the IPv6 default route's next hop (`gateway6`)
     sysctls: dict[str, str] = field(default_factory=dict)
 
 
@@ -41,6 +42,8 @@ def desired_state(host: HostModel) -> NetState:
         # Several gateways (a server of several edges): BIRD installs the default route.
         if itf.single_gateway and state.default_gateway is None:
             state.default_gateway = itf.single_gateway
+        if itf.single_gateway6 and state.default_gateway6 is None:
+            state.default_gateway6 = itf.single_gateway6
     if host.loopback:
         state.addresses["lo"] = {str(ipaddress.ip_interface(a)) for a in host.loopback}
         state.link_up["lo"] = True
@@ -66,6 +69,10 @@ def actual_state(shell: Shell, desired: NetState) -> NetState:
         state.addresses[name] = addrs
     routes = json.loads(shell.check("ip -j route show default") or "[]")
     state.default_gateway = next((r.get("gateway") for r in routes if r.get("gateway")), None)
+    if desired.default_gateway6:
+        routes6 = json.loads(shell.check("ip -j -6 route show default") or "[]")
+        state.default_gateway6 = next((r.get("gateway") for r in routes6 if r.get("gateway")),
+                                      None)
     for key in desired.sysctls:
         state.sysctls[key] = shell.check(f"sysctl -n {shlex.quote(key)}").strip()
     return state
@@ -103,4 +110,10 @@ def plan(desired: NetState, actual: NetState) -> list[Change]:
             f"ip route replace default via {desired.default_gateway}",
             f"ip route replace default via {actual.default_gateway}" if actual.default_gateway
             else "ip route del default"))
+    gw6, was6 = desired.default_gateway6, actual.default_gateway6
+    if gw6 and gw6 != was6:
+        changes.append(Change(
+            f"~ default via {gw6} (IPv6, was {was6})",
+            f"ip -6 route replace default via {gw6}",
+            f"ip -6 route replace default via {was6}" if was6 else "ip -6 route del default"))
     return changes

@@ -11,7 +11,7 @@ from nornir_anycast.design.model import Design, HostModel
 from nornir_anycast.exceptions import TemplateError
 from nornir_anycast.render.files import Checker, TemplateFile
 from nornir_anycast.render.healthchecker import initial_include, initial_state
-from nornir_anycast.render.neighbors import neighbor_views, timers_set
+from nornir_anycast.render.neighbors import neighbor_views, prefix_version, timers_set
 
 #: The checker of each BIRD version's config (nornir_anycast.render.checkers).
 BIRD_CHECKERS: dict[int, Checker] = {1: "bird1", 2: "bird2", 3: "bird3"}
@@ -49,8 +49,10 @@ _FAMILIES = {4: ("0.0.0.0/0", "ipv4", ""), 6: ("::/0", "ipv6", "6")}
 
 def server_gateways(host: HostModel) -> list[tuple[str, str]]:
     """(interface, gateway address) of every gateway of the host, in inventory order: the
-    source of `default_routes` (one place to read the gateway fields of each family)."""
-    return [(itf.name, g) for itf in host.interfaces for g in itf.gateways()]
+    source of `default_routes` (one place to read the gateway fields of each family): `gateway`
+    (IPv4) and `gateway6` (IPv6, docs/ipv6.md)."""
+    return [(itf.name, g) for itf in host.interfaces
+            for g in (*itf.gateways(), *itf.gateways6())]
 
 
 def default_routes(host: HostModel) -> list[DefaultRoute]:
@@ -83,7 +85,8 @@ def plan_bird(host: HostModel, design: Design, drain: str | None = None
               ) -> dict[str, TemplateFile]:
     """`bird.conf` (`bird/bird<version>.conf.j2`, checker `bird<version>`; with the
     healthchecker, checked with its initial include beside it, and with the event path's
-    state file, included in `static_bgp`)."""
+    state file, included in `static_bgp`; with IPv6 anycast prefixes, also the IPv6 include and
+    `static_bgp6`, docs/ipv6.md)."""
     if drain is not None and drain not in DRAIN_PHASES:
         raise TemplateError(f"{host.name}: drain phase {drain!r}: must be one of "
                             f"{', '.join(DRAIN_PHASES)}")
@@ -93,12 +96,15 @@ def plan_bird(host: HostModel, design: Design, drain: str | None = None
                             | {r.interface for r in routes if r.bfd})
     checked = healthcheck.enabled(host)
     watched = healthcheck.watched(host)
+    anycast6 = [a for a in host.anycast if prefix_version(a.prefix) == 6]
     context = dict(design=design, neighbors=neighbors, timers=timers_set(host),
                    bfd_interfaces=bfd_interfaces, healthcheck=checked, watch=watched,
-                   drain=drain, default_routes=routes)
+                   drain=drain, default_routes=routes, anycast6=anycast6)
     includes: tuple[tuple[str, str], ...] = ()
     if checked:
         includes = ((host.paths.healthchecker_include, initial_include(host)),)
+        if anycast6:
+            includes += ((host.paths.healthchecker_include6, initial_include(host, 6)),)
     if watched:
         includes += ((host.paths.service_state, initial_state(host)),)
     return {"bird.conf": TemplateFile(

@@ -31,7 +31,13 @@ def environment() -> jinja2.Environment:
     env.filters["netmask"] = _netmask
     env.filters["ip_only"] = _ip_only
     env.filters["vq"] = _vyos_quote
+    # `select("ipv6")`: addresses and prefixes of the IPv6 family (templates' IPv6 blocks).
+    env.tests["ipv6"] = _is_ipv6
     return env
+
+
+def _is_ipv6(text: object) -> bool:
+    return ":" in str(text)
 
 
 def _netmask(address: str) -> str:

@@ -22,15 +22,18 @@ from nornir_anycast.exceptions import TemplateError
 from nornir_anycast.render.environment import version_tuple
 from nornir_anycast.render.files import TemplateFile
 from nornir_anycast.render.neighbors import (
+    ANYCAST6_PREFIX_LIST,
     ANYCAST_PREFIX_LIST,
     EBGP_IN,
     EBGP_OUT,
+    EBGP_OUT6,
     NeighborView,
     Policies,
     PolicyRule,
     edge_anycast_prefixes,
     model_route_map,
     neighbor_views,
+    prefix_version,
     server_allowed_prefixes,
     server_prefix_list,
     server_route_map,
@@ -58,26 +61,41 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
       because FRR 8.4 enforces `bgp ebgp-requires-policy`).
     - SERVERS-OUT (edge, out to every server): deny everything, not even a default route
       (nornir_anycast.render.neighbors.servers_out_policy says why).
-    - On a standby site's edge (`site_standby`), EBGP-OUT also prepends the edge's AS
-      `site_prepend` times (`standby_prepend`), so the upstreams prefer any other site.
+    - On a standby site's edge (`site_standby`), EBGP-OUT (and EBGP-OUT6) also prepends the
+      edge's AS `site_prepend` times (`standby_prepend`), so the upstreams prefer any other
+      site.
+    - IPv6 sessions (docs/ipv6.md): SERVERS-IN6-<server> permits only ANYCAST6-<server> (the
+      server's /128s) and sets `ipv6 next-hop prefer-global`, so that the edge forwards to the
+      server's global address (what the inventory and verify know) rather than the link-local
+      one BIRD sends beside it; EBGP-OUT6 on an edge permits only ANYCAST6 (no leak upstream).
     """
     policies = Policies()
-    anycast = edge_anycast_prefixes(host, design) if host.role == "edge" else []
+    every = edge_anycast_prefixes(host, design) if host.role == "edge" else []
+    anycast = [p for p in every if prefix_version(p) == 4]
+    anycast6 = [p for p in every if prefix_version(p) == 6]
     referenced = {n.route_map_in for n in neighbors} | {n.route_map_out for n in neighbors}
     needs_anycast = host.role == "edge" and EBGP_OUT in referenced
     if needs_anycast and anycast:
         policies.prefix_lists[ANYCAST_PREFIX_LIST] = anycast
+    if host.role == "edge" and EBGP_OUT6 in referenced and anycast6:
+        policies.prefix_lists6[ANYCAST6_PREFIX_LIST] = anycast6
     per_server: dict[str, list[PolicyRule]] = {}
     for n in neighbors:
-        if n.peer is None or n.route_map_in != server_route_map(n.peer):
+        if n.peer is None or n.route_map_in != server_route_map(n.peer, n.version):
             continue
         if n.route_map_in in host.route_maps or n.route_map_in in per_server:
             continue
-        allowed = server_allowed_prefixes(design.hosts[n.peer])
-        if allowed:
-            policies.prefix_lists[server_prefix_list(n.peer)] = allowed
+        allowed = server_allowed_prefixes(design.hosts[n.peer], n.version)
+        plist = server_prefix_list(n.peer, n.version)
+        if allowed and n.version == 6:
+            policies.prefix_lists6[plist] = allowed
             per_server[n.route_map_in] = [PolicyRule(
-                seq=10, action="permit", prefix_list=server_prefix_list(n.peer))]
+                seq=10, action="permit", prefix_list=plist, ipv6=True,
+                sets=("ipv6 next-hop prefer-global",))]
+        elif allowed:
+            policies.prefix_lists[plist] = allowed
+            per_server[n.route_map_in] = [PolicyRule(
+                seq=10, action="permit", prefix_list=plist)]
         else:
             per_server[n.route_map_in] = [PolicyRule(seq=10, action="deny")]
     for name in sorted(host.route_maps):
@@ -86,9 +104,13 @@ def frr_policies(host: HostModel, design: Design, neighbors: list[NeighborView])
                           prepend=standby_prepend(host))
     if not anycast:
         filtered = PolicyRule(seq=10, action="deny")
+    filtered6 = (PolicyRule(seq=10, action="permit", prefix_list=ANYCAST6_PREFIX_LIST, ipv6=True,
+                            prepend=standby_prepend(host))
+                 if anycast6 else PolicyRule(seq=10, action="deny"))
     defaults = {
         EBGP_IN: [PolicyRule(seq=10, action="permit")],
         EBGP_OUT: [filtered if host.role == "edge" else PolicyRule(seq=10, action="permit")],
+        EBGP_OUT6: [filtered6],
     }
     for name, rules in defaults.items():
         if name in referenced and name not in host.route_maps:

@@ -22,8 +22,11 @@ WATCHER_SCRIPT = "healthchecker/service_watch.py"
 STATE_HEADER = "# nornir_anycast service state: disabled yes while the service is down"
 
 
-def initial_include(host: HostModel) -> str:
-    """The BIRD include as first written (the dummy prefix only); the daemon rewrites it."""
+def initial_include(host: HostModel, version: int = 4) -> str:
+    """The BIRD include as first written (the dummy prefix only); the daemon rewrites it.
+    `version` 6: the IPv6 include (its own prefix set and dummy prefix)."""
+    if version == 6:
+        return render_template(INCLUDE_TEMPLATE, host, version=6)
     return render_template(INCLUDE_TEMPLATE, host)
 
 
@@ -43,7 +46,8 @@ def plan_watch(host: HostModel) -> dict[str, TemplateFile]:
         files[f"{healthcheck.WATCH_UNIT_NAME}.service"] = TemplateFile(
             "healthchecker/nginx-watch.service.j2",
             {"state": paths.service_state, "ctl": paths.bird_ctl,
-             "protocol": healthcheck.WATCH_PROTOCOL, "header": STATE_HEADER},
+             "protocol": healthcheck.WATCH_PROTOCOL, "header": STATE_HEADER,
+             "protocols": healthcheck.watch_protocols(host)},
             healthcheck.WATCH_UNIT)
     else:
         files["service_watch.py"] = TemplateFile(WATCHER_SCRIPT, {}, paths.service_watch,
@@ -63,6 +67,7 @@ def plan_healthchecker(host: HostModel) -> dict[str, TemplateFile]:
         "binary": healthcheck.binary(host), "reconfigure": healthcheck.reconfigure_command(host),
         "pid_dir": healthcheck.pid_dir(host),
         "log_dir": paths.healthchecker_log.rsplit("/", 1)[0] or "/",
+        "ipv6": healthcheck.has_ipv6(host),
     }
     files = {
         "anycast-healthchecker.conf": TemplateFile(
@@ -70,6 +75,9 @@ def plan_healthchecker(host: HostModel) -> dict[str, TemplateFile]:
         "anycast-prefixes.conf": TemplateFile(
             INCLUDE_TEMPLATE, {}, paths.healthchecker_include, create_only=True),
     }
+    if healthcheck.has_ipv6(host):
+        files["anycast-prefixes6.conf"] = TemplateFile(
+            INCLUDE_TEMPLATE, {"version": 6}, paths.healthchecker_include6, create_only=True)
     for check in healthcheck.prefix_checks(host):
         files[f"{healthcheck.SERVICE_DIR}/{check.name}.conf"] = TemplateFile(
             "healthchecker/service.conf.j2", {"check": check},

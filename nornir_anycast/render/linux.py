@@ -16,12 +16,19 @@ from nornir_anycast.render.files import TemplateFile
 
 def sysctls(host: HostModel) -> dict[str, str]:
     """The kernel settings a host needs: forwarding on routers; on the edge, multipath hashing
-    on addresses and ports (the seed's VyOS `layer4-hashing`)."""
+    on addresses and ports (the seed's VyOS `layer4-hashing`). A router with IPv6 addresses
+    forwards IPv6 too, and its edge hashes IPv6 flows on ports as well (the IPv4 setting does
+    not cover IPv6)."""
     wanted: dict[str, str] = {}
+    ipv6 = any(ip.version == 6 for ip in host.addresses())
     if host.role in ("isp", "edge"):
         wanted["net.ipv4.ip_forward"] = "1"
+        if ipv6:
+            wanted["net.ipv6.conf.all.forwarding"] = "1"
     if host.role == "edge":
         wanted["net.ipv4.fib_multipath_hash_policy"] = "1"
+        if ipv6:
+            wanted["net.ipv6.fib_multipath_hash_policy"] = "1"
     return wanted
 
 

@@ -6,6 +6,11 @@ An FRR edge filters what each server may announce (`SERVERS-IN-<server>` permitt
 `neighbor_views(..., frr_policy=True)` fills those names in where the inventory names none
 (nornir_anycast.render.frr renders the policies themselves). Every edge, FRR or VyOS, sends its
 servers nothing (`SERVERS-OUT`, a deny-all route-map, see `servers_out_policy`).
+
+IPv6 (docs/ipv6.md): an IPv6 neighbor is a session of its own, carrying IPv6 only. Its policies
+are IPv6 ones of their own (`SERVERS-IN6-<server>` permitting `ANYCAST6-<server>`, `EBGP-OUT6`
+permitting `ANYCAST6`), so that no route-map ever matches across families; `EBGP-IN` and
+`SERVERS-OUT` match nothing and serve both.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from nornir_anycast.inventory.passwords import neighbor_password
 #: Names of the policies rendered for FRR when the inventory names none.
 ANYCAST_PREFIX_LIST = "ANYCAST"
 SERVERS_IN = "SERVERS-IN"
+#: ... and their IPv6 counterparts (IPv6 sessions).
+ANYCAST6_PREFIX_LIST = "ANYCAST6"
+SERVERS_IN6 = "SERVERS-IN6"
+EBGP_OUT6 = "EBGP-OUT6"
 #: Extra prefixes a server session on an edge may carry beyond the server's own anycast
 #: prefixes before FRR tears it down (`maximum-prefix N restart 1 force`, see docs/safety.md);
 #: the inventory's `bgp.maximum_prefix` replaces the computed limit.
@@ -54,25 +63,31 @@ class NeighborView:
     # (`soft-reconfiguration inbound`), and the `maximum-prefix` arguments ("11 restart 1 force").
     soft_reconfiguration: bool = False
     maximum_prefix: str | None = None
+    #: The session's address family (4 or 6): an IPv6 neighbor carries IPv6 routes only.
+    version: int = 4
 
 
 @dataclass(frozen=True)
 class PolicyRule:
-    """One rule of a rendered route-map; `prefix_list` is matched when set."""
+    """One rule of a rendered route-map; `prefix_list` is matched when set (an IPv6 prefix list
+    with `ipv6`); `sets` are `set ...` lines (without `set`)."""
 
     seq: int
     action: str
     prefix_list: str | None = None
+    ipv6: bool = False
+    sets: tuple[str, ...] = ()
     # `set as-path prepend ...` (a standby site's edge towards its upstreams, docs/sites.md).
     prepend: str | None = None
 
 
 @dataclass(frozen=True)
 class Policies:
-    """Prefix lists and route-maps a router's config defines, in rendering order."""
+    """Prefix lists (IPv4, IPv6) and route-maps a router's config defines, in rendering order."""
 
     prefix_lists: dict[str, list[str]] = field(default_factory=dict)
     route_maps: dict[str, list[PolicyRule]] = field(default_factory=dict)
+    prefix_lists6: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _bird_identifier(text: str) -> str:
@@ -104,16 +119,20 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
         owner = design.owner_of(nb.address)
         ibgp = host.asn is not None and nb.remote_as == host.asn
         to_server = ibgp and owner is not None and owner.role == "server"
+        version = address_version(nb.address)
         rm_in, rm_out = nb.route_map_in, nb.route_map_out
         if to_server and host.role == "edge":
             rm_out = rm_out or SERVERS_OUT
         if frr_policy:
             if not ibgp:
                 rm_in = rm_in or EBGP_IN
-                rm_out = rm_out or EBGP_OUT
+                rm_out = rm_out or (EBGP_OUT6 if version == 6 and host.role == "edge"
+                                    else EBGP_OUT)
             elif to_server and host.role == "edge" and owner is not None:
-                rm_in = rm_in or server_route_map(owner.name)
+                rm_in = rm_in or server_route_map(owner.name, version)
         base = _bird_identifier(owner.name if owner is not None else f"bgp_{nb.address}")
+        if version == 6 and owner is not None:
+            base = f"{base}_v6"  # the IPv6 session of the same pair (one session per family)
         name, n = base, 1
         while name in used:
             n += 1
@@ -128,9 +147,22 @@ def neighbor_views(host: HostModel, design: Design, *, frr_policy: bool) -> list
             ttl_security=nb.ttl_security, bird_name=name,
             interface=_interface_towards(host, nb.address),
             soft_reconfiguration=frr_policy and to_server and host.role == "edge",
-            maximum_prefix=_maximum_prefix(host, owner if to_server else None, frr_policy),
+            maximum_prefix=_maximum_prefix(host, owner if to_server else None, frr_policy,
+                                           version),
+            version=version,
         ))
     return views
+
+
+def address_version(address: str) -> int:
+    """4 or 6: the family of a neighbor address (6 for anything with a colon, so that an address
+    validation reports is still rendered in one family)."""
+    return 6 if ":" in address else 4
+
+
+def prefix_version(prefix: str) -> int:
+    """4 or 6: the family of a prefix (`fd00:13::1/128` -> 6)."""
+    return 6 if ":" in prefix else 4
 
 
 def servers_out_policy(host: HostModel,
@@ -153,24 +185,29 @@ def servers_out_policy(host: HostModel,
     return {SERVERS_OUT: [PolicyRule(seq=10, action="deny")]}
 
 
-def server_route_map(server: str) -> str:
-    """The edge's import route-map for one server's session (`SERVERS-IN-<server>`)."""
-    return f"{SERVERS_IN}-{server}"
+def server_route_map(server: str, version: int = 4) -> str:
+    """The edge's import route-map for one server's session (`SERVERS-IN-<server>`; the IPv6
+    session's `SERVERS-IN6-<server>`)."""
+    return f"{SERVERS_IN6 if version == 6 else SERVERS_IN}-{server}"
 
 
-def server_prefix_list(server: str) -> str:
-    """The edge's prefix-list of what one server may announce (`ANYCAST-<server>`)."""
-    return f"{ANYCAST_PREFIX_LIST}-{server}"
+def server_prefix_list(server: str, version: int = 4) -> str:
+    """The edge's prefix-list of what one server may announce (`ANYCAST-<server>`; IPv6:
+    `ANYCAST6-<server>`)."""
+    return f"{ANYCAST6_PREFIX_LIST if version == 6 else ANYCAST_PREFIX_LIST}-{server}"
 
 
-def server_allowed_prefixes(server: HostModel) -> list[str]:
+def server_allowed_prefixes(server: HostModel, version: int | None = None) -> list[str]:
     """What an edge accepts from `server`: its own anycast prefixes, as given by the inventory
-    (drained or not: draining changes what the server announces, never the edge's filter)."""
-    return sorted({a.prefix for a in server.anycast},
+    (drained or not: draining changes what the server announces, never the edge's filter); with
+    `version`, those of that family only (what one session may carry)."""
+    return sorted({a.prefix for a in server.anycast
+                   if version is None or prefix_version(a.prefix) == version},
                   key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
 
 
-def _maximum_prefix(host: HostModel, server: HostModel | None, frr_policy: bool) -> str | None:
+def _maximum_prefix(host: HostModel, server: HostModel | None, frr_policy: bool,
+                    version: int = 4) -> str | None:
     """`maximum-prefix` arguments for one neighbor (None: no line).
 
     The inventory's `bgp.maximum_prefix`, when set, applies to every neighbor as written. Else an
@@ -178,13 +215,14 @@ def _maximum_prefix(host: HostModel, server: HostModel | None, frr_policy: bool)
     SERVER_MAXIMUM_PREFIX_MARGIN, counting rejected routes too (`force`: soft-reconfiguration
     keeps them in memory), and re-opens a session torn down by the limit after
     SERVER_MAXIMUM_PREFIX_RESTART minute(s): a flood drops that server's session, loudly (verify's
-    session checks fail, FRR logs it), instead of growing the edge's memory.
+    session checks fail, FRR logs it), instead of growing the edge's memory. An IPv6 session
+    counts the server's IPv6 prefixes, an IPv4 one its IPv4 prefixes (what each may carry).
     """
     if host.bgp.maximum_prefix is not None:
         return str(host.bgp.maximum_prefix)
     if not frr_policy or server is None or host.role != "edge":
         return None
-    limit = len(server_allowed_prefixes(server)) + SERVER_MAXIMUM_PREFIX_MARGIN
+    limit = len(server_allowed_prefixes(server, version)) + SERVER_MAXIMUM_PREFIX_MARGIN
     return f"{limit} restart {SERVER_MAXIMUM_PREFIX_RESTART} force"
 
 
@@ -201,10 +239,11 @@ def model_route_map(name: str, rules: list[RouteMapRule], policies: Policies) ->
     out: list[PolicyRule] = []
     for r in sorted(rules, key=lambda r: r.rule):
         plist = None
+        ipv6 = r.match_prefix is not None and prefix_version(r.match_prefix) == 6
         if r.match_prefix is not None:
             plist = f"{name}-{r.rule}"
-            policies.prefix_lists[plist] = [r.match_prefix]
-        out.append(PolicyRule(seq=r.rule, action=r.action, prefix_list=plist))
+            (policies.prefix_lists6 if ipv6 else policies.prefix_lists)[plist] = [r.match_prefix]
+        out.append(PolicyRule(seq=r.rule, action=r.action, prefix_list=plist, ipv6=ipv6))
     policies.route_maps[name] = out
 
 

@@ -106,6 +106,9 @@ def _verify_health(task: Task, me: HostModel, design: Design) -> Check:
         running = shell.run(services.healthchecker(me).running).ok
         pid_text = (shell.read_file(me.paths.healthchecker_pid) or "").strip()
         include = shell.read_file(me.paths.healthchecker_include)
+        if include is not None and healthcheck.has_ipv6(me):
+            # The IPv6 side's include (docs/ipv6.md), read as one with the IPv4 one.
+            include += "\n" + (shell.read_file(me.paths.healthchecker_include6) or "")
         watch = None
         if healthcheck.watched(me):
             watch = (shell.run(services.watcher(me).running).ok,

@@ -60,10 +60,10 @@ def test_three_servers_over_the_cap() -> None:
 
 
 def test_each_rule_lives_in_the_module_of_its_area() -> None:
-    areas = {"addressing", "bgp", "services", "policy", "platform", "bfd", "sites"}
+    areas = {"addressing", "bgp", "services", "policy", "platform", "bfd", "sites", "ipv6"}
     found = {rule.__module__.rsplit(".", 1)[-1] for rule in RULES}
     assert found == areas
-    assert len(RULES) == 34 and len(set(RULES)) == 34
+    assert len(RULES) == 39 and len(set(RULES)) == 39
     for area in areas:
         module = importlib.import_module(f"nornir_anycast.design.validation.{area}")
         assert [r for r in RULES if r.__module__ == module.__name__]

@@ -99,12 +99,13 @@ def test_bird3_check_rejects_a_broken_file_in_bird3s_words(bird3_root: Path) -> 
                                    text=True, check=False).stderr
 
 
-def test_bird2_configs_pass_bird_2_17() -> None:
+@pytest.mark.parametrize("inventory", ["inventory", "tests/inventories/dual-stack"])
+def test_bird2_configs_pass_bird_2_17(inventory: str) -> None:
     root = require_root("debian13", "usr/sbin/bird")
     bird = root_argv(root, "usr/sbin/bird")
     version = subprocess.run([*bird, "--version"], capture_output=True, text=True, check=False)
     assert "BIRD version 2.17" in version.stderr
-    d = design_of("inventory")
+    d = design_of(inventory)
     for name in ("server-1", "server-2"):
         for phase in PHASES:
             rendered = render_host(d.hosts[name], d, drain=phase)["bird.conf"]

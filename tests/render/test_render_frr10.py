@@ -73,7 +73,10 @@ def _start_frr(host: Debian13Host) -> None:
 
 #: The inventories with FRR routers (the Debian 13 ones once they exist), host by host.
 FRR_INVENTORIES = [inv for inv in ("inventory", "inventory/lab-dnat", "inventory/lab-debian13",
-                                   "inventory/lab-debian13-bird3") if (ROOT / inv).is_dir()]
+                                   "inventory/lab-debian13-bird3", "tests/inventories/dual-stack")
+                   if (ROOT / inv).is_dir()]
+#: Inventories whose routers forward IPv6 too (deploy sets it: render.linux.sysctls).
+DUAL_STACK = ("tests/inventories/dual-stack",)
 
 
 def _rendered(host_name: str, variant: str, inventory: str = "inventory") -> str:
@@ -114,7 +117,7 @@ def test_frr10_reload_sees_no_difference_after_loading_rendered_config(
         for itf in ("eth0", "eth1", "eth2"):
             host.link(itf)
         host.sysctl("net.ipv4.ip_forward", "1")
-        host.sysctl("net.ipv6.conf.all.forwarding", "0")
+        host.sysctl("net.ipv6.conf.all.forwarding", "1" if inventory in DUAL_STACK else "0")
         _start_frr(host)
         host.path("/tmp/frr.conf").write_text(text)
         reload = "/usr/lib/frr/frr-reload.py --log-level error"

@@ -181,6 +181,40 @@ def test_rendered_frr_conf_is_stable_under_frr_reload(
     assert missing == []
 
 
+@pytest.mark.parametrize("frr_instance", ["edge", "isp"], indirect=True)
+def test_dual_stack_frr_conf_is_stable_under_frr_reload(frr_instance: FrrInstance,
+                                                        tmp_path: Path) -> None:
+    """tests/inventories/dual-stack (docs/ipv6.md): the ipv6 unicast address family, the IPv6
+    neighbors' `no neighbor X activate` in ipv4 unicast, ipv6 routes and prefix lists are
+    written as FRR 8.4 prints them. IPv6 forwarding is on, as deploy sets it on a dual-stack
+    router (render.linux.sysctls)."""
+    host = frr_instance.hostname
+    subprocess.run(["ip", "netns", "exec", frr_instance.name, "sysctl", "-qw",
+                    "net.ipv6.conf.all.forwarding=1"], check=True)
+    design = build_design(load_nornir(ROOT / "tests/inventories/dual-stack"))
+    rendered = render_host(design.hosts[host], design)["frr.conf"]
+    conf = tmp_path / "frr.conf"
+    conf.write_text(rendered.content)
+    assert any("router bgp" in ln for ln in _diff_lines(frr_instance.reload(conf, "--test")))
+
+    frr_instance.reload(conf, "--reload")
+    running = frr_instance.vtysh("show running-config").splitlines()
+    assert " address-family ipv6 unicast" in running
+    if host == "edge":
+        assert "  no neighbor fd00:12:1::1 activate" in running
+        assert "  neighbor fd00:12:1::1 route-map SERVERS-IN6-server-1 in" in running
+        assert "ipv6 prefix-list ANYCAST6 seq 5 permit fd00:13::1/128" in running
+    else:
+        assert "ipv6 route ::/0 blackhole" in running
+
+    after = _diff_lines(frr_instance.reload(conf, "--test"))
+    assert after == [], f"frr-reload.py --test still sees differences: {after}"
+    running_lines = {ln.rstrip() for ln in running}
+    missing = [ln for ln in rendered.content.splitlines()
+               if ln.strip() not in ("!", "") and ln.rstrip() not in running_lines]
+    assert missing == []
+
+
 # ---- sites (issue 13): the two-sites test inventory's routers, with graceful restart, eBGP
 # multipath, advertisement interval, BFD towards upstreams and the standby prepend.
 

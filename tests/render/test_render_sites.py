@@ -125,12 +125,13 @@ def test_server_default_route_over_every_edge() -> None:
 def test_default_route_is_per_family() -> None:
     """default_routes groups the gateways by family: an IPv6 family with several gateways gets
     its own static (ipv6 channel) and kernel protocol (one channel per kernel protocol); the
-    IPv4 one is unchanged. (Where IPv6 gateways come from is i13-ipv6's `gateway6`: it feeds
+    IPv4 one is unchanged. (The IPv6 gateways are `gateway6`, docs/ipv6.md: it feeds
     render.bird.server_gateways.)"""
     d = _design()
     dual = replace_host(d, "s1-server-1", interfaces=[{
         "name": "eth0", "addresses": ["10.12.12.1/24", "fd00:12:1::1/64"],
-        "gateway": ["10.12.12.254", "10.12.12.253", "fd00:12:1::254", "fd00:12:1::253"]}])
+        "gateway": ["10.12.12.254", "10.12.12.253"],
+        "gateway6": ["fd00:12:1::254", "fd00:12:1::253"]}])
     routes = default_routes(dual.hosts["s1-server-1"])
     assert [(r.prefix, r.channel, r.static, r.kernel, r.next_hops) for r in routes] == [
         ("0.0.0.0/0", "ipv4", "static_default", "kernel_default",
@@ -145,7 +146,7 @@ def test_default_route_is_per_family() -> None:
     assert check_file(f, "s1-server-1/bird.conf") is not None
     one_v6 = replace_host(d, "s1-server-1", interfaces=[{
         "name": "eth0", "addresses": ["10.12.12.1/24", "fd00:12:1::1/64"],
-        "gateway": ["10.12.12.254", "10.12.12.253", "fd00:12:1::254"]}])
+        "gateway": ["10.12.12.254", "10.12.12.253"], "gateway6": "fd00:12:1::254"}])
     assert [r.prefix for r in default_routes(one_v6.hosts["s1-server-1"])] == ["0.0.0.0/0"]
 
 

@@ -33,7 +33,8 @@ SNAPSHOT = GOLDEN / "render-sha256.json"
 INVENTORIES = ["inventory", "inventory/lab-dnat", "inventory/vyos-seed",
                "inventory/vyos-seed-dnat", "tests/inventories/three-servers",
                "tests/inventories/debian13-bird3", "inventory/lab-debian13",
-               "inventory/lab-debian13-bird3", "tests/inventories/two-sites"]
+               "inventory/lab-debian13-bird3", "tests/inventories/two-sites",
+               "tests/inventories/dual-stack", "tests/inventories/dual-stack-debian13"]
 PHASES: tuple[str | None, ...] = (None, "lowered", "withdrawn")
 PASSWORD_ENV = "NA_TEST_SNAPSHOT_BGP_PASSWORD"
 PASSWORD = "Snap-sh0t-Pw!"

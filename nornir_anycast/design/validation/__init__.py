@@ -7,8 +7,8 @@ is wrong. Type errors and unknown keys are caught earlier, when the inventory is
 (`nornir_anycast.design.build.host_model`), and come out as the same kind of Problem.
 
 The rules, one function `rule_<what>(design, report)` each, in the module of their area
-(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`, `sites`; shared helpers in `common`;
-docs/your-network.md lists what they check):
+(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`, `sites`, `ipv6`; shared helpers in
+`common`; docs/your-network.md lists what they check):
 
  1. interface addresses are address/length, host addresses (`dhcp` only on VyOS)
  2. interface gateways are addresses inside a subnet of their interface
@@ -42,8 +42,9 @@ docs/your-network.md lists what they check):
     routers IPv4 only, DNS forwarding on VyOS only (caught here instead of failing at render)
 28. healthcheck (anycast-healthchecker): servers only; interval, timeout > 0, rise, fall >= 1
     (server-wide and per prefix); url http(s), command and binary on one line; binary absolute
-    (relative only on lab hosts); IPv4 anycast prefixes only; the dummy prefix is an IPv4
-    prefix used nowhere; the variable is a BIRD name
+    (relative only on lab hosts); the dummy prefixes (IPv4, IPv6) are prefixes of their
+    family used nowhere; the variables are distinct BIRD names; the IPv6 include is a file of
+    its own
 29. sites (module `sites`, docs/sites.md): a server peers with an edge of its site (error),
     with every edge of it (warning); a server's site has an edge
 30. the edges of a site share one AS, one site_standby / site_prepend, and each has an eBGP
@@ -51,6 +52,12 @@ docs/your-network.md lists what they check):
 31. issue 13's BGP options: maximum_paths >= 1, graceful_restart_time, advertisement_interval
     in FRR's ranges; what VyOS / BIRD 1.6 cannot render (graceful restart, several gateways,
     ...) refused; several gateways only on one interface of a server
+32. IPv6 (docs/ipv6.md): an IPv6 neighbor is on one of the host's IPv6 subnets; each anycast
+    prefix of a server has a session of its family to an edge (rule 11 holds a /128 on the
+    loopback like a /32); gateway6 is an IPv6 address inside an IPv6 subnet of its interface,
+    gateway an IPv4 one; DNAT rules are IPv4 only; VyOS routers render no IPv6 BGP, networks
+    or static routes; a server announcing anycast prefixes of one family only, in a design
+    where some server announces both (dual-stack), is warned about
 """
 
 from __future__ import annotations
@@ -92,6 +99,13 @@ from nornir_anycast.design.validation.common import (
     parse_address,
     parse_interface,
     parse_network,
+)
+from nornir_anycast.design.validation.ipv6 import (
+    rule_dual_stack,
+    rule_family_sessions,
+    rule_gateway6,
+    rule_ipv4_only_features,
+    rule_ipv6_neighbors_on_link,
 )
 from nornir_anycast.design.validation.platform import (
     rule_platform,
@@ -157,6 +171,11 @@ RULES: tuple[Callable[[Design, Report], None], ...] = (
     rule_site_upstream,
     rule_site_standby,
     rule_bgp_site_options,
+    rule_ipv6_neighbors_on_link,
+    rule_gateway6,
+    rule_family_sessions,
+    rule_ipv4_only_features,
+    rule_dual_stack,
 )
 
 

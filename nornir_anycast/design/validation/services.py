@@ -101,22 +101,28 @@ def rule_healthcheck(design: Design, r: Report) -> None:
                     "must be the absolute path of anycast-healthchecker on the server "
                     "(a relative path, under the project root, only for hosts of the "
                     "namespace lab: service_manager lab)")
-        if not _BIRD_NAME.match(hc.variable):
-            r.error(h.name, "healthcheck.variable", hc.variable,
-                    "must be a BIRD name: letters, digits, '_', not starting with a digit")
-        dummy = parse_network(hc.dummy_prefix, strict=False)
-        if dummy is None or dummy.version != 4 or "/" not in hc.dummy_prefix:
-            r.error(h.name, "healthcheck.dummy_prefix", hc.dummy_prefix,
-                    "must be an IPv4 prefix (address/length)")
-        elif hc.dummy_prefix in anycast or str(dummy) in anycast:
-            r.error(h.name, "healthcheck.dummy_prefix", hc.dummy_prefix,
-                    "is an anycast prefix: the dummy entry of the prefix set must be used "
-                    "nowhere (it is always announced as healthy)")
+        for key, prefix, version, variable in (
+                ("", hc.dummy_prefix, 4, hc.variable), ("6", hc.dummy_prefix6, 6, hc.variable6)):
+            if not _BIRD_NAME.match(variable):
+                r.error(h.name, f"healthcheck.variable{key}", variable,
+                        "must be a BIRD name: letters, digits, '_', not starting with a digit")
+            dummy = parse_network(prefix, strict=False)
+            if dummy is None or dummy.version != version or "/" not in prefix:
+                r.error(h.name, f"healthcheck.dummy_prefix{key}", prefix,
+                        f"must be an IPv{version} prefix (address/length)")
+            elif prefix in anycast or str(dummy) in anycast:
+                r.error(h.name, f"healthcheck.dummy_prefix{key}", prefix,
+                        "is an anycast prefix: the dummy entry of the prefix set must be used "
+                        "nowhere (it is always announced as healthy)")
+        if hc.variable == hc.variable6:
+            r.error(h.name, "healthcheck.variable6", hc.variable6,
+                    "the IPv6 prefix set needs a name of its own (healthcheck.variable is the "
+                    "same): both are defined in the one BIRD configuration")
+        has6 = any(":" in a.prefix for a in h.anycast)
+        if has6 and h.paths.healthchecker_include == h.paths.healthchecker_include6:
+            r.error(h.name, "paths.healthchecker_include6", h.paths.healthchecker_include6,
+                    "anycast-healthchecker writes the IPv6 prefix set to a file of its own: "
+                    "must differ from paths.healthchecker_include")
         for k, a in enumerate(h.anycast):
-            net = parse_network(a.prefix, strict=False)
-            if net is not None and net.version != 4:
-                r.error(h.name, f"anycast.{k}.prefix", a.prefix,
-                        "health-checked announcements are IPv4 only (anycast-healthchecker's "
-                        "IPv6 file is not wired into BIRD yet); set healthcheck.enabled: false")
             if a.healthcheck is not None:
                 _check_timing(r, h.name, f"anycast.{k}.healthcheck", a.healthcheck)
