@@ -292,3 +292,25 @@ def test_deploy_sets_the_ipv6_default_route(design: Design) -> None:
     assert change.undo == "ip -6 route del default"
     done = NetState(**{**actual.__dict__, "default_gateway6": "fd00:12:1::254"})
     assert plan(desired, done) == []
+
+
+def test_verify_counts_each_sessions_own_family(design: Design) -> None:
+    """server_exports_anycast (verify): one session per family, so the IPv4 session exports the
+    /32 and the IPv6 one the /128; a session exporting nothing of its family still fails."""
+    from nornir_anycast.verify.checks.sessions import check_server_sessions
+
+    def proto(name: str, neighbor: str, exported: int) -> dict[str, object]:
+        return {"name": name, "proto": "BGP", "neighbor_address": neighbor,
+                "bgp_state": "Established", "routes": {"exported": exported}}
+
+    protocols = {"protocols": [proto("edge", "10.12.12.254", 1),
+                               proto("edge_v6", "fd00:12:1::254", 1)]}
+    checks = check_server_sessions(design.hosts["server-1"], design, protocols)
+    exports = [c for c in checks if c.name == "server_exports_anycast"]
+    assert [(c.passed, c.expected["prefixes"]) for c in exports] == [
+        (True, ["10.13.13.1/32"]), (True, ["fd00:13::1/128"])]
+    protocols["protocols"][1] = proto("edge_v6", "fd00:12:1::254", 0)
+    bad = [c for c in check_server_sessions(design.hosts["server-1"], design, protocols)
+           if c.name == "server_exports_anycast" and not c.passed]
+    assert [c.message for c in bad] == [
+        "exports 0 to edge, expected its 1 anycast prefix(es) fd00:13::1/128"]

@@ -45,7 +45,10 @@ def check_server_sessions(server: HostModel, design: Design,
                      f"BGP session to {owner.name} ({nb.address}) is "
                      f"{'not configured' if proto is None else state}"),
         ))
-        want = len(server.anycast)
+        # One session per family (docs/ipv6.md): this session carries its family's prefixes.
+        family = [a.prefix for a in server.anycast
+                  if (":" in a.prefix) == (":" in nb.address)]
+        want = len(family)
         exported = None if proto is None else (proto.get("routes") or {}).get("exported")
         if drained:
             ok = up and not exported
@@ -61,13 +64,12 @@ def check_server_sessions(server: HostModel, design: Design,
         ok = up and exported is not None and exported >= want
         checks.append(Check(
             name="server_exports_anycast", host=server.name, passed=ok,
-            expected={"neighbor": nb.address, "exported": want,
-                      "prefixes": [a.prefix for a in server.anycast]},
+            expected={"neighbor": nb.address, "exported": want, "prefixes": family},
             actual={"neighbor": nb.address, "exported": exported},
             message=(f"exports {exported} route(s) to {owner.name}" if ok else
                      f"exports {exported if exported is not None else 'nothing'} to "
                      f"{owner.name}, expected its {want} anycast prefix(es) "
-                     f"{fmt([a.prefix for a in server.anycast])}"),
+                     f"{fmt(family)}"),
         ))
     return checks
 
