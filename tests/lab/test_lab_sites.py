@@ -366,10 +366,6 @@ def test_topology_of_1x1x2_is_the_seeds(tmp_path: Path) -> None:
                       (("172.16.42.2/31",), 2, False)]
 
 
-# Strict: passes (and so fails here) as soon as the model takes the generated inventory; then
-# drop the mark. 2x2xN also needs `gateway6` as a list (several edges), NOTES.md 19:1x.
-@pytest.mark.xfail(reason="needs i13-ipv6's model (gateway6, /128 anycast with the health "
-                          "check)", strict=True)
 @pytest.mark.parametrize(("sites", "edges", "servers"), [(1, 1, 2), (2, 2, 2), (2, 2, 16)])
 def test_generated_inventory_loads_and_validates(tmp_path: Path, sites: int, edges: int,
                                                  servers: int) -> None:

@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,12 +25,11 @@ from lab_fixtures import ROOT, image_prefix, prefix_env, project_root_env, sessi
 from nornir_anycast.design.build import build_design
 from nornir_anycast.design.model import Design
 from nornir_anycast.device.linux_net import NetState, desired_state, plan
-from nornir_anycast.exceptions import InventoryError
 from nornir_anycast.inventory.loader import load_nornir
 from nornir_anycast.lab import netns, procs
 from nornir_anycast.lab import state as lab_state
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.lab.inventory_gen import site_hosts, write_site_inventory
+from nornir_anycast.lab.inventory_gen import site_hosts
 from nornir_anycast.lab.prefix import lab_prefix
 from nornir_anycast.settings import lab_dir
 
@@ -40,27 +38,7 @@ SHAPE = ("2", "2", "2")
 HOSTS = list(site_hosts(2, 2, 2))
 
 
-def _model_takes_the_generated_inventory() -> bool:
-    """The issue-13 model (sites: i13-model, landed; IPv6: i13-ipv6) takes the generated
-    inventory: until then `lab up --sites` stops before making anything."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            write_site_inventory(ROOT / "inventory", 2, 2, 2, dest=Path(tmp) / "gen")
-            load_nornir(Path(tmp) / "gen").close_connections()
-        except InventoryError:
-            return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.lab,
-    # Not run (nothing to build) while the model refuses the inventory; runs once it takes it.
-    pytest.mark.xfail(not _model_takes_the_generated_inventory(), run=False,
-                      reason="the model refuses the generated inventory until i13-model and "
-                             "i13-ipv6 land"),
-]
+pytestmark = pytest.mark.lab
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
