@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from nornir.core import Nornir
+from nornir.plugins.runners import ThreadedRunner
 
 from nornir_anycast.cli.output import quiet_nornir_logging
 from nornir_anycast.design.model import Design
@@ -21,6 +22,9 @@ from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.inventory.loader import load_nornir, select
 from nornir_anycast.inventory.secrets import redact
 from nornir_anycast.settings import default_inventory
+
+#: The most Nornir workers --num-workers takes (each is a thread with an SSH session).
+MAX_WORKERS = 1000
 
 
 def add_inventory_args(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +41,11 @@ def add_inventory_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-g", "--group", dest="groups", action="append", default=[], metavar="GROUP",
         help="only hosts in this group or its child groups (repeatable)",
+    )
+    parser.add_argument(
+        "--num-workers", type=int, default=None, metavar="N",
+        help="Nornir's threaded runner with N workers: hosts worked on at once (default: "
+             "the inventory's config.yaml, else 20)",
     )
 
 
@@ -57,6 +66,10 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
         InventoryError: the inventory cannot be loaded, is invalid, or -H/-g name nothing.
     """
     quiet_nornir_logging()
+    workers = getattr(args, "num_workers", None)
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InventoryError([Problem("-", "--num-workers", workers,
+                                      f"must be 1..{MAX_WORKERS}")])
     given = getattr(args, "inventory", None)
     inventory = Path(given or default_inventory())
     if not given and not (inventory / "hosts.yaml").is_file():
@@ -74,6 +87,9 @@ def load(args: argparse.Namespace) -> tuple[Nornir, Design, list[Problem]]:
     selected = select(nr, hosts, groups)
     if not selected.inventory.hosts:
         raise InventoryError([no_hosts_selected(hosts, groups)])
+    workers = getattr(args, "num_workers", None)
+    if workers is not None:
+        selected = selected.with_runner(ThreadedRunner(num_workers=workers))
     return selected, design, warnings
 
 
