@@ -182,8 +182,19 @@ def derive_upstream_routes(design: Design) -> list[UpstreamRoute]:
     out: list[UpstreamRoute] = []
     for prefix in prefixes:
         announcing = {s.edge for s in design.services if s.prefix == prefix and s.announcers}
-        out.extend(_upstream_routes(prefix, upstreams, announcing, edge_links, upstream_links))
+        # One session per family: a prefix travels only over sessions of its own family.
+        version = ipaddress.ip_network(prefix).version
+        out.extend(_upstream_routes(prefix, upstreams, announcing,
+                                    _of_family(edge_links, version),
+                                    _of_family(upstream_links, version)))
     return out
+
+
+def _of_family(links: dict[str, list[tuple[str, HostModel]]],
+               version: int) -> dict[str, list[tuple[str, HostModel]]]:
+    """The links whose neighbour address is of IP `version`."""
+    return {u: [(a, h) for a, h in hops if _address_key(a)[0] == version]
+            for u, hops in links.items()}
 
 
 def _upstream_routes(prefix: str, upstreams: list[HostModel], announcing: set[str],

@@ -7,10 +7,11 @@ built here for each case (the real daemons' output is checked end to end by the 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from paths import TESTS
+from paths import ROOT, TESTS
 
 from nornir_anycast.design.build import load_design
 from nornir_anycast.design.ecmp import derive_upstream_routes, with_drained
@@ -111,3 +112,21 @@ def test_urls_bracket_ipv6() -> None:
     assert anycast_url("10.13.13.1") == "http://10.13.13.1/file"
     assert anycast_url("fd00:13::1") == "http://[fd00:13::1]/file"
     assert anycast_url("10.13.13.1", 8080) == "http://10.13.13.1:8080/file"
+
+
+def test_dual_stack_routes_go_over_sessions_of_their_family(tmp_path: Path) -> None:
+    """The generated 2x2x2 lab (one session per family): each upstream's route for the /32
+    goes to its edges' IPv4 addresses and the /128's to their IPv6 ones, multipath, no tie."""
+    from nornir_anycast.lab.inventory_gen import write_site_inventory
+
+    design, _ = load_design(load_nornir(write_site_inventory(
+        ROOT / "inventory", 2, 2, 2, dest=tmp_path / "gen")))
+    routes = {(r.upstream, r.prefix): r for r in derive_upstream_routes(design)}
+    assert sorted(routes) == [(u, p) for u in ("upstream-1", "upstream-2")
+                              for p in (PREFIX, "fd00:13::1/128")]
+    for (upstream, prefix), r in routes.items():
+        k = int(upstream[-1])
+        want = ([f"172.16.4{k + 1}.3", f"172.16.4{k + 1}.5"] if prefix == PREFIX
+                else [f"fd00:172:16:4{k + 1}::3", f"fd00:172:16:4{k + 1}::5"])
+        assert (r.via, r.next_hops, r.router_chooses, r.sites) == (
+            "edges", want, False, [f"s{k}"]), (upstream, prefix)
