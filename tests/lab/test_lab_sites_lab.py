@@ -221,6 +221,40 @@ def test_every_neighbour_answers_on_its_link_v4_and_v6(addressed: SiteLab) -> No
     assert pairs == 2 * (8 + 12 + 6)
 
 
+def test_deploy_and_verify_pass_on_every_edge_upstream_and_client_in_both_families(
+        addressed: SiteLab) -> None:
+    """Issue 13's "done when": deploy, then `verify --wait 90`, on the generated inventory:
+    every edge's ECMP set, every upstream's site preference and every client's HTTP, for the
+    /32 and the /128."""
+    dep = cli("deploy", "-i", str(addressed.inventory))
+    assert dep.returncode == 0, dep.stdout[-3000:] + dep.stderr[-2000:]
+    out = addressed.inventory.parent / "verify.json"
+    ver = cli("verify", "-i", str(addressed.inventory), "--wait", "90", "--json", str(out))
+    assert ver.returncode == 0, ver.stdout[-4000:] + ver.stderr[-2000:]
+    checks = json.loads(out.read_text())["checks"]
+    assert all(c["passed"] for c in checks)
+
+    def hosts_of(name: str, family: int) -> set[str]:
+        return {c["host"] for c in checks if c["name"] == name
+                and ("fd00:" in json.dumps(c["expected"])) == (family == 6)}  # the lab's ULA
+
+    edges = {h for h in HOSTS if "-edge-" in h}
+    for family in (4, 6):
+        assert hosts_of("edge_multipath", family) == edges, family
+        assert hosts_of("edge_kernel_route", family) == edges, family
+        assert hosts_of("upstream_anycast_route", family) == {"upstream-1", "upstream-2"}
+        assert hosts_of("http_anycast", family) == {"client-1", "client-2"}, family
+    http = {(c["host"], c["expected"]["target"]): c["expected"]["servers"] for c in checks
+            if c["name"] == "http_anycast"}
+    for k in (1, 2):  # no site is standby: each client is served by its own site only
+        want = [f"s{k}-server-1", f"s{k}-server-2"]
+        assert http[(f"client-{k}", "http://10.13.13.1/file")] == want
+        assert http[(f"client-{k}", "http://[fd00:13::1]/file")] == want
+    six = addressed.run("client-1", ["curl", "-g", "-s", "-f", "--max-time", "3",
+                                     "http://[fd00:13::1]/file"])
+    assert six.returncode == 0 and six.stdout.strip() in ("s1-server-1", "s1-server-2"), six
+
+
 def test_down_removes_everything() -> None:
     """Runs last in this module: the fixture's `lab down` has not run yet, so do it here and
     check nothing of the lab is left (the fixture's second `down` then finds nothing)."""
