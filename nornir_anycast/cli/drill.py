@@ -1,4 +1,5 @@
-"""`python tasks.py drill HOST --mode crash|graceful|service|drain`: a measured failover drill;
+"""`python tasks.py drill HOST --mode crash|graceful|service|drain|restart`: a measured failover
+drill; `drill EDGE --mode edge-crash` and `drill SITE --mode site-down` (sites, issue 13);
 `drill EDGE --mode full-table [--routes N]`: the upstream sends a full table under load."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rich.markup import escape
 
 from nornir_anycast.cli.common import load
 from nornir_anycast.cli.output import stderr_console, stdout_console
-from nornir_anycast.drill import full_table, measure
+from nornir_anycast.drill import full_table, measure, sites
 from nornir_anycast.drill.runner import (
     DEFAULT_LONG_LIVED,
     DEFAULT_RATE,
@@ -34,10 +35,17 @@ def register(sub: Any) -> None:
                     "--routes generated routes, withdraws them and announces them again, "
                     "under the same load; reports false down events on the server sessions "
                     "(from the edge's own counters), failed requests, how long the edge took to "
-                    "converge, peak memory and verify's duration. Lab only (root).")
+                    "converge, peak memory and verify's duration. edge-crash (HOST: an edge of a "
+                    "site with two or more edges): every link of the edge cut, no goodbye; "
+                    "reports the outage from the site's client and when the upstream's and the "
+                    "servers' routes lost the edge. site-down (HOST: a site): every server of "
+                    "the site crashed at once; one report per client of the site, served by "
+                    "the next site. Lab only (root).")
     p.add_argument("host", metavar="HOST",
-                   help="the server to hurt (inventory name); the edge for full-table")
-    p.add_argument("--mode", required=True, choices=(*measure.MODES, full_table.MODE))
+                   help="the server to hurt (inventory name); the edge for full-table and "
+                        "edge-crash; the site (s1, ...) for site-down")
+    p.add_argument("--mode", required=True,
+                   choices=(*measure.MODES, *measure.SITE_MODES, full_table.MODE))
     p.add_argument("--routes", type=int, default=full_table.DEFAULT_ROUTES, metavar="N",
                    help=f"full-table: routes the upstream announces (default "
                         f"{full_table.DEFAULT_ROUTES:,})")
@@ -135,10 +143,50 @@ def print_full_table(o: full_table.FullTableOutcome, console: Console) -> None:
     print_verify(console, "verify after the drill", o.verify_ok, o.verify_failures)
 
 
+def print_site_summary(o: sites.SiteDrillOutcome, console: Console) -> None:
+    bfd = (f"BFD on, detection {_fmt(o.bfd_detect_ms)}" if o.bfd else "BFD off")
+    console.print(f"drill {o.mode} on {o.host} ({bfd}): fault at {o.fault_at_s:.1f} s of load to "
+                  f"{o.target} (applied in {o.fault_apply_ms:g} ms)", highlight=False)
+    for c in o.clients:
+        r = c.report
+        console.print(f"  {c.client}: {r['requests_sent']} sent, {r['requests_failed']} failed"
+                      + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(c.errors.items()))})"
+                         if c.errors else "")
+                      + f"; outage {_fmt(r['outage_ms'])}; last second {c.last_second_failed} "
+                        f"of {c.last_second_requests} failed", highlight=False)
+        served = ", ".join(f"{k} {v}" for k, v in sorted(c.served_after.items())) or "nobody"
+        console.print(f"    answered after the fault by: {served}", soft_wrap=True,
+                      highlight=False)
+        console.print(f"    {o.upstream} kernel route {o.prefix} lost "
+                      f"{', '.join(o.gone_hops)}: "
+                      + (f"after {_fmt(r['kernel_drop_ms'])}" if r["kernel_drop_ms"] is not None
+                         else "never during the drill"), highlight=False)
+        console.print(f"    long-lived: {r['long_lived_total']}, broken on {o.host}'s servers "
+                      f"{r['long_lived_broken_on_host']}, elsewhere "
+                      f"{r['long_lived_broken_elsewhere']}", highlight=False)
+        verdict = "[green]met[/green]" if r["met"] else "[red]NOT met[/red]"
+        console.print(f"    target {_fmt(r['target_ms'])}: {verdict}", highlight=False)
+    for server, ms in sorted(o.server_default_drop_ms.items()):
+        console.print(f"  {server} default route lost {o.host}: "
+                      + (f"after {_fmt(ms)}" if ms is not None else "never during the drill"),
+                      highlight=False)
+    for line in o.restore:
+        console.print(f"  restore: {escape(line)}", highlight=False)
+    print_verify(console, "verify after restore", o.verify_ok, o.verify_failures)
+
+
 def run(args: argparse.Namespace) -> int:
     console = stdout_console()
     err = stderr_console()
     nr, design, _ = load(args)
+    if args.mode in measure.SITE_MODES:
+        so = sites.run_site_drill(nr, design, args.host, args.mode, duration_s=args.duration,
+                                  rate=args.rate, long_lived=args.long_lived,
+                                  on_step=lambda msg: err.print(f"  {msg}", highlight=False))
+        print_site_summary(so, console)
+        if args.json:
+            Path(args.json).write_text(json.dumps(so.json_report(), indent=2) + "\n")
+        return 0 if so.verify_ok and so.met else 1
     if args.mode == full_table.MODE:
         ft = full_table.run_full_table_drill(
             nr, design, args.host, routes=args.routes, rate=args.rate,

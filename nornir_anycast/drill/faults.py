@@ -8,6 +8,12 @@ crash: the server's switch port drops every frame, both ways (an nftables `bridg
 graceful: `birdc down` on the server (BIRD says goodbye: a BGP Cease and BFD AdminDown).
 service: nginx stopped on the server (`nginx -s stop`); BIRD keeps running.
 drain: the project's `drain` command.
+edge-crash: every link of an edge cut, no goodbye, no carrier change: its port on the servers'
+    switch as for crash, and each point-to-point (veth) link to an upstream by an nftables
+    `netdev` table on BOTH ends, an ingress chain with `policy drop` on the device (the edge
+    hears nothing, nobody hears the edge; the link stays up, so neither side's kernel or FRR
+    sees a carrier loss, as with a router that froze or lost power behind a switch).
+site-down: every server of a site crashed at once (their switch ports, one bridge table).
 restart: BIRD restarted as for an upgrade: `birdc graceful restart` (BIRD exits without a word:
     no Cease, its sessions' peers keep its routes as stale, RFC 4724), then started again in
     graceful restart recovery (`bird -R`; under systemd `systemctl start bird`). With graceful
@@ -25,7 +31,7 @@ from nornir_anycast.device.commands import wire
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import state as lab_state
 from nornir_anycast.lab import status as lab_status
-from nornir_anycast.lab.topology import Segment
+from nornir_anycast.lab.topology import Segment, Topology
 
 DRILL_TABLE = "nornir_anycast_drill"
 
@@ -40,12 +46,16 @@ def run_on(host: str, argv: Sequence[str], *, timeout: float = 60,
     return proc
 
 
-def switch_port(host: str) -> tuple[str, str]:
-    """(switch namespace, bridge port name) that `host`'s link plugs into."""
+def _topology() -> Topology:
     current = lab_state.load()
     if current is None:
         raise LabError("no lab is up (run `python tasks.py lab up`)")
-    topology, _ = current
+    return current[0]
+
+
+def switch_port(host: str) -> tuple[str, str]:
+    """(switch namespace, bridge port name) that `host`'s link plugs into."""
+    topology = _topology()
     seg: Segment
     for seg in topology.segments:
         if seg.switch is None:
@@ -64,22 +74,87 @@ def _nft(switch: str, script: str) -> None:
         raise LabError(f"nft in {switch} exited {proc.returncode}: {proc.stderr.strip()}")
 
 
+def bridge_script(ports: Sequence[str]) -> str:
+    """The nftables bridge table dropping every frame to and from `ports` (one switch)."""
+    names = ", ".join(f'"{p}"' for p in ports)
+    return (
+        f"table bridge {DRILL_TABLE} {{\n"
+        f"  chain forward {{ type filter hook forward priority -200; policy accept;\n"
+        f"    iifname {{ {names} }} drop\n    oifname {{ {names} }} drop\n  }}\n"
+        f"  chain input {{ type filter hook input priority -200; policy accept;\n"
+        f"    iifname {{ {names} }} drop\n  }}\n"
+        f"  chain output {{ type filter hook output priority -200; policy accept;\n"
+        f"    oifname {{ {names} }} drop\n  }}\n"
+        f"}}\n"
+    )
+
+
+def netdev_script(devices: Sequence[str]) -> str:
+    """The nftables netdev table dropping everything that arrives on `devices` (one namespace):
+    an ingress chain per device, policy drop. Nothing changes the link's state."""
+    chains = "".join(
+        f"  chain in_{i} {{ type filter hook ingress device \"{d}\" priority -500; "
+        f"policy drop; }}\n" for i, d in enumerate(devices))
+    return f"table netdev {DRILL_TABLE} {{\n{chains}}}\n"
+
+
+def cut_plan(hosts: Sequence[str], topology: Topology | None = None,
+             ) -> dict[tuple[str, str], list[str]]:
+    """Where to drop what to cut every link of `hosts`: {(namespace, "bridge"): switch ports,
+    (namespace, "netdev"): devices}. A port on a switch is cut in the switch; a veth pair on
+    both ends (each end drops what arrives)."""
+    topology = topology or _topology()
+    plan: dict[tuple[str, str], list[str]] = {}
+    for seg in topology.segments:
+        for port in seg.ports:
+            if port.host not in hosts:
+                continue
+            if seg.switch is not None:
+                plan.setdefault((seg.switch, "bridge"), []).append(seg.switch_port(port))
+                continue
+            for end in seg.ports:
+                devices = plan.setdefault((end.netns, "netdev"), [])
+                if end.ifname not in devices:
+                    devices.append(end.ifname)
+    return plan
+
+
+def cut_links(hosts: Sequence[str], *, switch_only: bool = True) -> float:
+    """Cut every link of `hosts` at once (switch ports; with `switch_only` False, their veth
+    links too); returns the time just before the first rule went in."""
+    plan = cut_plan(hosts)
+    if switch_only:
+        plan = {k: v for k, v in plan.items() if k[1] == "bridge"}
+    if not any(k[1] == "bridge" for k in plan) and switch_only:
+        raise LabError(f"{', '.join(hosts)} has no port on a lab switch: a crash drill needs a "
+                       "server on the servers' bridge")
+    scripts = {k: bridge_script(v) if k[1] == "bridge" else netdev_script(v)
+               for k, v in plan.items()}
+    t = time.time()
+    for (namespace, _), script in scripts.items():
+        _nft(namespace, script)
+    return t
+
+
+def restore_links(hosts: Sequence[str]) -> list[str]:
+    """Remove every drop table of `cut_links` from the namespaces `hosts` touch; the
+    namespaces that had one."""
+    done = []
+    for namespace, family in cut_plan(hosts):
+        listed = subprocess.run(["ip", "netns", "exec", namespace, "nft", "list", "tables"],
+                                capture_output=True, text=True, timeout=30, check=False)
+        if f"{family} {DRILL_TABLE}" in listed.stdout:
+            _nft(namespace, f"delete table {family} {DRILL_TABLE}\n")
+            done.append(namespace)
+    return done
+
+
 def cut_link(host: str) -> float:
     """Drop every frame to and from `host` at its switch port; returns the time (time.time())
     just before the rule went in."""
     switch, port = switch_port(host)
-    script = (
-        f"table bridge {DRILL_TABLE} {{\n"
-        f"  chain forward {{ type filter hook forward priority -200; policy accept;\n"
-        f"    iifname \"{port}\" drop\n    oifname \"{port}\" drop\n  }}\n"
-        f"  chain input {{ type filter hook input priority -200; policy accept;\n"
-        f"    iifname \"{port}\" drop\n  }}\n"
-        f"  chain output {{ type filter hook output priority -200; policy accept;\n"
-        f"    oifname \"{port}\" drop\n  }}\n"
-        f"}}\n"
-    )
     t = time.time()
-    _nft(switch, script)
+    _nft(switch, bridge_script([port]))
     return t
 
 

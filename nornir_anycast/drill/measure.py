@@ -10,14 +10,20 @@ measured from nginx stopping, which in that mode is the fault.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 MODES = ("crash", "graceful", "service", "drain", "restart")
+#: Issue 13's drills on sites (nornir_anycast.drill.sites): HOST is an edge / a site.
+SITE_MODES = ("edge-crash", "site-down")
 REPORT_KEYS = ("mode", "host", "duration_s", "requests_sent", "requests_failed", "outage_ms",
                "kernel_drop_ms", "withdraw_ms", "long_lived_total", "long_lived_broken_on_host",
                "long_lived_broken_elsewhere", "target_ms", "met")
+#: site-down reports one of these per client of the dead site: REPORT_KEYS plus the client.
+SITE_DOWN_KEYS = (*REPORT_KEYS, "client")
+#: site-down: the dead site's clients are served by another site within this (issue 13).
+SITE_DOWN_TARGET_MS = 1000.0
 CRASH_BFD_TARGET_MS = 300.0
 #: With BFD slower than 50 ms x 3 (the lab's default until issue 11) the crash target is the
 #: detection time (interval x multiplier) plus this much for bgpd, zebra and the kernel.
@@ -51,8 +57,9 @@ class Drop:
 
 
 def kernel_drop(changes: Sequence[Mapping[str, Any]], t_fault: float,
-                next_hop: str) -> Drop | None:
-    """The first poll sample at or after the fault whose next hops leave out `next_hop`.
+                next_hop: str | Collection[str]) -> Drop | None:
+    """The first poll sample at or after the fault whose next hops leave out `next_hop` (with
+    several, e.g. every edge of a dead site: the first sample with none of them left).
 
     `changes` are the poller's change records ({"t", "prev_t", "hops"}), in time order. None
     when the route kept the next hop until the end of the drill.
@@ -60,12 +67,13 @@ def kernel_drop(changes: Sequence[Mapping[str, Any]], t_fault: float,
     Raises:
         ValueError: the next hop was not in the route when the fault came (nothing to measure).
     """
+    gone = {next_hop} if isinstance(next_hop, str) else set(next_hop)
     before = [c for c in changes if float(c["t"]) < t_fault]
-    if before and next_hop not in before[-1]["hops"]:
-        raise ValueError(f"{next_hop} was not a next hop of the route when the fault came "
-                         f"(route had {', '.join(before[-1]['hops']) or 'no next hop'})")
+    if before and not gone & set(before[-1]["hops"]):
+        raise ValueError(f"{', '.join(sorted(gone))} was not a next hop of the route when the "
+                         f"fault came (route had {', '.join(before[-1]['hops']) or 'no next hop'})")
     for c in changes:
-        if float(c["t"]) >= t_fault and next_hop not in c["hops"]:
+        if float(c["t"]) >= t_fault and not gone & set(c["hops"]):
             prev = c.get("prev_t")
             res = None if prev is None else _ms(float(c["t"]) - max(float(prev), t_fault))
             return Drop(ms=_ms(float(c["t"]) - t_fault), resolution_ms=res)
@@ -73,12 +81,15 @@ def kernel_drop(changes: Sequence[Mapping[str, Any]], t_fault: float,
 
 
 def long_lived_counts(long_lived: Sequence[Mapping[str, Any]],
-                      host_page: str) -> tuple[int, int, int]:
+                      host_page: str | Collection[str]) -> tuple[int, int, int]:
     """(connections that opened, broken ones answered by the host, broken ones answered by
-    another server). A connection knows its server from the page it is served."""
+    another server). A connection knows its server from the page it is served. With several
+    pages (edge-crash: the edge's site's servers; site-down: the dead site's), "the host" is
+    any of them."""
+    pages = {host_page} if isinstance(host_page, str) else set(host_page)
     opened = [c for c in long_lived if c.get("opened")]
-    on_host = sum(1 for c in opened if c.get("broken") and c.get("server") == host_page)
-    elsewhere = sum(1 for c in opened if c.get("broken") and c.get("server") != host_page)
+    on_host = sum(1 for c in opened if c.get("broken") and c.get("server") in pages)
+    elsewhere = sum(1 for c in opened if c.get("broken") and c.get("server") not in pages)
     return len(opened), on_host, elsewhere
 
 
@@ -119,14 +130,16 @@ def target_and_met(mode: str, *, bfd: bool, hold_ms: float, keepalive_ms: float,
         return 0.0, requests_failed == 0 and kernel_drop_ms is not None
     if mode == "restart":  # graceful restart: the edge kept forwarding to the server throughout
         return 0.0, requests_failed == 0 and kernel_drop_ms is None
-    raise ValueError(f"unknown drill mode {mode!r}: one of {', '.join(MODES)}")
+    raise ValueError(f"unknown drill mode {mode!r}: one of {', '.join((*MODES, *SITE_MODES))}")
 
 
-def build_report(*, mode: str, host: str, host_page: str, duration_s: float, t_fault: float,
-                 next_hop: str, load: Mapping[str, Any], changes: Sequence[Mapping[str, Any]],
-                 bfd: bool, hold_ms: float, keepalive_ms: float,
-                 bfd_detect_ms: float | None = None) -> tuple[dict[str, Any], Drop | None]:
-    """The `--json` report (exactly REPORT_KEYS) and the drop it was computed from."""
+def build_report(*, mode: str, host: str, host_page: str | Collection[str], duration_s: float,
+                 t_fault: float, next_hop: str | Collection[str], load: Mapping[str, Any],
+                 changes: Sequence[Mapping[str, Any]], bfd: bool, hold_ms: float,
+                 keepalive_ms: float, bfd_detect_ms: float | None = None,
+                 client: str | None = None) -> tuple[dict[str, Any], Drop | None]:
+    """The `--json` report (exactly REPORT_KEYS; SITE_DOWN_KEYS with `client`) and the drop it
+    was computed from."""
     short = list(load.get("short", []))
     failed = sum(1 for r in short if not r.get("ok"))
     outage = outage_ms(short, t_fault)
@@ -145,5 +158,20 @@ def build_report(*, mode: str, host: str, host_page: str, duration_s: float, t_f
         "long_lived_broken_on_host": on_host, "long_lived_broken_elsewhere": elsewhere,
         "target_ms": target, "met": met,
     }
-    assert tuple(report) == REPORT_KEYS
+    if client is not None:
+        report["client"] = client
+    assert tuple(report) == (REPORT_KEYS if client is None else SITE_DOWN_KEYS)
     return report, drop
+
+
+def served_after(short: Sequence[Mapping[str, Any]], t_fault: float,
+                 pages: Collection[str] | None = None) -> dict[str, int]:
+    """Answered requests started at or after the fault, by the page (server) that answered
+    them; only `pages` when given (site-down: the other sites' servers)."""
+    out: dict[str, int] = {}
+    for r in short:
+        if r.get("ok") and float(r["t0"]) >= t_fault and r.get("server") is not None:
+            page = str(r["server"])
+            if pages is None or page in pages:
+                out[page] = out.get(page, 0) + 1
+    return out
