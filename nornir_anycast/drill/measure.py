@@ -113,8 +113,17 @@ def target_and_met(mode: str, *, bfd: bool, hold_ms: float, keepalive_ms: float,
     kernel to follow) after the fault and the outage ends by then; target_ms = hold time.
     service: withdraw_ms <= 300. graceful, drain: no failed request (target_ms 0) and the
     route did go. restart: no failed request and the route kept the server's next hop (BGP
-    graceful restart: the edge forwards to it while its BIRD restarts).
+    graceful restart: the edge forwards to it while its BIRD restarts). edge-crash: as crash
+    (`kernel_drop_ms` is then the upstream's route losing the edge, `bfd_detect_ms` the slowest
+    of the BFD sessions involved). site-down: `kernel_drop_ms` (the dead site's upstream lost
+    every edge of it) and `outage_ms` <= SITE_DOWN_TARGET_MS (1 s).
     """
+    if mode == "site-down":
+        met = (kernel_drop_ms is not None and kernel_drop_ms <= SITE_DOWN_TARGET_MS
+               and outage <= SITE_DOWN_TARGET_MS)
+        return SITE_DOWN_TARGET_MS, met
+    if mode == "edge-crash":
+        mode = "crash"
     if mode == "crash" and bfd:
         target = crash_bfd_target_ms(bfd_detect_ms)
         met = kernel_drop_ms is not None and kernel_drop_ms <= target and outage <= target
