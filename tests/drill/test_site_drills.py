@@ -5,6 +5,7 @@ refused with host, field and value named."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from site_inventory import generated
@@ -35,7 +36,7 @@ def two_sites(tmp_path_factory: pytest.TempPathFactory) -> Design:
 # --- measure -------------------------------------------------------------------------------
 
 def test_kernel_drop_with_several_hops_waits_for_the_last() -> None:
-    changes = [{"t": T - 1, "prev_t": None, "hops": ["a", "b", "c"]},
+    changes: list[dict[str, Any]] = [{"t": T - 1, "prev_t": None, "hops": ["a", "b", "c"]},
                {"t": T + 0.2, "prev_t": T + 0.19, "hops": ["b", "c"]},
                {"t": T + 0.5, "prev_t": T + 0.49, "hops": ["c"]}]
     drop = measure.kernel_drop(changes, T, ["a", "b"])
@@ -51,7 +52,7 @@ def test_kernel_drop_refuses_hops_that_were_never_there() -> None:
 
 
 def test_served_after_counts_answers_after_the_fault_by_page() -> None:
-    short = [{"t0": T - 0.1, "ok": True, "server": "s1-server-1"},
+    short: list[dict[str, Any]] = [{"t0": T - 0.1, "ok": True, "server": "s1-server-1"},
              {"t0": T + 0.1, "ok": False, "server": None},
              {"t0": T + 0.2, "ok": True, "server": "s2-server-1"},
              {"t0": T + 0.3, "ok": True, "server": "s2-server-1"},
@@ -61,7 +62,7 @@ def test_served_after_counts_answers_after_the_fault_by_page() -> None:
 
 
 def test_long_lived_counts_with_a_set_of_pages() -> None:
-    ll = [{"opened": True, "broken": True, "server": "s1-server-1"},
+    ll: list[dict[str, Any]] = [{"opened": True, "broken": True, "server": "s1-server-1"},
           {"opened": True, "broken": True, "server": "s2-server-1"},
           {"opened": True, "broken": False, "server": "s1-server-2"},
           {"opened": False, "broken": False, "server": None}]
@@ -97,8 +98,9 @@ def test_build_report_adds_the_client_for_site_down() -> None:
                       {"t0": T + 0.3, "ok": False, "server": None, "error": "connect timeout"},
                       {"t0": T + 0.6, "ok": True, "server": "s2-server-2"}],
             "long_lived": [{"opened": True, "broken": True, "server": "s1-server-1"}]}
-    changes = [{"t": T - 1, "prev_t": None, "hops": ["172.16.42.3", "172.16.42.5"]},
-               {"t": T + 0.45, "prev_t": T + 0.44, "hops": ["172.16.0.2"]}]
+    changes: list[dict[str, Any]] = [
+        {"t": T - 1, "prev_t": None, "hops": ["172.16.42.3", "172.16.42.5"]},
+        {"t": T + 0.45, "prev_t": T + 0.44, "hops": ["172.16.0.2"]}]
     r, _ = measure.build_report(
         mode="site-down", host="s1", host_page={"s1-server-1", "s1-server-2"}, duration_s=6.0,
         t_fault=T, next_hop=["172.16.42.3", "172.16.42.5"], load=load, changes=changes,
