@@ -17,6 +17,7 @@ Both restore everything (tables removed), then verify runs until it passes, as i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Callable
@@ -132,6 +133,10 @@ def _prefix_of(design: Design, edges: list[HostModel]) -> str:
                "upstreams (nothing for the clients' load)")
 
 
+def _same_family(address: str, prefix: str) -> bool:
+    return ipaddress.ip_address(address).version == ipaddress.ip_network(prefix).version
+
+
 def _detect(hosts: list[HostModel]) -> float:
     return float(max(h.bfd.interval_ms * h.bfd.multiplier for h in hosts))
 
@@ -159,7 +164,7 @@ def plan_edge_crash(design: Design, host: str) -> _Plan:
         if route.prefix != prefix:
             continue
         mine = [a for _, a, peer in peers(design, design.hosts[route.upstream])
-                if peer.name == host and a in route.next_hops]
+                if peer.name == host and a in route.next_hops and _same_family(a, prefix)]
         if mine:
             upstream_hops[route.upstream] = mine
     if not upstream_hops:
@@ -218,7 +223,8 @@ def plan_site_down(design: Design, site: str) -> _Plan:
         if route.prefix != prefix:
             continue
         dead = [a for _, a, peer in peers(design, design.hosts[route.upstream])
-                if peer.name in edge_names and a in route.next_hops]
+                if peer.name in edge_names and a in route.next_hops
+                and _same_family(a, prefix)]
         if dead and after[route.upstream].next_hops:
             upstream_hops[route.upstream] = dead
     if not upstream_hops:
