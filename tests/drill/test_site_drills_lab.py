@@ -3,10 +3,8 @@ site-down of s1, once each, checked for behaviour (traffic moved, figures presen
 `met` computed from the figures, everything restored and verify passing after). The targets
 themselves (300 ms, 1 s) are measurements the drill reports, not asserted here.
 
-The lab is the IPv4 half of the generated inventory (`inventory_gen.write_site_inventory`, as
-`lab up --sites 2 --edges 2 --servers 2` writes it): the drills' load is IPv4, and verify on
-the dual-stack 2x2x2 fails on main at 20:40 (design.ecmp.derive_upstream_routes gives the IPv4
-prefix IPv6 next hops too), so the drill's verify-after could not pass there. One lab for the
+The lab is the generated inventory (`inventory_gen.write_site_inventory`, as `lab up --sites 2
+--edges 2 --servers 2` writes it, dual-stack); the drills' load is IPv4. One lab for the
 module, under this session's prefix and the machine lock of lab_fixtures, always torn down
 (also on failure).
 """
@@ -51,7 +49,7 @@ def site_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (network namespaces, FRR, BIRD)")
     with session_lock(), project_root_env():
-        inv = generated(tmp_path_factory.mktemp("sites") / "inventory", ipv4=True)
+        inv = generated(tmp_path_factory.mktemp("sites") / "inventory")
         try:
             lab = bring_up(inv)
             with lab.env():
