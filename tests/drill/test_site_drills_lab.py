@@ -20,6 +20,8 @@ from lab_fixtures import (
     Lab,
     bring_up,
     deploy_inventory,
+    image_prefix,
+    prefix_env,
     project_root_env,
     session_lock,
     tear_down,
@@ -48,7 +50,9 @@ TYPES: dict[str, Any] = {
 def site_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (network namespaces, FRR, BIRD)")
-    with session_lock(), project_root_env():
+    # A prefix of its own (as every module-owned lab): the session's lab prefix is locked by
+    # the session itself while its lab is up, and must not be torn down here.
+    with prefix_env(image_prefix("sd")), session_lock(), project_root_env():
         inv = generated(tmp_path_factory.mktemp("sites") / "inventory")
         try:
             lab = bring_up(inv)

@@ -23,6 +23,8 @@ from lab_fixtures import (
     Lab,
     bring_up,
     deploy_inventory,
+    image_prefix,
+    prefix_env,
     session_lock,
     tear_down,
     verify_inventory,
@@ -181,7 +183,9 @@ def gr_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lab, Path
     if os.geteuid() != 0:
         pytest.skip("lab tests need root (network namespaces, FRR, BIRD)")
     inv = graceful_restart_inventory(tmp_path_factory.mktemp("grlab") / "inventory")
-    with session_lock():
+    # A prefix of its own (as every module-owned lab): the session's lab prefix is locked by
+    # the session itself while its lab is up, and must not be torn down here.
+    with prefix_env(image_prefix("gr")), session_lock():
         tear_down()
         try:
             lab = bring_up(inv)
