@@ -68,6 +68,9 @@ KbdInteractiveAuthentication no
 UseDNS no
 MaxStartups 100:30:200
 MaxSessions 100
+# Every login reaches sshd from 127.0.0.1 (the ProxyCommand's socat): OpenSSH 9.8's per-source
+# penalties would lock the whole lab out for minutes after a few failed or unfinished logins.
+PerSourcePenalties no
 """
 
 SUDOERS = f"{OPS_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n"

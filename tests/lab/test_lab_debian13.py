@@ -12,7 +12,7 @@ from lab_fixtures import DEBIAN13, Lab, bring_up, image_prefix, prefix_env, tear
 from netmiko import ConnectHandler
 
 from nornir_anycast.exceptions import LabError
-from nornir_anycast.lab import containers, images, lifecycle, netns, procs
+from nornir_anycast.lab import containers, images, lifecycle, netns, procs, sshconfig
 from nornir_anycast.lab import status as lab_status
 from nornir_anycast.lab.topology import Topology, load_topology
 
@@ -69,6 +69,24 @@ def test_root_cannot_log_in(debian13_lab: Lab) -> None:
                           check=False)
     assert proc.returncode != 0
     assert "Permission denied" in proc.stderr
+
+
+def test_failed_logins_do_not_lock_the_lab_out(debian13_lab: Lab) -> None:
+    """Every login reaches sshd from 127.0.0.1 (the ProxyCommand's socat): with OpenSSH 10's
+    per-source penalties on, a few refused logins (root, a wrong user) would make sshd drop every
+    later connection, `ops` included, for a quarter of a minute and more (seen in CI)."""
+    ns = debian13_lab.ns("client")
+    for user in ("root", "nobody-here") * 4:
+        proc = subprocess.run(["ssh", "-F", str(debian13_lab.ssh_config), "-o", "BatchMode=yes",
+                               "-l", user, ns, "true"], capture_output=True, text=True,
+                              timeout=30, check=False)
+        assert proc.returncode != 0, user
+    with debian13_lab.env():
+        client = debian13_lab.topology.hosts["client"]
+        assert sshconfig.ssh_ok(client), sshconfig.ssh_error(client)
+    journal = debian13_lab.run("client", ["journalctl", "-u", "ssh.service", "--no-pager",
+                                          "-o", "cat"]).stdout
+    assert "penalty" not in journal, journal[-2000:]
 
 
 def test_each_host_writes_its_own_layer_and_the_image_stays_as_built(debian13_lab: Lab) -> None:
