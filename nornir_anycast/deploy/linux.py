@@ -505,13 +505,30 @@ def _healthchecker_output(shell: Shell, me: HostModel) -> str:
     return why or "no message"
 
 
+def _unit_state(shell: Shell, unit: str) -> str:
+    """What systemd says of `unit` when a command on it failed: its result and its journal's
+    last lines (`systemctl` itself only says to go and look)."""
+    q = shlex.quote(unit)
+    state = shell.run(f"systemctl show -p ActiveState,SubState,Result {q} --value "
+                      f"| paste -sd/").output.strip()
+    journal = shell.run(f"journalctl -u {q} -n 6 --no-pager -o cat 2>&1").output.strip()
+    lines = " | ".join(line for line in journal.splitlines() if line.strip())
+    return f"{unit}: {state or 'no state'}; journal: {lines or 'empty'}"
+
+
 def _run_watcher(shell: Shell, me: HostModel, verb: str) -> None:
     """Start, restart or stop the event path; a started one must be running within 5 s (the
     lab's watcher writes its pid file once it runs; its log says why it did not)."""
     cmds = services.watcher(me)
     steps = {"start": (cmds.start,), "restart": cmds.restart_steps(), "stop": (cmds.stop,)}
     for command in steps[verb]:
-        shell.check(command)
+        try:
+            shell.check(command)
+        except DeviceError as err:
+            if me.service_manager != "systemd":
+                raise
+            raise DeviceError(f"{err}; {_unit_state(shell, healthcheck.WATCH_UNIT_NAME)}"
+                              ) from err
     if verb == "stop":
         return
     deadline = time.monotonic() + 5.0

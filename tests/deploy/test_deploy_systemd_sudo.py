@@ -153,3 +153,26 @@ def test_a_lab_true_host_run_by_systemd_takes_the_real_host_paths(tmp_path: Path
     seed = _design(lab)
     assert not {"daemons", "sysctl.conf"} & set(render_host(seed.hosts["edge"], seed))
     assert "interfaces" not in render_host(seed.hosts["server-1"], seed)
+
+
+def test_a_watcher_unit_that_will_not_start_is_reported_with_what_systemd_says(
+        monkeypatch: pytest.MonkeyPatch, nr: Any) -> None:
+    """`systemctl enable --now` only says to go and read the journal (its words below are CI's,
+    from a Debian 13 container); the host's error carries the unit's result and journal."""
+    devices = patch_connections(monkeypatch)
+    devices["server-2"] = FakeLinux(
+        fail={r"enable --now nornir-anycast-nginx-watch": (
+            "Job for nornir-anycast-nginx-watch.service failed because of unavailable resources "
+            "or another system error.")},
+        answers={r"^systemctl show -p ActiveState,SubState,Result nornir-anycast-nginx-watch":
+                 "failed/failed/resources",
+                 r"^journalctl -u nornir-anycast-nginx-watch": (
+                     "nornir-anycast-nginx-watch.service: Failed to spawn 'start' task: "
+                     "Resource temporarily unavailable\n")})
+    report = run_deploy(nr, baseline=False)
+    host = next(h for h in report.hosts if h.host == "server-2")
+    assert host.failed and not report.ok
+    error = str(host.error)
+    assert "unavailable resources" in error, error
+    assert "nornir-anycast-nginx-watch: failed/failed/resources" in error, error
+    assert "Failed to spawn 'start' task: Resource temporarily unavailable" in error, error
