@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from nornir_anycast.exceptions import LabError
-from nornir_anycast.lab import hostdirs, images, procs
+from nornir_anycast.lab import cgroups, hostdirs, images, procs
 from nornir_anycast.lab.hosts import BASE_ENV, run_in
 from nornir_anycast.lab.topology import LabHost
 from nornir_anycast.settings import lab_dir
@@ -169,8 +169,10 @@ def start(host: LabHost) -> subprocess.Popen[bytes]:
                                           indent=2) + "\n", encoding="utf-8")
     log = open(hostdirs.host_dir(host) / "nspawn.log", "ab")  # noqa: SIM115 (child keeps it)
     env = dict(BASE_ENV, SYSTEMD_NSPAWN_API_VFS_WRITABLE="network")
+    cgroups.remove([host.netns])  # left by a container killed earlier (its processes gone)
+    argv = cgroups.launcher_argv(host, command(host))
     try:
-        return subprocess.Popen(command(host), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 env=env, start_new_session=True)
     finally:
         log.close()

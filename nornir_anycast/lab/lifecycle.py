@@ -25,6 +25,7 @@ from pathlib import Path
 
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.lab import (
+    cgroups,
     containers,
     daemons,
     hostdirs,
@@ -157,6 +158,7 @@ def _ensure_namespaces(topology: Topology, recorded: set[str], changes: list[str
     stale_inits = [ns for ns in procs.lab_inits() if ns not in wanted]
     if stale or stale_inits:
         _kill_in_netns(stale + stale_inits)
+        cgroups.remove(stale + stale_inits)
         for name in stale:
             netns.delete_netns(name)
             changes.append(f"removed {name} (not in this topology)")
@@ -452,6 +454,7 @@ def down() -> DownReport:
             names = owned_namespaces(lab_state.recorded_namespaces())
             inits = procs.lab_inits()
             report.processes = _kill_in_netns(sorted(set(names) | set(inits)))
+            cgroups.remove(sorted(set(names) | set(inits)))
             for name in names:
                 netns.delete_netns(name)
             report.namespaces = names

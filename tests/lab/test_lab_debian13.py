@@ -12,7 +12,15 @@ from lab_fixtures import DEBIAN13, Lab, bring_up, image_prefix, prefix_env, tear
 from netmiko import ConnectHandler
 
 from nornir_anycast.exceptions import LabError
-from nornir_anycast.lab import containers, images, lifecycle, netns, procs, sshconfig
+from nornir_anycast.lab import (
+    cgroups,
+    containers,
+    images,
+    lifecycle,
+    netns,
+    procs,
+    sshconfig,
+)
 from nornir_anycast.lab import status as lab_status
 from nornir_anycast.lab.topology import Topology, load_topology
 
@@ -89,6 +97,34 @@ def test_failed_logins_do_not_lock_the_lab_out(debian13_lab: Lab) -> None:
     assert "penalty" not in journal, journal[-2000:]
 
 
+def test_each_container_has_cgroups_of_its_own(debian13_lab: Lab) -> None:
+    """Each container's systemd runs in `nornir-anycast/<namespace>/payload` of the machine's
+    systemd cgroup hierarchies, so units of one name on two hosts are two groups: server-1's
+    and server-2's nginx.service are different directories, each holding its own host's nginx.
+    (Started from one process, nspawn put every container in one shared `/payload`: both
+    hosts' systemd created, joined and removed the same unit directories.)"""
+    with debian13_lab.env():
+        inits = procs.lab_inits()
+        for host in debian13_lab.topology.hosts.values():
+            mine = Path(f"/proc/{inits[host.netns].pid}/cgroup").read_text()
+            assert f"/{cgroups.TOP}/{host.netns}/payload" in mine, (host.name, mine)
+    seen: dict[str, set[str]] = {}
+    with debian13_lab.env():
+        table = procs.all_procs()
+        for name in ("server-1", "server-2"):
+            ns = debian13_lab.ns(name)
+            nginx = [p for p in table if p.comm == "nginx" and p.pidns == inits[ns].pidns]
+            assert nginx, name
+            lines = [line for p in nginx
+                     for line in Path(f"/proc/{p.pid}/cgroup").read_text().splitlines()
+                     if line.startswith("0::") or ":name=systemd:" in line]
+            seen[name] = {line.split(":", 2)[2] for line in lines}
+            assert seen[name] and all(
+                path.startswith(f"/{cgroups.TOP}/{ns}/payload/system.slice/nginx.service")
+                for path in seen[name]), (name, seen[name])
+    assert not seen["server-1"] & seen["server-2"]
+
+
 def test_each_host_writes_its_own_layer_and_the_image_stays_as_built(debian13_lab: Lab) -> None:
     image = images.image_path("debian13")
     with debian13_lab.env():
@@ -141,6 +177,9 @@ def test_down_removes_every_container_mount_and_directory() -> None:
                 mounts = containers.lab_mounts()
                 assert len(mounts) == len(lab.topology.hosts)
                 assert set(procs.lab_inits()) == {h.netns for h in lab.topology.hosts.values()}
+                groups = [cgroups.group(h, root) for h in lab.topology.hosts.values()
+                          for root in cgroups.hierarchies()]
+                assert groups and all(g.is_dir() for g in groups), groups
         finally:
             report = tear_down()
         with lab.env():
@@ -148,6 +187,7 @@ def test_down_removes_every_container_mount_and_directory() -> None:
             assert procs.lab_inits() == {}
             assert not [n for n in netns.list_netns() if n.startswith(f"{prefix}-")]
             assert containers.nspawn_launchers(set(lab.topology.namespaces)) == []
+            assert [g for g in groups if g.exists()] == []
     assert report.processes > 0
     assert not Path(lab.ssh_config).parent.exists()
     assert images.is_built("debian13")  # the image is kept for the next lab
