@@ -10,6 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from nornir_anycast.cli.output import command_name, plural, stderr_console, stdout_console
+from nornir_anycast.exceptions import InventoryError, Problem
 from nornir_anycast.lab import lifecycle
 from nornir_anycast.lab import status as lab_status
 
@@ -35,6 +36,9 @@ def register(sub: Any) -> None:
                          "inventory (-i) gives config, defaults, groups and so the lab kind")
     up.add_argument("--edges", type=int, metavar="E",
                     help="edge routers per site (implies --sites 1 when alone)")
+    up.add_argument("--no-graceful-restart", dest="graceful_restart", action="store_false",
+                    help="with --sites/--edges: no graceful restart on the server sessions (a "
+                         "crashed server is dropped at BFD speed; the restart drill is refused)")
     up.add_argument("-v", "--verbose", action="store_true",
                     help="list every step taken (repairs are always listed)")
     up.set_defaults(func=run_up)
@@ -56,8 +60,11 @@ def register(sub: Any) -> None:
 
 def run_up(args: argparse.Namespace) -> int:
     console = stderr_console()
+    if not args.graceful_restart and args.sites is None and args.edges is None:
+        raise InventoryError([Problem("-", "--no-graceful-restart", "given",
+                                      "only the generated lab (--sites/--edges) has this choice")])
     report = lifecycle.up(args.inventory, args.servers, sites=args.sites,
-                          edges=args.edges)
+                          edges=args.edges, graceful_restart=args.graceful_restart)
     if args.verbose or not report.fresh:
         for change in report.changes:
             console.print(f"  {change}", highlight=False)

@@ -368,7 +368,7 @@ def _sshd_state(host: LabHost) -> str:
 
 def up(inventory: str | Path | None = None, servers: int | None = None,
        check_ssh: bool = True, *, sites: int | None = None,
-       edges: int | None = None) -> UpReport:
+       edges: int | None = None, graceful_restart: bool = True) -> UpReport:
     """Build or repair the lab of `inventory` (default `inventory/`).
 
     Args:
@@ -379,6 +379,8 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
         sites: with `edges`: write the generated multi-site lab (`sites` x `edges` x
             `servers`, default 1 x 1 x 2; inventory_gen.site_hosts) and build it.
         edges: edge routers per site (see `sites`).
+        graceful_restart: the generated lab's server sessions with graceful restart (both
+            ends); False leaves it off.
 
     Raises:
         InventoryError: the inventory cannot describe a lab (host, field and value named).
@@ -399,7 +401,8 @@ def up(inventory: str | Path | None = None, servers: int | None = None,
             raise LabError(_in_use_message(other))
         if generate:
             assert sites is not None and edges is not None and servers is not None
-            inv = inventory_gen.write_site_inventory(inv, sites, edges, servers)
+            inv = inventory_gen.write_site_inventory(inv, sites, edges, servers,
+                                                     graceful_restart=graceful_restart)
         elif servers is not None:
             inv = inventory_gen.write_scaled_inventory(inv, servers)
         topology = load_topology(inv)
