@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nornir.core import Nornir
 
@@ -30,6 +30,9 @@ from nornir_anycast.inventory.loader import inventory_directory
 from nornir_anycast.lab import hosts as lab_hosts
 from nornir_anycast.lab import status as lab_status
 from nornir_anycast.verify.checks.isp import exports_anycast
+
+if TYPE_CHECKING:
+    from nornir_anycast.verify.runner import VerifyReport
 
 HERE = Path(__file__).resolve().parent
 LOAD_SCRIPT = HERE / "load.py"
@@ -206,9 +209,14 @@ def _verify(nr: Nornir, design: Design, me: HostModel,
             report = run_verify(nr, design, wait=wait)
     finally:
         nr.close_connections()
-    outcome.verify_ok = report.ok
-    outcome.verify_failures = [f"{c['host']} {c['name']}: {c['message']}"
-                               for c in report.checks if not c["passed"]]
+    outcome.verify_ok, outcome.verify_failures = verify_result(report)
+
+
+def verify_result(report: VerifyReport) -> tuple[bool, list[str]]:
+    """A drill's closing verify as its outcome keeps it: passed, and each failed check as
+    `host check: message`."""
+    return report.ok, [f"{c['host']} {c['name']}: {c['message']}"
+                       for c in report.checks if not c["passed"]]
 
 
 def commands_inventory(nr: Nornir, inventory: str | None) -> str | None:

@@ -42,6 +42,7 @@ from nornir_anycast.drill.runner import (
     _finish,
     _spawn,
     script_argv,
+    verify_result,
 )
 from nornir_anycast.exceptions import LabError
 from nornir_anycast.verify.checks.isp import exports_anycast
@@ -380,6 +381,4 @@ def _verify(nr: Nornir, design: Design, outcome: SiteDrillOutcome, wait: float) 
         report = run_verify(nr, design, wait=wait)
     finally:
         nr.close_connections()
-    outcome.verify_ok = report.ok
-    outcome.verify_failures = [f"{c['host']} {c['name']}: {c['message']}"
-                               for c in report.checks if not c["passed"]]
+    outcome.verify_ok, outcome.verify_failures = verify_result(report)
