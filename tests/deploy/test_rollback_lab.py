@@ -92,6 +92,9 @@ def deployed(request: pytest.FixtureRequest) -> Iterator[Lab]:
         rebuild(session)
 
 
+# On the namespace kind only: the Debian 13 kind's rollback (systemd, sudo, FRR 10.3) is
+# test_wrong_neighbor_address_is_rolled_back's; once is enough for CI's time.
+@pytest.mark.parametrize("deployed", ["namespace"], indirect=True)
 def test_nothing_to_roll_back_when_verify_passes(deployed: Lab, tmp_path: Path) -> None:
     out = tmp_path / "ok.json"
     res = cli(deployed, "deploy", "--inventory", str(deployed.inventory), "--rollback-on-failure",
@@ -135,6 +138,9 @@ def test_wrong_neighbor_address_is_rolled_back(deployed: Lab, tmp_path: Path) ->
     assert verified.ok, [c for c in verified.checks if not c["passed"]]
 
 
+# On the namespace kind only: the Debian 13 kind's rollback (systemd, sudo, FRR 10.3) is
+# test_wrong_neighbor_address_is_rolled_back's; once is enough for CI's time.
+@pytest.mark.parametrize("deployed", ["namespace"], indirect=True)
 def test_wrong_gateway_passes_deploy_fails_verify_and_is_rolled_back(
         deployed: Lab, tmp_path: Path) -> None:
     before = snapshot(deployed)

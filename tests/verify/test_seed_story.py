@@ -5,9 +5,9 @@ lab up; verify fails (nothing deployed); deploy; verify passes; the client with 
 missing next hop and the client sees only server-1; deploy restores it; server-2 at local_pref
 50: deploy, verify passes with server-2 as backup and every request on server-1; lab down.
 
-The story runs on each lab kind: the namespace kind (inventory/) and the Debian 13 kinds
-(inventory/lab-debian13 and -bird3: systemd units, sudo as `ops`, FRR 10.3, BIRD 2.17 / 3.1),
-where BIRD is stopped as an operator would, `systemctl stop bird`.
+The story runs on the namespace kind (inventory/) and on Debian 13 with BIRD 3
+(inventory/lab-debian13-bird3: systemd units, sudo as `ops`, FRR 10.3, BIRD 3.1), where BIRD is
+stopped as an operator would, `systemctl stop bird`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,13 @@ from nornir_anycast.verify.runner import VerifyReport
 pytestmark = [pytest.mark.lab, pytest.mark.lab_disruptive]
 
 
-@pytest.fixture(scope="module", params=list(LAB_KINDS))
+#: The namespace kind and Debian 13 with BIRD 3; Debian 13 with BIRD 2.17 runs every step of the
+#: story in other modules (rollback, drills, restart, dual-stack), so it is left out here to keep
+#: the suite inside CI's time.
+STORY_KINDS = [k for k in LAB_KINDS if k != "debian13"]
+
+
+@pytest.fixture(scope="module", params=STORY_KINDS)
 def fresh_lab(request: pytest.FixtureRequest) -> Iterator[Lab]:
     """A lab as `lab up` leaves it: nothing deployed. Taken down and rebuilt after the module."""
     session = lab_of_kind(request)
