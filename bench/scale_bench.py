@@ -24,6 +24,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -67,13 +68,14 @@ def measure(kind: str, sites: int, edges: int, servers: int, workers: int) -> di
     inv = str(Path(lab_dir_name()) / "inventory")  # honours NORNIR_ANYCAST_LAB_PREFIX
     nw = ("--num-workers", str(workers))
     first, _ = run("deploy", "--inventory", inv, *nw)
-    report = Path("/tmp/na-scale-verify.json")
-    until, _ = run("verify", "--inventory", inv, "--wait", "120", "--json", str(report), *nw)
-    verified = json.loads(report.read_text())
-    noop_report = Path("/tmp/na-scale-noop.json")
-    noop, _ = run("deploy", "--inventory", inv, "--json", str(noop_report), *nw)
-    changed = [h for h, r in json.loads(noop_report.read_text())["hosts"].items()
-               if r["changed"]]
+    with tempfile.TemporaryDirectory(prefix="na-scale-") as tmp:
+        report, noop_report = Path(tmp) / "verify.json", Path(tmp) / "noop.json"
+        until, _ = run("verify", "--inventory", inv, "--wait", "120", "--json", str(report),
+                       *nw)
+        verified = json.loads(report.read_text())
+        noop, _ = run("deploy", "--inventory", inv, "--json", str(noop_report), *nw)
+        changed = [h for h, r in json.loads(noop_report.read_text())["hosts"].items()
+                   if r["changed"]]
     plain, _ = run("verify", "--inventory", inv, *nw)
     run("lab", "down")
     hosts = sites * (edges + servers + 2)
