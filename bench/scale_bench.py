@@ -101,14 +101,19 @@ def main() -> int:
         print("scale_bench.py needs root", file=sys.stderr)
         return 2
     results: list[dict[str, Any]] = []
-    for kind in args.kinds:
-        first: dict[str, Any] | None = None
-        for sites, edges, servers in args.shapes:
-            r = measure(kind, sites, edges, servers, args.num_workers)
-            first = first or r
-            r["ratio_vs_first"] = {k: round(r[k] / first[k], 2) if first[k] else None
-                                   for k in STEPS}
-            results.append(r)
+    try:
+        for kind in args.kinds:
+            first: dict[str, Any] | None = None
+            for sites, edges, servers in args.shapes:
+                r = measure(kind, sites, edges, servers, args.num_workers)
+                first = first or r
+                r["ratio_vs_first"] = {k: round(r[k] / first[k], 2) if first[k] else None
+                                       for k in STEPS}
+                results.append(r)
+                print(json.dumps(r), file=sys.stderr, flush=True)  # each shape as it is done
+    finally:
+        # a failed step leaves its lab up: take it down (the bench's own prefix's lab)
+        subprocess.run([*TASKS, "lab", "down"], cwd=ROOT, capture_output=True, check=False)
     targets: dict[str, Any] = {}
     for kind in args.kinds:
         mine = [r for r in results if r["kind"] == kind]
