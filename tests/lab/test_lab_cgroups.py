@@ -1,9 +1,9 @@
 """The Debian 13 containers' own cgroups (nornir_anycast.lab.cgroups), without a lab.
 
-`tests/captures/linux/cgroups/mountinfo.txt` is this machine's /proc/self/mountinfo, cgroup lines
+`mountinfo/cgroups.txt` (beside this file) is this machine's /proc/self/mountinfo, cgroup lines
 (cgroup v1 with the `name=systemd` hierarchy and a cgroup2 at /sys/fs/cgroup/unified: what
-systemd-nspawn's containers use here); `mountinfo-v2-ro.txt` is a read-only cgroup2 line, as a
-container sees its /sys/fs/cgroup.
+systemd-nspawn's containers use here); `mountinfo/cgroup2-ro.txt` is a read-only cgroup2 line,
+as a container sees its /sys/fs/cgroup.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from nornir_anycast.lab import cgroups
 from nornir_anycast.lab.topology import LabHost
 
-CAPTURES = Path(__file__).resolve().parent.parent / "captures" / "linux" / "cgroups"
+CAPTURES = Path(__file__).resolve().parent / "mountinfo"
 
 
 def _host(netns: str = "na-server-1") -> LabHost:
@@ -23,10 +23,10 @@ def _host(netns: str = "na-server-1") -> LabHost:
 
 
 def test_the_systemd_and_v2_hierarchies_are_found_and_read_only_ones_skipped() -> None:
-    text = (CAPTURES / "mountinfo.txt").read_text()
+    text = (CAPTURES / "cgroups.txt").read_text()
     assert cgroups.hierarchies(text) == [Path("/sys/fs/cgroup/systemd"),
                                          Path("/sys/fs/cgroup/unified")]
-    assert cgroups.hierarchies((CAPTURES / "mountinfo-v2-ro.txt").read_text()) == []
+    assert cgroups.hierarchies((CAPTURES / "cgroup2-ro.txt").read_text()) == []
 
 
 def test_the_launcher_moves_itself_into_the_hosts_groups_before_exec(tmp_path: Path) -> None:
