@@ -32,7 +32,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.lab_bench import shape  # noqa: E402  (SxExN, as lab_bench.py reads it)
 from nornir_anycast.lab.prefix import lab_dir_name  # noqa: E402
 
 TASKS = [sys.executable, str(ROOT / "tasks.py")]
@@ -50,6 +49,16 @@ def run(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
         raise SystemExit(f"`tasks.py {' '.join(args)}` failed ({proc.returncode}):\n"
                          f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     return elapsed, proc
+
+
+def shape(text: str) -> tuple[int, int, int]:
+    """`SxExN` (sites x edges x servers) as three numbers."""
+    try:
+        sites, edges, servers = (int(x) for x in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SITESxEDGESxSERVERS, "
+                                         "e.g. 2x2x16") from None
+    return sites, edges, servers
 
 
 def measure(kind: str, sites: int, edges: int, servers: int, workers: int) -> dict[str, Any]:
