@@ -23,3 +23,18 @@ def load_watcher() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+#: The resilient forwarding agent for Linux edges, shipped as package data, run with python3.
+RESILIENT_AGENT = ROOT / "templates" / "jinja" / "resilient" / "resilient_agent.py"
+
+
+def load_resilient_agent() -> ModuleType:
+    """The agent script (RESILIENT_AGENT) imported as a module, for its pure functions."""
+    import sys
+
+    spec = importlib.util.spec_from_file_location("resilient_agent", RESILIENT_AGENT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["resilient_agent"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

@@ -4,7 +4,8 @@
 Run as root (a minute, network namespaces `rac-*` only, all removed on exit):
 
     .venv/bin/python tests/resilient/capture_routes.py                 # this machine's FRR 8.4
-    .venv/bin/python tests/resilient/capture_routes.py --root /var/cache/nornir-anycast/images/debian13 \
+    .venv/bin/python tests/resilient/capture_routes.py --prefix rad- \
+        --root /var/cache/nornir-anycast/images/debian13 \
         --out tests/resilient/captures/frr10.3                         # FRR 10.3 from the image
 
 It builds tests/captures/capture.py's topology (an FRR edge, BIRD 2 servers announcing
@@ -37,10 +38,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "captures"))
+sys.path.insert(0, str(HERE.parent))
 AGENT = HERE.parent.parent / "templates" / "jinja" / "resilient" / "resilient_agent.py"
 
-import capture as topo  # noqa: E402  (tests/captures/capture.py: the topology)
+from captures import capture as topo  # noqa: E402  (tests/captures/capture.py: the topology)
 
 RECORDER = r"""
 import importlib.util, json, select, socket, struct, sys, time

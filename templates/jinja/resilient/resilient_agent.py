@@ -87,7 +87,7 @@ _RTMSG = struct.Struct("=BBBBBBBBI")  # family dst_len src_len tos table protoco
 _NHMSG = struct.Struct("=BBBBI")  # family scope protocol resvd flags
 _RTNEXTHOP = struct.Struct("=HBBi")  # len flags hops ifindex
 _NH_GRP = struct.Struct("=IBBH")  # id weight-1 resvd1 resvd2
-_FAMILY_LEN = {socket.AF_INET: 4, socket.AF_INET6: 16}
+_FAMILY_LEN: dict[int, int] = {int(socket.AF_INET): 4, int(socket.AF_INET6): 16}
 
 DEFAULTS: dict[str, Any] = {
     "table": 32000, "rule_priority": 32000, "protocol": 240,
@@ -416,6 +416,29 @@ def route_hops(route: Route | None,
     return tuple(sorted(merged.items(), key=_hop_key))
 
 
+Routes = dict[str, dict[tuple[int, int], Route]]
+
+
+def note_route(conf: Config, routes: Routes, kind: int, r: Route) -> bool:
+    """Record one main-table route message (RTM_NEWROUTE or RTM_DELROUTE) in `routes`
+    (prefix -> (protocol, metric) -> route); True when it concerns a followed prefix."""
+    for p in conf.prefixes:
+        if follows(r, p, conf):
+            key = (r.protocol, r.priority)
+            if kind == RTM_NEWROUTE:
+                routes.setdefault(p, {})[key] = r
+            else:
+                routes.setdefault(p, {}).pop(key, None)
+            return True
+    return False
+
+
+def best_routes(conf: Config, routes: Routes) -> dict[str, Route | None]:
+    """Prefix -> the route the kernel uses among those recorded (lowest metric), or None."""
+    return {p: (min(routes[p].values(), key=lambda r: r.priority) if routes.get(p) else None)
+            for p in conf.prefixes}
+
+
 def desired_state(conf: Config, routes: dict[str, Route | None],
                   nexthops: dict[int, Nexthop]) -> dict[str, tuple[tuple[Hop, int], ...]]:
     """Prefix -> the next hops its resilient group must have (empty: no route, fail open)."""
@@ -684,7 +707,7 @@ class Agent:
         self.io = Netlink()
         self.events = Netlink([RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEXTHOP])
         self.events.sock.setblocking(False)
-        self.routes: dict[str, dict[tuple[int, int], Route]] = {}
+        self.routes: Routes = {}
         self.last: dict[str, tuple[tuple[Hop, int], ...]] = {}
         self._stop_r, self._stop_w = os.pipe()
         self.reload_requested = False
@@ -736,20 +759,10 @@ class Agent:
                 self.note_route(RTM_NEWROUTE, r)
 
     def note_route(self, kind: int, r: Route) -> bool:
-        """Record a main-table route event; True when it concerns a followed prefix."""
-        for p in self.conf.prefixes:
-            if follows(r, p, self.conf):
-                key = (r.protocol, r.priority)
-                if kind == RTM_NEWROUTE:
-                    self.routes.setdefault(p, {})[key] = r
-                else:
-                    self.routes.setdefault(p, {}).pop(key, None)
-                return True
-        return False
+        return note_route(self.conf, self.routes, kind, r)
 
     def best_routes(self) -> dict[str, Route | None]:
-        return {p: (min(self.routes[p].values(), key=lambda r: r.priority)
-                    if self.routes.get(p) else None) for p in self.conf.prefixes}
+        return best_routes(self.conf, self.routes)
 
     # -- changes
     def apply(self, ops: list[Op]) -> list[str]:
