@@ -884,6 +884,13 @@ class Agent:
                 ok = self.reconcile("overrun" if overrun else "event", t0)
 
 
+def lab_start_command(agent: str, config: str, log: str) -> str:
+    """How a host without systemd (the namespace lab) starts the agent: detached, and its
+    cleanup run after it whatever way it ended (SIGKILL too), as the unit's ExecStopPost."""
+    return (f"setsid -f sh -c '/usr/bin/python3 {agent} {config}; "
+            f"exec /usr/bin/python3 {agent} --cleanup {config}' </dev/null >>{log} 2>&1")
+
+
 def load_config(path: str) -> Config:
     with open(path, encoding="utf-8") as f:
         return Config.from_dict(json.load(f))
