@@ -135,6 +135,19 @@ class Bfd(_Strict):
     multiplier: int = 3
 
 
+class Resilient(_Strict):
+    """Resilient forwarding on a Linux (FRR) edge (docs/resilient.md): each anycast prefix goes
+    through a kernel resilient nexthop group whose members follow BGP's next hops, so a server
+    leaving or joining moves only its own share of the flows. The group's parameters are the
+    kernel's (`ip nexthop ... type resilient buckets B idle_timer I unbalanced_timer U`, timers
+    in seconds); VyOS edges have no such group (validation says so)."""
+
+    enabled: bool = False
+    buckets: int = 128
+    idle_timer: float = 120
+    unbalanced_timer: float = 0
+
+
 class SourceNat(_Strict):
     rule: int
     outbound_interface: str
@@ -315,6 +328,7 @@ class HostModel(_Strict):
     bgp: Bgp = Field(default_factory=Bgp)
     bgp_timers: BgpTimers = Field(default_factory=BgpTimers)
     bfd: Bfd = Field(default_factory=Bfd)
+    resilient: Resilient = Field(default_factory=Resilient)
     anycast: list[AnycastPrefix] = Field(default_factory=list)
     local_pref: int = 100
     healthcheck: HealthCheck = Field(default_factory=HealthCheck)

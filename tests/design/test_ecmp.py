@@ -60,10 +60,11 @@ def test_three_servers_over_the_cap() -> None:
 
 
 def test_each_rule_lives_in_the_module_of_its_area() -> None:
-    areas = {"addressing", "bgp", "services", "policy", "platform", "bfd", "sites", "ipv6"}
+    areas = {"addressing", "bgp", "services", "policy", "platform", "bfd", "sites", "ipv6",
+             "resilient"}
     found = {rule.__module__.rsplit(".", 1)[-1] for rule in RULES}
     assert found == areas
-    assert len(RULES) == 39 and len(set(RULES)) == 39
+    assert len(RULES) == 40 and len(set(RULES)) == 40
     for area in areas:
         module = importlib.import_module(f"nornir_anycast.design.validation.{area}")
         assert [r for r in RULES if r.__module__ == module.__name__]

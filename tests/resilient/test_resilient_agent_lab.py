@@ -210,7 +210,8 @@ def test_agent_follows_bgp_moves_no_surviving_flow_and_fails_open(lab4: Lab) -> 
     pid = agent_pid(lab4)
     assert pid is not None
     sh(lab4, "edge", f"kill -9 {pid}")
-    wait("the wrapper's cleanup", lambda: owned(lab4) == "", 5, 0.05)
+    gone = wait("the wrapper's cleanup", lambda: owned(lab4) == "", 5, 0.02)
+    print(f"kill -9: the wrapper's cleanup left nothing after {gone * 1000:.0f} ms")
     via = sh(lab4, "edge", "ip route get 10.13.13.1 from 10.0.0.1 iif eth0")
     assert f"table {TABLE}" not in via and re.search(r"via 10\.12\.12\.[134] ", via), via
     main = flows(lab4)

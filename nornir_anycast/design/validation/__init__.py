@@ -7,8 +7,8 @@ is wrong. Type errors and unknown keys are caught earlier, when the inventory is
 (`nornir_anycast.design.build.host_model`), and come out as the same kind of Problem.
 
 The rules, one function `rule_<what>(design, report)` each, in the module of their area
-(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`, `sites`, `ipv6`; shared helpers in
-`common`; docs/your-network.md lists what they check):
+(`addressing`, `bgp`, `services`, `policy`, `platform`, `bfd`, `sites`, `ipv6`, `resilient`;
+shared helpers in `common`; docs/your-network.md lists what they check):
 
  1. interface addresses are address/length, host addresses (`dhcp` only on VyOS)
  2. interface gateways are addresses inside a subnet of their interface
@@ -58,6 +58,9 @@ The rules, one function `rule_<what>(design, report)` each, in the module of the
     gateway an IPv4 one; DNAT rules are IPv4 only; VyOS routers render no IPv6 BGP, networks
     or static routes; a server announcing anycast prefixes of one family only, in a design
     where some server announces both (dual-stack), is warned about
+33. resilient forwarding (module `resilient`, docs/resilient.md): `resilient.enabled` only on
+    edges, never on VyOS; buckets 1..65535, timers 0..42949672 s; fewer buckets than
+    maximum_paths_ibgp (warning)
 """
 
 from __future__ import annotations
@@ -118,6 +121,7 @@ from nornir_anycast.design.validation.policy import (
     rule_nat,
     rule_route_maps,
 )
+from nornir_anycast.design.validation.resilient import rule_resilient
 from nornir_anycast.design.validation.services import (
     rule_anycast_on_loopback,
     rule_anycast_prefixes,
@@ -176,6 +180,7 @@ RULES: tuple[Callable[[Design, Report], None], ...] = (
     rule_family_sessions,
     rule_ipv4_only_features,
     rule_dual_stack,
+    rule_resilient,
 )
 
 
