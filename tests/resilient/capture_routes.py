@@ -38,10 +38,10 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "captures"))
 AGENT = HERE.parent.parent / "templates" / "jinja" / "resilient" / "resilient_agent.py"
 
-from captures import capture as topo  # noqa: E402  (tests/captures/capture.py: the topology)
+import capture as topo  # noqa: E402  (tests/captures/capture.py: the topology)
 
 RECORDER = r"""
 import importlib.util, json, select, socket, struct, sys, time
