@@ -328,3 +328,33 @@ def test_shipped_as_package_data_and_renders_as_itself() -> None:
         "tool"]["setuptools"]["package-data"]["nornir_anycast.templates"]
     assert "jinja/resilient/resilient_agent.py" in globs
     assert text.startswith("#!/usr/bin/python3\n")
+
+
+def test_docs_give_the_start_wrapper_and_the_unit_as_shipped() -> None:
+    docs = (ROOT / "docs" / "resilient.md").read_text()
+    assert ra.lab_start_command("AGENT", "CONFIG", "LOG") in docs
+    from nornir_anycast.render.environment import environment
+
+    unit = environment().get_template("resilient/resilient-agent.service.j2").render(
+        agent="/usr/local/lib/nornir-anycast/resilient_agent.py", config="/etc/x.json")
+    assert "ExecStart=/usr/bin/python3 /usr/local/lib/nornir-anycast/resilient_agent.py " \
+           "/etc/x.json\n" in unit
+    assert "ExecStopPost=/usr/bin/python3 /usr/local/lib/nornir-anycast/resilient_agent.py " \
+           "--cleanup /etc/x.json\n" in unit
+    for line in ("ExecStart=/usr/bin/python3 AGENT CONFIG", "ExecStopPost=/usr/bin/python3 AGENT "
+                 "--cleanup"):
+        assert line in docs.replace("`\n  ", "").replace("\n  ", " "), line
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_watched_ids_are_the_followed_routes_objects(version: str) -> None:
+    """Nexthop messages about these wake the agent (zebra replacing a group in place); zebra's
+    other objects do not."""
+    route, nhs = dump_state(load(version, "four"))
+    ids = ra.watched_ids({PREFIX: route}, nhs)
+    assert route.nhid in ids and len(ids) == 5
+    assert {nhs[i].hop.gateway for i in ids - {route.nhid}} == {f"10.12.12.{i}" for i in
+                                                                  range(1, 5)}
+    assert ra.watched_ids({PREFIX: None}, nhs) == set()
+    multipath, nhs3 = dump_state(load(version, "three_no_nhg"))
+    assert ra.watched_ids({PREFIX: multipath}, nhs3) == set()

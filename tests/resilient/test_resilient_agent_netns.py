@@ -212,3 +212,33 @@ def test_hash_threshold_baseline_moves_flows_of_surviving_next_hops(edge: Edge) 
     moved = [p for p in kept if after[p] != before[p]]
     print(f"\nhash-threshold 4->3: {len(moved)} of {len(kept)} flows of surviving next hops moved")
     assert moved
+
+
+def test_an_ipv6_prefix_through_link_local_next_hops(edge: Edge) -> None:
+    """zebra's IPv6 routes use the servers' link-local next hops (docs/ipv6.md): the group's
+    members are those, with their interface."""
+    ns = edge.ns
+    prefix6 = "fd00:13::1/128"
+    ip(ns, "route", "add", prefix6, "proto", "bgp", "nexthop", "via", "fe80::1", "dev", "v0",
+       "nexthop", "via", "fe80::2", "dev", "v0")
+    edge.conf.write_text(json.dumps({"prefixes": [prefix6]}))
+    with edge.log.open("ab") as out:
+        edge.proc = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3",
+                                      str(RESILIENT_AGENT), str(edge.conf)], stdout=out,
+                                     stderr=out)
+
+    def members6() -> set[str]:
+        route = json.loads(ip(ns, "-6", "-j", "route", "show", "table", str(TABLE), prefix6)
+                           or "[]")
+        if not route:
+            return set()
+        nhs = {n["id"]: n for n in json.loads(ip(ns, "-j", "nexthop", "show"))}
+        return {nhs[m["id"]]["gateway"] for m in nhs[int(route[0]["nhid"])]["group"]}
+
+    wait("IPv6 group", lambda: members6() == {"fe80::1", "fe80::2"})
+    assert "lookup 32000" in ip(ns, "-6", "rule")
+    ip(ns, "route", "replace", prefix6, "proto", "bgp", "via", "fe80::2", "dev", "v0")
+    wait("IPv6 one member", lambda: members6() == {"fe80::2"})
+    edge.proc.send_signal(signal.SIGTERM)
+    assert edge.proc.wait(timeout=5) == 0
+    assert "lookup 32000" not in ip(ns, "-6", "rule") and edge.owned() == []

@@ -439,6 +439,18 @@ def best_routes(conf: Config, routes: Routes) -> dict[str, Route | None]:
             for p in conf.prefixes}
 
 
+def watched_ids(routes: dict[str, Route | None], nexthops: dict[int, Nexthop]) -> set[int]:
+    """The nexthop objects (and their members) the followed routes use: a message about one of
+    them (zebra replacing a group in place) changes the desired state; others do not."""
+    ids: set[int] = set()
+    for r in routes.values():
+        if r is not None and r.nhid is not None:
+            ids.add(r.nhid)
+            if r.nhid in nexthops:
+                ids.update(m for m, _w in nexthops[r.nhid].group)
+    return ids
+
+
 def desired_state(conf: Config, routes: dict[str, Route | None],
                   nexthops: dict[int, Nexthop]) -> dict[str, tuple[tuple[Hop, int], ...]]:
     """Prefix -> the next hops its resilient group must have (empty: no route, fail open)."""
@@ -709,6 +721,7 @@ class Agent:
         self.events.sock.setblocking(False)
         self.routes: Routes = {}
         self.last: dict[str, tuple[tuple[Hop, int], ...]] = {}
+        self.watched: set[int] = set()  # zebra's objects the followed routes use
         self._stop_r, self._stop_w = os.pipe()
         self.reload_requested = False
         self.stopping = False
@@ -787,7 +800,9 @@ class Agent:
     def reconcile(self, why: str, t0: float) -> bool:
         """Bring the kernel to the desired state; True when it is there."""
         nexthops = self.nexthops()
-        desired = desired_state(self.conf, self.best_routes(), nexthops)
+        best = self.best_routes()
+        self.watched = watched_ids(best, nexthops)
+        desired = desired_state(self.conf, best, nexthops)
         owned = owned_state(self.conf, nexthops.values(), self.table_routes(self.conf.table),
                             self.rules())
         ops = plan(self.conf, desired, owned)
@@ -835,7 +850,10 @@ class Agent:
                     if r is not None and (self.note_route(mtype, r) or r.table == self.conf.table):
                         relevant = True
                 elif mtype in (RTM_NEWNEXTHOP, RTM_DELNEXTHOP):
-                    relevant = True
+                    nh = decode_nexthop(body)
+                    if nh is not None and (nh.id in self.watched
+                                           or self.conf.nhid_min <= nh.id <= self.conf.nhid_max):
+                        relevant = True
                 elif mtype == NLMSG_OVERRUN:
                     overrun = True
 
