@@ -18,8 +18,9 @@ own nexthop id range:
 - one resilient group per prefix (`ip nexthop replace id G group M1/M2/... type resilient
   buckets B idle_timer I unbalanced_timer U`), its members exactly zebra's next hops, replaced in
   place at every change (only the leaving member's buckets move);
-- the route `PREFIX nhid G` in its own table and the rule `to PREFIX lookup TABLE` (priority just
-  below the main table's 32766).
+- the route `PREFIX nhid G proto kernel` in its own table (zebra ignores that protocol: see
+  RTPROT_KERNEL) and the rule `to PREFIX lookup TABLE` (priority just below the main table's
+  32766).
 
 When zebra has no route for a prefix, the agent deletes that prefix's group and route: the rule
 then finds nothing in its table and the lookup goes on to the main table (fail open). SIGTERM and
@@ -31,8 +32,8 @@ CONFIG (JSON) holds:
 
 - `prefixes`: the anycast prefixes (IPv4 or IPv6, e.g. "10.13.13.1/32");
 - `table` (32000) and `rule_priority` (32000): the agent's routing table and its rules' priority;
-- `protocol` (240): the rtnetlink protocol of its nexthops, routes and rules (not one of FRR's
-  186-199, so zebra treats them as somebody else's);
+- `protocol` (240): the rtnetlink protocol of its nexthop objects and rules (not one of FRR's
+  186-199, so zebra treats them as somebody else's; the table's route is `proto kernel`);
 - `nhid_min`, `nhid_max` (260000000, 260000999): its nexthop ids. zebra's own ids stay below
   ZEBRA_NHG_PROTO_LOWER, daemon-owned groups below 250000000, EVPN's use the top bits: this range
   touches none of them;
@@ -74,6 +75,13 @@ NEXTHOP_GRP_TYPE_MPATH, NEXTHOP_GRP_TYPE_RES = 0, 1
 FRA_DST, FRA_PRIORITY, FRA_TABLE, FRA_PROTOCOL = 1, 6, 15, 21
 FR_ACT_TO_TBL = 1
 RTN_UNICAST = 1
+#: The protocol of the agent's routes in its table. zebra ignores routes of protocol kernel
+#: (rt_netlink.c: `if (rtm->rtm_protocol == RTPROT_KERNEL) return 0;`); a route of any other
+#: protocol there becomes a kernel route in zebra's RIB that holds a reference on the group,
+#: and zebra then answers every `ip nexthop replace` (and delete) of the group with "Kernel
+#: updated a nexthop group ... that we are still using for a route, sending it back down":
+#: it re-installs its old copy (seen on the lab: deleted objects came back).
+RTPROT_KERNEL = 2
 RT_TABLE_MAIN, RT_TABLE_COMPAT = 254, 252
 RT_SCOPE_UNIVERSE, RT_SCOPE_LINK = 0, 253
 RTNH_F_DEAD, RTNH_F_ONLINK, RTNH_F_LINKDOWN = 0x1, 0x4, 0x10
@@ -473,7 +481,7 @@ def owned_state(conf: Config, nexthops: Iterable[Nexthop], table_routes: Iterabl
     """Pick the agent's objects out of kernel dumps."""
     mine = {nh.id: nh for nh in nexthops if conf.nhid_min <= nh.id <= conf.nhid_max}
     routes = {r.dst: r.nhid for r in table_routes
-              if r.table == conf.table and r.protocol == conf.protocol}
+              if r.table == conf.table and r.protocol == RTPROT_KERNEL}
     own_rules = {r.dst for r in rules
                  if r.dst and r.table == conf.table and r.priority == conf.rule_priority
                  and r.protocol == conf.protocol}
@@ -503,7 +511,8 @@ class Op:
                     f"idle_timer {conf.idle_timer:g} unbalanced_timer "
                     f"{conf.unbalanced_timer:g}")
         if self.kind == "route_set":
-            return f"ip route replace {self.prefix} nhid {self.id} table {conf.table}"
+            return (f"ip route replace {self.prefix} nhid {self.id} table {conf.table} "
+                    "proto kernel")
         if self.kind == "route_del":
             return f"ip route del {self.prefix} table {conf.table}"
         if self.kind in ("group_del", "member_del"):
@@ -625,7 +634,7 @@ def encode(conf: Config, op: Op) -> tuple[int, int, bytes]:
     table_b = conf.table if conf.table < 256 else RT_TABLE_COMPAT
     if op.kind in ("route_set", "route_del"):
         new = op.kind == "route_set"
-        body = _RTMSG.pack(family, net.prefixlen, 0, 0, table_b, conf.protocol if new else 0,
+        body = _RTMSG.pack(family, net.prefixlen, 0, 0, table_b, RTPROT_KERNEL if new else 0,
                            RT_SCOPE_UNIVERSE, RTN_UNICAST if new else 0, 0)
         body += attr(RTA_DST, net.network_address.packed)
         body += attr(RTA_TABLE, struct.pack("=I", conf.table))
