@@ -190,7 +190,7 @@ def test_plan_follows_the_captured_states_keeping_member_objects(version: str) -
     assert not ops[0].create and ops[0].id == gid
     k.apply(ops)
     assert k.members() == {m: s for m, s in before.items() if s != 2}
-    assert "group 260000000/260000002/260000003 type resilient buckets 128" in ops[0].text(CONF)
+    assert "group 855638016/855638018/855638019 type resilient buckets 128" in ops[0].text(CONF)
 
     # zebra has no route: the prefix's route and group go (the rule stays, finds nothing, and
     # the lookup goes on to the main table); nothing of the agent's is left in use
@@ -230,6 +230,8 @@ def test_the_agent_adopts_its_own_objects_and_never_touches_zebras() -> None:
     k.apply(ra.plan(CONF, desired("frr8.4", "four"), k.owned))
     route, zebra_nhs = dump_state(load("frr8.4", "four"))
     assert max(zebra_nhs) < CONF.nhid_min
+    assert ra.zebra_ignores(CONF.nhid_min, CONF.nhid_max)
+    assert not any(ra.zebra_ignores(i, i) for i in zebra_nhs)  # zebra's ids: never in there
     dumped_nhs = [*zebra_nhs.values(), *k.owned.nexthops.values()]
     table = [ra.Route(socket.AF_INET, PREFIX, CONF.table, ra.RTPROT_KERNEL, 1, 0, gid)
              for gid in k.owned.routes.values()]
@@ -257,8 +259,9 @@ def test_changed_group_parameters_and_a_full_range() -> None:
     idle = ra.Config.from_dict({"prefixes": [PREFIX], "idle_timer": 1})
     ops = ra.plan(idle, desired("frr8.4", "four"), k.owned)
     assert [(op.kind, op.create) for op in ops] == [("group_set", False)]
-    tiny = ra.Config.from_dict({"prefixes": [PREFIX], "nhid_min": 7, "nhid_max": 10})
-    with pytest.raises(RuntimeError, match=r"no free nexthop id in 7\.\.10"):
+    tiny = ra.Config.from_dict({"prefixes": [PREFIX], "nhid_min": 0x33000000,
+                                "nhid_max": 0x33000003})
+    with pytest.raises(RuntimeError, match=r"no free nexthop id in 855638016\.\.855638019"):
         ra.plan(tiny, desired("frr8.4", "four"), ra.Owned())
 
 
@@ -310,6 +313,9 @@ def test_multipath_entries_marked_dead_or_linkdown_are_not_members() -> None:
     ({"prefixes": [PREFIX], "buckets": 0}, "buckets"),
     ({"prefixes": [PREFIX], "nhid_min": 5, "nhid_max": 4}, "nhid_min"),
     ({"prefixes": [PREFIX], "bukets": 64}, "bukets"),
+    # ids zebra would learn (and then reuse and re-install): not allowed
+    ({"prefixes": [PREFIX], "nhid_min": 260000000, "nhid_max": 260000999}, "zebra ignores"),
+    ({"prefixes": [PREFIX], "nhid_min": 0x33FFFFFF, "nhid_max": 0x34000005}, "zebra ignores"),
 ])
 def test_bad_settings_are_named(raw: dict[str, Any], field: str) -> None:
     with pytest.raises(ValueError, match=field):

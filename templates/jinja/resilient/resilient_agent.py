@@ -34,9 +34,10 @@ CONFIG (JSON) holds:
 - `table` (32000) and `rule_priority` (32000): the agent's routing table and its rules' priority;
 - `protocol` (240): the rtnetlink protocol of its nexthop objects and rules (not one of FRR's
   186-199, so zebra treats them as somebody else's; the table's route is `proto kernel`);
-- `nhid_min`, `nhid_max` (260000000, 260000999): its nexthop ids. zebra's own ids stay below
-  ZEBRA_NHG_PROTO_LOWER, daemon-owned groups below 250000000, EVPN's use the top bits: this range
-  touches none of them;
+- `nhid_min`, `nhid_max` (0x33000000 .. +999 = 855638016..855639015): its nexthop ids, in a
+  range zebra ignores (ZEBRA_IGNORED_BITS): zebra's own ids stay below 2**28, and EVPN's L2
+  ids have exactly one type bit set, so nothing of zebra's is ever touched and zebra never
+  touches these;
 - `buckets` (128), `idle_timer` (120), `unbalanced_timer` (0): the resilient group's parameters
   (seconds; `ip nexthop`'s meaning);
 - `route_protocols` ([186]): the main-table routes to follow (186 = zebra's BGP routes);
@@ -99,10 +100,26 @@ _FAMILY_LEN: dict[int, int] = {int(socket.AF_INET): 4, int(socket.AF_INET6): 16}
 
 DEFAULTS: dict[str, Any] = {
     "table": 32000, "rule_priority": 32000, "protocol": 240,
-    "nhid_min": 260000000, "nhid_max": 260000999,
+    "nhid_min": 0x33000000, "nhid_max": 0x33000000 + 999,
     "buckets": 128, "idle_timer": 120, "unbalanced_timer": 0,
     "route_protocols": [186], "own_pidfile": None,
 }
+
+
+#: zebra ignores nexthop objects whose id has an EVPN L2 type bit set (rt_netlink.c
+#: netlink_nexthop_change: `if (zebra_evpn_mh_is_fdb_nh(id)) ... just ignore it`; the bits are
+#: 1<<24 / 2<<24 up to FRR 8.x and sit at bit 28 / 29 later: ids with all four set are ignored
+#: by both). Any other id is learned by zebra, which then (seen with FRR 8.4) reuses the
+#: agent's member objects for its own routes when their next hop matches, and re-installs them
+#: whenever the agent deletes one ("Kernel deleted a nexthop group ... that we are still using
+#: for a route, sending it back down"): an endless delete/re-install loop.
+ZEBRA_IGNORED_BITS = 0x33000000
+
+
+def zebra_ignores(lo: int, hi: int) -> bool:
+    """True when every id in lo..hi carries ZEBRA_IGNORED_BITS (same top byte at both ends)."""
+    return (lo & ZEBRA_IGNORED_BITS == ZEBRA_IGNORED_BITS and hi >> 24 == lo >> 24
+            and hi >= lo)
 
 
 def log(message: str) -> None:
@@ -121,8 +138,8 @@ class Config:
     table: int = 32000
     rule_priority: int = 32000
     protocol: int = 240
-    nhid_min: int = 260000000
-    nhid_max: int = 260000999
+    nhid_min: int = 0x33000000
+    nhid_max: int = 0x33000000 + 999
     buckets: int = 128
     idle_timer: float = 120
     unbalanced_timer: float = 0
@@ -170,6 +187,11 @@ class Config:
                 raise ValueError(f"{name}: {value!r} is out of range")
         if conf.nhid_max - conf.nhid_min + 1 < 2:
             raise ValueError("nhid_min..nhid_max: at least 2 ids are needed")
+        if not zebra_ignores(conf.nhid_min, conf.nhid_max):
+            raise ValueError(
+                f"nhid_min..nhid_max: {conf.nhid_min}..{conf.nhid_max} is not a range zebra "
+                f"ignores: both ends need bits {ZEBRA_IGNORED_BITS:#x} set and the same top "
+                f"byte (e.g. {0x33000000}..{0x33000000 + 999})")
         return conf
 
 
