@@ -78,8 +78,9 @@ def bgp_hops(lab: Lab) -> set[str]:
 
 def group(lab: Lab) -> tuple[int | None, set[str]]:
     """(group id, member gateways) of the agent's route for the prefix, (None, set()) without."""
-    route = json.loads(sh(lab, "edge", f"ip -j route show table {TABLE} {PREFIX} 2>/dev/null "
-                                       f"|| true") or "[]")
+    text = sh(lab, "edge", f"ip -j route show table {TABLE} {PREFIX} 2>/dev/null || true")
+    # before the agent's first route the table does not exist: ip prints "[" and an error
+    route = json.loads(text) if text.strip() not in ("", "[") else []
     if not route:
         return None, set()
     # after the route: the agent creates members, group, route in that order
