@@ -188,18 +188,15 @@ def test_agent_follows_bgp_moves_no_surviving_flow_and_fails_open(lab4: Lab) -> 
     assert set(before.values()) == set(SERVERS)
 
     # a withdrawal: exactly that member leaves the group, within a second, same group id
-    t0 = time.monotonic()
     sh(lab4, "server-2", "birdc down")
     took = wait("server-2 out of the group", lambda: "10.12.12.2" not in group(lab4)[1], 1.0)
-    kernel = wait("server-2 out of the main table",
-                  lambda: "10.12.12.2" not in main_hops(lab4), 5)
+    wait("server-2 out of the main table", lambda: "10.12.12.2" not in main_hops(lab4), 5)
     gid3, members3 = group(lab4)
     assert (gid3, members3) == (gid, set(SERVERS) - {"10.12.12.2"}) == (gid, bgp_hops(lab4))
     log = sh(lab4, "edge", f"cat {LOG}")
     ms = [float(x) for x in re.findall(r"event: \d+ change\(s\) in ([\d.]+) ms", log)]
-    print(f"\nwithdrawal: group updated {took * 1000:.0f} ms after `birdc down` "
-          f"(main table seen {(time.monotonic() - t0 - kernel) * 1000:.0f} ms before the "
-          f"check ended); agent's own reaction per event: {ms} ms")
+    print(f"\nwithdrawal: group updated {took * 1000:.0f} ms after `birdc down` returned "
+          f"(BGP, zebra and the agent); the agent's own time per event: {ms} ms")
     assert ms and min(ms) < 200, log
 
     time.sleep(1)  # zebra does not revert the replaced group (it ignores the agent's route)
